@@ -1,0 +1,100 @@
+// A thin HTTP client for the REST API, used by the CLI and the worker: bearer token, JSON bodies
+// validated against protocol schemas, streamed bodies, and errors mapped to ApiError in one place.
+// It holds no client or worker logic.
+import { Readable } from 'node:stream';
+import type { z } from 'zod';
+import { ApiError, ErrorBody } from '../protocol/index.js';
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  token?: string | undefined;
+  /** Milliseconds before a request without a streamed body is abandoned. */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  method?: string;
+  json?: unknown;
+  /** A streamed request body; sent with chunked transfer encoding. */
+  body?: Readable;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export class HttpClient {
+  readonly baseUrl: string;
+  token: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(options: HttpClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** Sends a request and validates the JSON answer against `schema`. */
+  async json<S extends z.ZodType>(path: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
+    const response = await this.send(path, options);
+    const body: unknown = await response.json();
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError('internal', `Unexpected answer from ${this.baseUrl}${path}: ${parsed.error.message}`);
+    }
+    return parsed.data;
+  }
+
+  /** Sends a request and returns the response, whose body the caller streams. */
+  async send(path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = `${this.baseUrl}${path}`;
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: BodyInit | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.body) {
+      headers['content-type'] ??= 'application/octet-stream';
+      body = Readable.toWeb(options.body) as ReadableStream<Uint8Array>;
+    }
+    const signals = [options.signal].filter((s): s is AbortSignal => s !== undefined);
+    const timeoutMs = options.timeoutMs ?? (options.body ? 0 : this.timeoutMs);
+    if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+        headers,
+        body,
+        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+        ...(options.body ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      throw connectionError(this.baseUrl, error);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return response;
+  }
+}
+
+function connectionError(baseUrl: string, error: unknown): ApiError {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new ApiError('unavailable', `The server at ${baseUrl} did not answer in time.`, { cause: error });
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+  return new ApiError('unavailable', `Cannot reach the server at ${baseUrl} (${cause}). Is it running?`, {
+    cause: error,
+  });
+}
+
+async function errorFromResponse(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const parsed = ErrorBody.safeParse(JSON.parse(text));
+    if (parsed.success) return new ApiError(parsed.data.error.code, parsed.data.error.message);
+  } catch {
+    // Not JSON: fall through to a generic message built from the status.
+  }
+  const code = response.status === 401 ? 'unauthorized' : response.status === 404 ? 'not_found' : 'internal';
+  return new ApiError(code, `HTTP ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
+}

@@ -1,0 +1,145 @@
+// Everything that travels between a worker and the server. Workers connect out and never accept
+// connections: they check in with their resources and the runs they hold, long-poll for messages,
+// and report each run's progress naming the assignment it belongs to, so a stale report is ignored.
+import { z } from 'zod';
+import { Dependency, Metadata, Uuid } from './bundles.js';
+import { ReportedRunState } from './states.js';
+
+export const WORKER_ID_PATTERN = /^[a-zA-Z0-9_.:@-]{1,100}$/;
+export const WORKER_TAG_PATTERN = /^[a-zA-Z0-9-]{1,100}$/;
+
+/** Resources a run gets, fully resolved by the server (defaults applied). Sizes in bytes, time in seconds; 0 means no limit. */
+export const RunResources = z.object({
+  docker_image: z.string().min(1),
+  cpus: z.number().int().positive(),
+  gpus: z.number().int().nonnegative(),
+  memory: z.number().int().positive(),
+  disk: z.number().int().nonnegative(),
+  time: z.number().nonnegative(),
+  network: z.boolean(),
+});
+export type RunResources = z.infer<typeof RunResources>;
+
+export const RunSpec = z.object({
+  uuid: Uuid,
+  command: z.string().min(1),
+  owner_id: z.string(),
+  dependencies: z.array(Dependency),
+  resources: RunResources,
+  exclude_patterns: z.array(z.string()),
+});
+export type RunSpec = z.infer<typeof RunSpec>;
+
+export const RunMessage = z.object({
+  type: z.literal('run'),
+  assignment_id: z.string(),
+  run: RunSpec,
+});
+export const KillMessage = z.object({
+  type: z.literal('kill'),
+  uuid: Uuid,
+  assignment_id: z.string(),
+  message: z.string(),
+});
+export const WorkerMessage = z.discriminatedUnion('type', [RunMessage, KillMessage]);
+export type RunMessage = z.infer<typeof RunMessage>;
+export type KillMessage = z.infer<typeof KillMessage>;
+export type WorkerMessage = z.infer<typeof WorkerMessage>;
+
+export const MessagesResponse = z.object({ messages: z.array(WorkerMessage) });
+export type MessagesResponse = z.infer<typeof MessagesResponse>;
+
+/**
+ * Generated metadata a worker reports for a run (seconds, bytes, epoch seconds). Only these
+ * keys are accepted from workers; everything else in a bundle's metadata is the user's.
+ */
+export const RunProgress = z
+  .object({
+    run_status: z.string(),
+    docker_image: z.string(),
+    started: z.number(),
+    remote: z.string(),
+    time: z.number(),
+    time_preparing: z.number(),
+    time_running: z.number(),
+    time_uploading_results: z.number(),
+    memory_max: z.number(),
+    data_size: z.number(),
+  })
+  .partial();
+export type RunProgress = z.infer<typeof RunProgress>;
+
+export const RunReport = z.object({
+  uuid: Uuid,
+  assignment_id: z.string(),
+  state: ReportedRunState,
+  progress: RunProgress,
+});
+export type RunReport = z.infer<typeof RunReport>;
+
+export const WorkerCheckin = z.object({
+  protocol_version: z.number().int(),
+  hostname: z.string(),
+  tag: z.string().regex(WORKER_TAG_PATTERN).nullable(),
+  tag_exclusive: z.boolean(),
+  cpus: z.number().int().nonnegative(),
+  gpus: z.number().int().nonnegative(),
+  memory_bytes: z.number().int().nonnegative(),
+  free_disk_bytes: z.number().int().nonnegative(),
+  slots: z.number().int().positive(),
+  /** Runs still allowed before the worker exits (`--exit-after-num-runs`); null when unlimited. */
+  runs_left: z.number().int().nonnegative().nullable(),
+  /** `uuid:path` of every dependency in the worker's cache, for locality. */
+  cached_dependencies: z.array(z.string()),
+  runs: z.array(RunReport),
+  docker_ok: z.boolean(),
+  docker_message: z.string().nullable(),
+});
+export type WorkerCheckin = z.infer<typeof WorkerCheckin>;
+
+export const CheckinResponse = z.object({
+  /** Server-chosen check-in period the worker should keep to, in seconds. */
+  checkin_seconds: z.number().positive(),
+  messages: z.array(WorkerMessage),
+});
+export type CheckinResponse = z.infer<typeof CheckinResponse>;
+
+export const StartRunRequest = z.object({ assignment_id: z.string(), hostname: z.string() });
+export type StartRunRequest = z.infer<typeof StartRunRequest>;
+
+export const AcceptedResponse = z.object({ accepted: z.boolean(), reason: z.string().optional() });
+export type AcceptedResponse = z.infer<typeof AcceptedResponse>;
+
+/** The end of a run, sent after its contents were uploaded (or failed to upload). */
+export const FinishRunRequest = z.object({
+  assignment_id: z.string(),
+  exitcode: z.number().int().nullable(),
+  failure_message: z.string().nullable(),
+  killed: z.boolean(),
+  progress: RunProgress,
+});
+export type FinishRunRequest = z.infer<typeof FinishRunRequest>;
+
+export const WorkerInfo = z.object({
+  id: z.string(),
+  owner_name: z.string(),
+  hostname: z.string(),
+  tag: z.string().nullable(),
+  tag_exclusive: z.boolean(),
+  cpus: z.number(),
+  cpus_in_use: z.number(),
+  gpus: z.number(),
+  gpus_in_use: z.number(),
+  memory_bytes: z.number(),
+  free_disk_bytes: z.number(),
+  slots: z.number(),
+  runs: z.array(Uuid),
+  /** Epoch seconds of the last check-in. */
+  checkin_time: z.number(),
+  online: z.boolean(),
+  docker_ok: z.boolean(),
+  docker_message: z.string().nullable(),
+});
+export type WorkerInfo = z.infer<typeof WorkerInfo>;
+
+export const RunMetadataUpdate = Metadata;
