@@ -1,0 +1,57 @@
+// Entry point of `cl-server`. With --with-worker it also runs a worker in the same process, logged
+// in as root: that is the local instance `cl` starts by itself. This file is the one place where
+// server and worker meet.
+import { CommanderError } from 'commander';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ROOT_USER_NAME } from '../protocol/index.js';
+import { createLogger } from '../server/log.js';
+import { startServer } from '../server/server.js';
+import { createWorkerConfig } from '../worker/config.js';
+import { startWorker } from '../worker/index.js';
+import { parseServerArgs, type ServerArgs } from './server-args.js';
+
+export async function main(argv: string[]): Promise<void> {
+  let args: ServerArgs;
+  try {
+    args = parseServerArgs(argv, process.env);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 1);
+    process.stderr.write(`cl-server: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger('server', args.verbose);
+  let server;
+  try {
+    server = await startServer(args.config, log);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === 'EADDRINUSE'
+      ? `port ${args.config.port} on ${args.config.host} is already in use; pick another with --port.`
+      : (error as Error).message;
+    process.stderr.write(`cl-server: ${message}\n`);
+    process.exit(1);
+  }
+  const worker = args.withWorker
+    ? await startWorker(
+        createWorkerConfig(
+          {
+            serverUrl: server.url,
+            username: ROOT_USER_NAME,
+            password: server.rootPassword,
+            workDir: join(args.config.home, 'worker'),
+            hostname: hostname(),
+          },
+          { id: 'local', verbose: args.verbose },
+        ),
+      )
+    : null;
+  const shutdown = async (): Promise<void> => {
+    log.info('shutting down');
+    await worker?.stop();
+    await server.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}

@@ -1,0 +1,87 @@
+// Unpacking uploaded archives into a staging directory, refusing the whole archive when any
+// entry would land outside it (absolute paths, `..`, links pointing out). Streams only.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Duplex, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar';
+import { ApiError } from '../../protocol/index.js';
+import { stripArchiveSuffix } from '../../common/names.js';
+
+export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.bz2' | 'gz' | 'bz2';
+
+export function archiveKindOf(fileName: string): ArchiveKind | null {
+  const lower = fileName.toLowerCase();
+  if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz')) return 'tar.gz';
+  if (lower.endsWith('.tar.bz2') || lower.endsWith('.tbz2')) return 'tar.bz2';
+  if (lower.endsWith('.tar')) return 'tar';
+  if (lower.endsWith('.gz')) return 'gz';
+  if (lower.endsWith('.bz2')) return 'bz2';
+  return null;
+}
+
+/** Why an archive entry is unsafe, or null when it stays inside the extraction root. */
+export function unsafeEntryReason(path: string, type: string, linkpath: string | undefined): string | null {
+  if (path.startsWith('/') || path.split('/').includes('..')) return `entry '${path}' points outside the bundle`;
+  if (type === 'SymbolicLink' && linkpath !== undefined) {
+    if (linkpath.startsWith('/')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
+    const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
+    if (resolved === '..' || resolved.startsWith('../')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
+  }
+  if (type === 'Link' && linkpath !== undefined && (linkpath.startsWith('/') || linkpath.split('/').includes('..'))) {
+    return `hard link '${path}' -> '${linkpath}' points outside the bundle`;
+  }
+  return null;
+}
+
+/**
+ * Unpacks `source` into `destDir` (which must exist and be empty) and returns the path of the
+ * content: `destDir` itself for tar archives, `destDir/<name>` for a single compressed file.
+ */
+export async function unpackArchive(source: Readable, kind: ArchiveKind, destDir: string, fileName: string): Promise<string> {
+  if (kind === 'gz' || kind === 'bz2') {
+    const target = posix.join(destDir, stripArchiveSuffix(posix.basename(fileName)) || 'contents');
+    await pipeline(source, decompressor(kind), createWriteStream(target));
+    return target;
+  }
+  const problems: string[] = [];
+  const extract = tar.x({
+    cwd: destDir,
+    preservePaths: false,
+    strict: true,
+    filter: (path, entry) => {
+      const stat = entry as { type?: string; linkpath?: string };
+      const reason = unsafeEntryReason(path, stat.type ?? '', stat.linkpath);
+      if (reason) problems.push(reason);
+      return reason === null && problems.length === 0;
+    },
+  });
+  try {
+    if (kind === 'tar') await pipeline(source, extract);
+    else await pipeline(source, decompressor(kind === 'tar.gz' ? 'gz' : 'bz2'), extract);
+  } catch (error) {
+    if (problems.length === 0) {
+      throw new ApiError('bad_request', `Cannot unpack '${fileName}': ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (problems.length > 0) {
+    throw new ApiError('bad_request', `Archive '${fileName}' rejected, nothing stored: ${problems[0]}.`);
+  }
+  await mkdir(destDir, { recursive: true });
+  return destDir;
+}
+
+function decompressor(kind: 'gz' | 'bz2'): NodeJS.ReadWriteStream {
+  if (kind === 'gz') return createGunzip();
+  // Node has no bzip2; the system's bzip2 decompresses as a stream.
+  const child = spawn('bzip2', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
+  child.on('error', (error) => duplex.destroy(new Error(`bzip2 is not available: ${error.message}`)));
+  child.on('close', (code) => {
+    if (code !== 0) duplex.destroy(new Error(`bzip2 exited with status ${code}`));
+  });
+  return duplex;
+}

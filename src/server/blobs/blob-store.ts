@@ -1,0 +1,150 @@
+// Bundle contents on disk: `<root>/bundles/<uuid>` is one file or one directory. Uploads stream
+// into `<root>/staging/`, are unpacked there, and are moved into place with a rename, so a bundle's
+// contents are either the old ones, the new ones, or absent — never half-written.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { ApiError, type TargetInfo } from '../../protocol/index.js';
+import { archiveKindOf, unpackArchive } from './archive.js';
+import { resolveInside, type ResolvedPath } from './safe-path.js';
+
+export interface StoredContents {
+  is_dir: boolean;
+  data_size: number;
+}
+
+export interface UploadOptions {
+  /** Unpack an archive (chosen by the file name's suffix); otherwise store the bytes as one file. */
+  unpack: boolean;
+  fileName: string;
+  maxBytes: number;
+}
+
+export class BlobStore {
+  constructor(private readonly root: string) {}
+
+  private get bundlesDir(): string {
+    return join(this.root, 'bundles');
+  }
+
+  private get stagingDir(): string {
+    return join(this.root, 'staging');
+  }
+
+  /** Creates the directories and clears staging left by a crash: nothing there was ever committed. */
+  async init(): Promise<void> {
+    await mkdir(this.bundlesDir, { recursive: true });
+    await rm(this.stagingDir, { recursive: true, force: true });
+    await mkdir(this.stagingDir, { recursive: true });
+  }
+
+  contentsPath(uuid: string): string {
+    return join(this.bundlesDir, uuid);
+  }
+
+  async hasContents(uuid: string): Promise<boolean> {
+    return (await lstat(this.contentsPath(uuid)).catch(() => null)) !== null;
+  }
+
+  /** Streams an upload into staging, unpacks it when asked, and commits it as the bundle's contents. */
+  async store(uuid: string, source: Readable, options: UploadOptions): Promise<StoredContents> {
+    const stage = await this.newStage(uuid);
+    try {
+      const limited = source.pipe(byteLimit(options.maxBytes));
+      source.on('error', (error) => limited.destroy(error));
+      const kind = options.unpack ? archiveKindOf(options.fileName) : null;
+      let content: string;
+      if (kind) {
+        const dir = join(stage, 'unpacked');
+        await mkdir(dir);
+        content = await unpackArchive(limited, kind, dir, options.fileName);
+      } else {
+        content = join(stage, 'file');
+        await pipeline(limited, createWriteStream(content));
+      }
+      return await this.commit(uuid, content);
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+  }
+
+  async remove(uuid: string): Promise<void> {
+    await rm(this.contentsPath(uuid), { recursive: true, force: true });
+  }
+
+  async resolve(uuid: string, subpath: string): Promise<ResolvedPath> {
+    return resolveInside(this.contentsPath(uuid), subpath, uuid);
+  }
+
+  /** Describes a target and, for a directory, its entries one level deep, sorted by name. */
+  async info(uuid: string, subpath: string, hidden: ReadonlySet<string> = new Set()): Promise<TargetInfo> {
+    const target = await this.resolve(uuid, subpath);
+    const name = subpath.split('/').filter(Boolean).pop() ?? '';
+    const info = await describe(target.path, name);
+    if (target.kind === 'directory') {
+      const names = (await readdir(target.path)).filter((n) => !hidden.has(n)).sort();
+      info.contents = await Promise.all(names.map((n) => describe(join(target.path, n), n)));
+    }
+    return info;
+  }
+
+  openFile(path: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(path, range);
+  }
+
+  /** A plain tar stream of a directory's contents (paths relative to it). */
+  tarDirectory(path: string): Readable {
+    return tar.c({ cwd: path, portable: true, follow: false }, ['.']) as unknown as Readable;
+  }
+
+  private async newStage(uuid: string): Promise<string> {
+    const stage = join(this.stagingDir, `${uuid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(stage);
+    return stage;
+  }
+
+  private async commit(uuid: string, content: string): Promise<StoredContents> {
+    const target = this.contentsPath(uuid);
+    const old = `${content}.old`;
+    const hadOld = await rename(target, old).then(() => true, () => false);
+    await rename(content, target);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+    const stat = await lstat(target);
+    return { is_dir: stat.isDirectory(), data_size: await diskUsage(target) };
+  }
+}
+
+async function describe(path: string, name: string): Promise<TargetInfo> {
+  const stat = await lstat(path);
+  if (stat.isSymbolicLink()) {
+    return { name, type: 'link', size: stat.size, perm: stat.mode & 0o777, link: await readlink(path) };
+  }
+  return { name, type: stat.isDirectory() ? 'directory' : 'file', size: stat.size, perm: stat.mode & 0o777 };
+}
+
+/** Bytes of a file, or of every file below a directory (links count as their own size). */
+export async function diskUsage(path: string): Promise<number> {
+  const stat = await lstat(path);
+  if (!stat.isDirectory()) return stat.size;
+  let total = 0;
+  for (const entry of await readdir(path)) total += await diskUsage(join(path, entry));
+  return total;
+}
+
+function byteLimit(maxBytes: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        callback(new ApiError('too_large', `Upload larger than the server's limit of ${maxBytes} bytes.`));
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+}

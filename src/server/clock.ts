@@ -1,0 +1,19 @@
+// Time and ids, injected so that domain code and tests can control them (STYLE habit 7).
+import { randomBytes } from 'node:crypto';
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface IdSource {
+  uuid(): string;
+  token(): string;
+}
+
+export const randomIds: IdSource = {
+  uuid: () => `0x${randomBytes(16).toString('hex')}`,
+  token: () => randomBytes(32).toString('base64url'),
+};

@@ -1,0 +1,37 @@
+// Server configuration: parsed once in main from flags and environment, frozen, passed down.
+// Every option is listed here with its default.
+export interface ServerConfig {
+  /** Database, bundle store and root password live here. */
+  readonly home: string;
+  readonly host: string;
+  /** 0 picks any free port; the chosen address is written to `<home>/address.json`. */
+  readonly port: number;
+  /** SQLite file path; `postgres://` URLs are not supported yet. */
+  readonly databaseUrl: string;
+  readonly defaultCpuImage: string;
+  readonly defaultGpuImage: string;
+  /** Root password from CODALAB_ROOT_PASSWORD on first start; generated when absent. */
+  readonly rootPassword: string | null;
+  readonly tokenTtlSeconds: number;
+  /** A worker silent for longer than this is offline; its runs become `worker_offline`. */
+  readonly workerTimeoutSeconds: number;
+  /** A run assigned but not started by its worker within this time goes back to `staged`. */
+  readonly startingTimeoutSeconds: number;
+  readonly checkinSeconds: number;
+  readonly schedulerIntervalMs: number;
+  /** Largest single upload accepted, in bytes. */
+  readonly maxUploadBytes: number;
+}
+
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 2900,
+  defaultCpuImage: 'codalab/default-cpu:latest',
+  defaultGpuImage: 'codalab/default-gpu:latest',
+  tokenTtlSeconds: 24 * 3600,
+  workerTimeoutSeconds: 30,
+  startingTimeoutSeconds: 120,
+  checkinSeconds: 5,
+  schedulerIntervalMs: 500,
+  maxUploadBytes: 1024 ** 4,
+} as const;

@@ -1,0 +1,74 @@
+// The HTTP shell: fastify set-up, body parsing (JSON validated by zod; raw streams for contents),
+// bearer authentication, and the one place where errors become JSON error bodies.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ZodError, type z } from 'zod';
+import { UserInputError } from '../../common/user-input-error.js';
+import { ApiError, type ErrorBody, type User } from '../../protocol/index.js';
+import type { Logger } from '../log.js';
+import type { Services } from '../services/services.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { registerBundleRoutes } from './bundle-routes.js';
+import { registerContentsRoutes } from './contents-routes.js';
+import { registerWorkerRoutes } from './worker-routes.js';
+import { registerWorksheetRoutes } from './worksheet-routes.js';
+
+export interface RouteContext {
+  services: Services;
+  authenticate(request: FastifyRequest): Promise<User>;
+}
+
+export function buildApp(services: Services, log: Logger): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  // Contents travel as raw streams: hand the request stream itself to the route (size limits are
+  // enforced while storing, since this bypasses fastify's bodyLimit).
+  app.addContentTypeParser(['application/octet-stream', 'application/x-tar'], (_request, payload, done) => done(null, payload));
+
+  app.setErrorHandler((error, _request, reply) => {
+    const body = toErrorBody(error);
+    const status = error instanceof ApiError ? error.status : body.error.code === 'bad_request' ? 400 : 500;
+    if (status >= 500) log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url}.` } });
+  });
+
+  const context: RouteContext = {
+    services,
+    authenticate: async (request) => {
+      const header = request.headers.authorization ?? '';
+      const match = /^Bearer (.+)$/.exec(header);
+      if (!match?.[1]) throw new ApiError('unauthorized', 'Log in first: this request has no access token.');
+      return services.auth.authenticate(match[1]);
+    },
+  };
+  registerAuthRoutes(app, context);
+  registerWorksheetRoutes(app, context);
+  registerBundleRoutes(app, context);
+  registerContentsRoutes(app, context);
+  registerWorkerRoutes(app, context);
+  return app;
+}
+
+function toErrorBody(error: unknown): ErrorBody {
+  if (error instanceof ApiError) return { error: { code: error.code, message: error.message } };
+  if (error instanceof ZodError) {
+    const issue = error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return { error: { code: 'bad_request', message: `Invalid request: ${where}${issue?.message ?? 'malformed'}` } };
+  }
+  if (error instanceof UserInputError) return { error: { code: 'bad_request', message: error.message } };
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return { error: { code: 'bad_request', message: (error as Error).message } };
+  }
+  return { error: { code: 'internal', message: 'Internal server error; see the server log.' } };
+}
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  return schema.parse(value);
+}
+
+export function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
+  return reply.header('content-type', 'application/json').send(JSON.stringify(value));
+}

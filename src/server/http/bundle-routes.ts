@@ -1,0 +1,34 @@
+// Bundle routes: create, resolve specs, read one, and actions (kill).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { BundleAction, CreateBundleRequest, REST, ResolveRequest, Uuid, routes } from '../../protocol/index.js';
+import { resolveSpec } from '../services/spec-resolver.js';
+import type { RouteContext } from './app.js';
+
+export function registerBundleRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
+  app.post(`${REST}/bundles`, async (request) => {
+    const user = await authenticate(request);
+    const { worksheet } = z.object({ worksheet: Uuid }).parse(request.query);
+    return services.bundles.create(user, worksheet, CreateBundleRequest.parse(request.body));
+  });
+
+  app.post(routes.resolveBundles(), async (request) => {
+    await authenticate(request);
+    const body = ResolveRequest.parse(request.body);
+    const uuids: string[] = [];
+    for (const spec of body.specs) uuids.push(await resolveSpec(services.store, spec, body.worksheet));
+    return { uuids };
+  });
+
+  app.get(`${REST}/bundles/:uuid`, async (request) => {
+    await authenticate(request);
+    const { uuid } = z.object({ uuid: Uuid }).parse(request.params);
+    return services.bundles.get(uuid);
+  });
+
+  app.post(routes.bundleActions(), async (request) => {
+    const user = await authenticate(request);
+    const action = BundleAction.parse(request.body);
+    return services.bundles.kill(user, action.uuid);
+  });
+}

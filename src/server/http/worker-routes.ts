@@ -1,0 +1,62 @@
+// Worker protocol routes. Workers authenticate as users; a worker id is unique per user.
+import type { FastifyInstance } from 'fastify';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import {
+  ApiError,
+  FinishRunRequest,
+  REST,
+  StartRunRequest,
+  Uuid,
+  WORKER_ID_PATTERN,
+  WorkerCheckin,
+  routes,
+} from '../../protocol/index.js';
+import type { RouteContext } from './app.js';
+
+const WorkerParams = z.object({ id: z.string().regex(WORKER_ID_PATTERN, 'invalid worker id') });
+const RunParams = WorkerParams.extend({ uuid: Uuid });
+
+export function registerWorkerRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
+  app.get(routes.workersInfo(), async (request) => {
+    await authenticate(request);
+    return services.workers.list();
+  });
+
+  app.post(`${REST}/workers/:id/checkin`, async (request) => {
+    const user = await authenticate(request);
+    const { id } = WorkerParams.parse(request.params);
+    return services.workers.checkin(user, id, WorkerCheckin.parse(request.body));
+  });
+
+  app.get(`${REST}/workers/:id/messages`, async (request) => {
+    const user = await authenticate(request);
+    const { id } = WorkerParams.parse(request.params);
+    const { wait } = z.object({ wait: z.coerce.number().nonnegative().default(0) }).parse(request.query);
+    const closed = new AbortController();
+    request.raw.once('close', () => closed.abort());
+    return { messages: await services.workers.messages(user, id, wait, closed.signal) };
+  });
+
+  app.post(`${REST}/workers/:id/runs/:uuid/start`, async (request) => {
+    const user = await authenticate(request);
+    const { id, uuid } = RunParams.parse(request.params);
+    const body = StartRunRequest.parse(request.body);
+    return services.workers.start(user, id, uuid, body.assignment_id, body.hostname);
+  });
+
+  app.put(`${REST}/workers/:id/runs/:uuid/contents`, async (request) => {
+    const user = await authenticate(request);
+    const { id, uuid } = RunParams.parse(request.params);
+    const { assignment_id } = z.object({ assignment_id: z.string() }).parse(request.query);
+    const body = request.body as Readable | undefined;
+    if (!body || typeof body.pipe !== 'function') throw new ApiError('bad_request', 'Send the results as a tar stream.');
+    return services.workers.uploadContents(user, id, uuid, assignment_id, body);
+  });
+
+  app.post(`${REST}/workers/:id/runs/:uuid/finish`, async (request) => {
+    const user = await authenticate(request);
+    const { id, uuid } = RunParams.parse(request.params);
+    return services.workers.finish(user, id, uuid, FinishRunRequest.parse(request.body));
+  });
+}

@@ -1,0 +1,201 @@
+// The scheduling loop: stages runs whose parents are ready, fails runs whose parents failed,
+// notices silent workers, and places staged runs on workers through the pure matcher. Runs on a
+// timer and, to keep dispatch latency low, right after anything that can change a decision.
+import type { BundleState, User } from '../../protocol/index.js';
+import type { Clock, IdSource } from '../clock.js';
+import type { Logger } from '../log.js';
+import { WorkerHub } from '../services/worker-hub.js';
+import type { BundleRow, Store, WorkerRow } from '../store/store.js';
+import { matchRuns, type StagedRun, type WorkerSnapshot } from './matcher.js';
+import { requestedQueue, resolveResources, type ResourceDefaults } from './resources.js';
+
+const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
+
+export interface BundleManagerOptions extends ResourceDefaults {
+  workerTimeoutSeconds: number;
+  startingTimeoutSeconds: number;
+  intervalMs: number;
+}
+
+export class BundleManager {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly hub: WorkerHub,
+    private readonly clock: Clock,
+    private readonly ids: IdSource,
+    private readonly log: Logger,
+    private readonly options: BundleManagerOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.trigger(), this.options.intervalMs);
+    this.trigger();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Runs a pass soon; passes never overlap, and a trigger during a pass causes one more. */
+  trigger(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    setImmediate(() => {
+      void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.pass();
+      } catch (error) {
+        // A failed pass is retried on the next tick; the error is logged so it is not invisible.
+        this.log.error(`scheduling pass failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
+    } while (this.again);
+    this.running = false;
+  }
+
+  async pass(): Promise<void> {
+    await this.stageCreatedRuns();
+    const workers = await this.store.listWorkers();
+    await this.handleSilentWorkers(workers);
+    await this.schedule(workers);
+  }
+
+  private async stageCreatedRuns(): Promise<void> {
+    const created = await this.store.listBundlesInStates(['created']);
+    if (created.length === 0) return;
+    const deps = await this.store.getDependencies(created.map((r) => r.uuid));
+    const parents = new Map((await this.store.getBundles([...new Set(deps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
+    for (const run of created) {
+      let failure: string | null = null;
+      let waiting = false;
+      for (const dep of deps.filter((d) => d.child_uuid === run.uuid)) {
+        const parent = parents.get(dep.parent_uuid);
+        if (!parent) failure ??= `Parent bundle ${dep.parent_uuid} (dependency '${dep.child_path}') does not exist.`;
+        else if (parent.state === 'failed' || parent.state === 'killed') {
+          failure ??= `Parent bundle ${parent.name} (${parent.uuid}) is ${parent.state}.`;
+        } else if (parent.state !== 'ready') waiting = true;
+      }
+      const now = this.clock.now();
+      if (failure) {
+        await this.store.updateBundle(run.uuid, { state: 'failed', last_updated: now, metadata: { failure_message: failure } }, { states: ['created'] });
+      } else if (!waiting) {
+        await this.store.updateBundle(
+          run.uuid,
+          { state: 'staged', last_updated: now, metadata: { staged_status: 'Waiting for a worker.' } },
+          { states: ['created'] },
+        );
+      }
+    }
+  }
+
+  private isOnline(worker: WorkerRow | undefined): boolean {
+    return worker !== undefined && this.clock.now() - worker.checkin_time <= this.options.workerTimeoutSeconds * 1000;
+  }
+
+  private async handleSilentWorkers(workers: WorkerRow[]): Promise<void> {
+    const byKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
+    const now = this.clock.now();
+    for (const run of await this.store.listBundlesInStates(ACTIVE)) {
+      const worker = byKey.get(WorkerHub.key(run.worker_owner_id ?? '', run.worker_id ?? ''));
+      const guard = { states: [run.state], assignment_id: run.assignment_id ?? '' };
+      if (run.state === 'starting') {
+        const tooLong = now - run.last_updated > this.options.startingTimeoutSeconds * 1000;
+        if (!this.isOnline(worker) || tooLong) {
+          this.log.info(`run ${run.uuid} was not started by worker ${run.worker_id}; staging it again`);
+          await this.store.updateBundle(
+            run.uuid,
+            { state: 'staged', worker_owner_id: null, worker_id: null, assignment_id: null, last_updated: now, metadata: { run_status: null } },
+            guard,
+          );
+        }
+      } else if (!this.isOnline(worker)) {
+        this.log.warn(`worker ${run.worker_id} is silent; run ${run.uuid} is now worker_offline`);
+        await this.store.updateBundle(
+          run.uuid,
+          { state: 'worker_offline', last_updated: now, metadata: { run_status: `Worker ${run.worker_id} stopped checking in.` } },
+          guard,
+        );
+      }
+    }
+  }
+
+  private async schedule(workers: WorkerRow[]): Promise<void> {
+    const staged = await this.store.listBundlesInStates(['staged']);
+    const runs = staged.filter((r) => r.bundle_type === 'run');
+    if (runs.length === 0) return;
+    const snapshots = await this.snapshots(workers.filter((w) => this.isOnline(w)));
+    const stagedRuns = await this.toStagedRuns(runs);
+    const { assignments, waiting } = matchRuns(stagedRuns, snapshots);
+    const workerByKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
+    for (const { uuid, worker_key } of assignments) {
+      const worker = workerByKey.get(worker_key);
+      if (!worker) continue;
+      const assigned = await this.store.updateBundle(
+        uuid,
+        {
+          state: 'starting',
+          worker_owner_id: worker.owner_id,
+          worker_id: worker.id,
+          assignment_id: this.ids.uuid(),
+          last_updated: this.clock.now(),
+          metadata: { staged_status: null, run_status: `Sent to worker ${worker.id}` },
+        },
+        { states: ['staged'] },
+      );
+      if (assigned) this.hub.notify(worker_key);
+    }
+    for (const run of runs) {
+      const reason = waiting.get(run.uuid);
+      if (reason && run.metadata.staged_status !== reason) {
+        await this.store.updateBundle(run.uuid, { last_updated: this.clock.now(), metadata: { staged_status: reason } }, { states: ['staged'] });
+      }
+    }
+  }
+
+  private async toStagedRuns(runs: BundleRow[]): Promise<StagedRun[]> {
+    const deps = await this.store.getDependencies(runs.map((r) => r.uuid));
+    return runs.map((run) => ({
+      uuid: run.uuid,
+      owner_id: run.owner_id,
+      resources: resolveResources(run.metadata, this.options),
+      queue: requestedQueue(run.metadata),
+      dependency_keys: deps.filter((d) => d.child_uuid === run.uuid).map((d) => `${d.parent_uuid}:${d.parent_path}`),
+    }));
+  }
+
+  private async snapshots(workers: WorkerRow[]): Promise<WorkerSnapshot[]> {
+    const owners = new Map((await this.store.getUsersByIds([...new Set(workers.map((w) => w.owner_id))])).map((u): [string, User] => [u.id, { id: u.id, user_name: u.user_name, is_root: u.is_root }]));
+    return Promise.all(
+      workers.map(async (w) => {
+        const held = (await this.store.listBundlesOfWorker(w.owner_id, w.id, ACTIVE)).map((r) => resolveResources(r.metadata, this.options));
+        return {
+          key: WorkerHub.key(w.owner_id, w.id),
+          owner_id: w.owner_id,
+          owner_is_root: owners.get(w.owner_id)?.is_root ?? false,
+          tag: w.tag,
+          tag_exclusive: w.tag_exclusive,
+          free_cpus: w.cpus - held.reduce((s, r) => s + r.cpus, 0),
+          free_gpus: w.gpus - held.reduce((s, r) => s + r.gpus, 0),
+          free_memory: w.memory_bytes - held.reduce((s, r) => s + r.memory, 0),
+          free_disk: w.free_disk_bytes,
+          free_slots: w.slots - held.length,
+          runs_left: w.runs_left,
+          docker_ok: w.docker_ok,
+          cached_dependencies: new Set(w.cached_dependencies),
+        };
+      }),
+    );
+  }
+}

@@ -1,0 +1,103 @@
+// Starts a server: store with migrations, blob store, root user, services, the scheduling loop
+// and the HTTP listener. Writes `<home>/address.json` once listening, so launchers can find it.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT_USER_NAME } from '../protocol/index.js';
+import { BlobStore } from './blobs/blob-store.js';
+import { randomIds, systemClock } from './clock.js';
+import type { ServerConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { createLogger, type Logger } from './log.js';
+import { BundleManager } from './scheduling/bundle-manager.js';
+import { AuthService } from './services/auth-service.js';
+import { BundleService } from './services/bundle-service.js';
+import { ContentsService } from './services/contents-service.js';
+import { WorkerHub } from './services/worker-hub.js';
+import { WorkerService } from './services/worker-service.js';
+import { WorksheetService } from './services/worksheet-service.js';
+import { SqliteStore } from './store/sqlite-store.js';
+
+export interface RunningServer {
+  url: string;
+  rootPassword: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, log: Logger = createLogger('server')): Promise<RunningServer> {
+  await mkdir(config.home, { recursive: true });
+  const store = new SqliteStore(config.databaseUrl);
+  await store.migrate();
+  const blobs = new BlobStore(join(config.home, 'store'));
+  await blobs.init();
+  const hub = new WorkerHub();
+  const clock = systemClock;
+  const auth = new AuthService(store, clock, randomIds, config.tokenTtlSeconds);
+  const rootPassword = await ensureRootPassword(config, auth, log);
+
+  const manager = new BundleManager(store, hub, clock, randomIds, log, {
+    defaultCpuImage: config.defaultCpuImage,
+    defaultGpuImage: config.defaultGpuImage,
+    workerTimeoutSeconds: config.workerTimeoutSeconds,
+    startingTimeoutSeconds: config.startingTimeoutSeconds,
+    intervalMs: config.schedulerIntervalMs,
+  });
+  const onChange = (): void => manager.trigger();
+  const bundles = new BundleService(store, clock, randomIds, hub, onChange);
+  const services = {
+    store,
+    blobs,
+    auth,
+    worksheets: new WorksheetService(store, clock, randomIds),
+    bundles,
+    contents: new ContentsService(store, blobs, bundles, clock, config.maxUploadBytes),
+    workers: new WorkerService(store, blobs, hub, clock, log, {
+      defaultCpuImage: config.defaultCpuImage,
+      defaultGpuImage: config.defaultGpuImage,
+      checkinSeconds: config.checkinSeconds,
+      workerTimeoutSeconds: config.workerTimeoutSeconds,
+      maxUploadBytes: config.maxUploadBytes,
+    }, onChange),
+  };
+  const app = buildApp(services, log);
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  await writeAtomically(join(config.home, 'address.json'), JSON.stringify({ url, pid: process.pid }));
+  manager.start();
+  log.info(`listening on ${url} (home ${config.home})`);
+
+  return {
+    url,
+    rootPassword,
+    stop: async () => {
+      manager.stop();
+      hub.notifyAll();
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** The root password: from config on first start, else generated; kept in `<home>/root-password` (mode 600). */
+async function ensureRootPassword(config: ServerConfig, auth: AuthService, log: Logger): Promise<string> {
+  const file = join(config.home, 'root-password');
+  const existing = await readFile(file, 'utf8').then((t) => t.trim(), () => null);
+  const password = config.rootPassword ?? existing ?? randomBytes(18).toString('base64url');
+  const created = await auth.ensureRootUser(password);
+  if (created || existing === null) {
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  if (created && config.rootPassword === null) {
+    log.info(`created root user '${ROOT_USER_NAME}' with password ${password} (saved in ${file})`);
+  }
+  return existing ?? password;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}

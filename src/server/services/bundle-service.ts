@@ -1,0 +1,161 @@
+// Creating bundles, reading them, and kill requests. Validation of what users send lives here;
+// state changes go through guarded store updates.
+import { defaultRunName, validateBundleName } from '../../common/names.js';
+import { UserInputError } from '../../common/user-input-error.js';
+import {
+  ApiError,
+  CHILD_PATH_PATTERN,
+  RunRequests,
+  isFinalState,
+  type Bundle,
+  type BundleActionResponse,
+  type BundleState,
+  type CreateBundleRequest,
+  type Dependency,
+  type Metadata,
+  type User,
+} from '../../protocol/index.js';
+import type { Clock, IdSource } from '../clock.js';
+import type { BundleRow, Store } from '../store/store.js';
+import { toApiBundles } from './bundle-view.js';
+import type { WorkerHub } from './worker-hub.js';
+import { WorkerHub as Hub } from './worker-hub.js';
+
+/** States in which no worker holds the bundle, so a kill takes effect at once. */
+const KILL_AT_ONCE: readonly BundleState[] = ['created', 'uploading', 'staged', 'making', 'starting', 'worker_offline'];
+const KILL_VIA_WORKER: readonly BundleState[] = ['preparing', 'running', 'finalizing'];
+
+export class BundleService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly ids: IdSource,
+    private readonly hub: WorkerHub,
+    private readonly onChange: () => void,
+  ) {}
+
+  async create(user: User, worksheetUuid: string, request: CreateBundleRequest): Promise<Bundle> {
+    const worksheet = await this.store.getWorksheetByUuid(worksheetUuid);
+    if (!worksheet) throw new ApiError('not_found', `No worksheet with uuid ${worksheetUuid}.`);
+    const metadata = { ...request.metadata };
+    let command: string | null = null;
+    if (request.bundle_type === 'run') {
+      command = (request.command ?? '').trim() === '' ? null : (request.command as string);
+      if (command === null) throw new ApiError('bad_request', 'A run needs a command.');
+      metadata.name ??= defaultRunName(command);
+      const requests = RunRequests.safeParse(pick(metadata, Object.keys(RunRequests.shape)));
+      if (!requests.success) {
+        throw new ApiError('bad_request', `Invalid run request: ${requests.error.issues[0]?.path.join('.')}: ${requests.error.issues[0]?.message}`);
+      }
+      await this.checkDependencies(request.dependencies);
+    } else if (request.dependencies.length > 0) {
+      throw new ApiError('bad_request', 'Uploaded bundles have no dependencies.');
+    }
+    const name = typeof metadata.name === 'string' ? metadata.name : '';
+    try {
+      validateBundleName(name);
+    } catch (error) {
+      if (error instanceof UserInputError) throw new ApiError('bad_request', error.message);
+      throw error;
+    }
+    const now = this.clock.now();
+    metadata.created = Math.floor(now / 1000);
+    const row: BundleRow = {
+      uuid: this.ids.uuid(),
+      bundle_type: request.bundle_type,
+      command,
+      state: request.bundle_type === 'run' ? 'created' : 'uploading',
+      owner_id: user.id,
+      is_dir: null,
+      created: now,
+      last_updated: now,
+      metadata,
+      name,
+      worker_owner_id: null,
+      worker_id: null,
+      assignment_id: null,
+      kill_requested: false,
+    };
+    await this.store.insertBundle(row, request.dependencies, worksheetUuid);
+    if (row.bundle_type === 'run') this.onChange();
+    return this.get(row.uuid);
+  }
+
+  async get(uuid: string): Promise<Bundle> {
+    const [bundle] = await toApiBundles(this.store, [await this.getRow(uuid)]);
+    if (!bundle) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
+    return bundle;
+  }
+
+  async getRow(uuid: string): Promise<BundleRow> {
+    const [row] = await this.store.getBundles([uuid]);
+    if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
+    return row;
+  }
+
+  async kill(user: User, uuid: string): Promise<BundleActionResponse> {
+    const row = await this.getRow(uuid);
+    requireOwner(user, row, 'kill');
+    if (isFinalState(row.state)) {
+      throw new ApiError('conflict', `Bundle ${uuid} is already ${row.state}; only unfinished bundles can be killed.`);
+    }
+    const now = this.clock.now();
+    const actions = appendAction(row.metadata, 'kill');
+    if (KILL_AT_ONCE.includes(row.state)) {
+      const changed = await this.store.updateBundle(
+        uuid,
+        { state: 'killed', last_updated: now, metadata: { actions, failure_message: 'Kill requested', run_status: null } },
+        { states: [row.state] },
+      );
+      if (changed) return { uuid, state: 'killed' };
+    } else if (KILL_VIA_WORKER.includes(row.state)) {
+      await this.store.updateBundle(
+        uuid,
+        { kill_requested: true, last_updated: now, metadata: { actions } },
+        { states: KILL_VIA_WORKER },
+      );
+      if (row.worker_owner_id && row.worker_id) this.hub.notify(Hub.key(row.worker_owner_id, row.worker_id));
+      return { uuid, state: row.state };
+    }
+    // The state moved under us (e.g. the worker just started the run): decide again on the new state.
+    return this.kill(user, uuid);
+  }
+
+  private async checkDependencies(dependencies: readonly Dependency[]): Promise<void> {
+    const keys = new Set<string>();
+    for (const dep of dependencies) {
+      const key = dep.child_path;
+      if (!CHILD_PATH_PATTERN.test(key) || key.split('/').includes('..')) {
+        throw new ApiError('bad_request', `Invalid dependency key '${key}': use letters, digits, '_', '-', '.' and '/'.`);
+      }
+      if (keys.has(key)) throw new ApiError('bad_request', `Duplicate dependency key '${key}'.`);
+      for (const other of keys) {
+        if (other.startsWith(`${key}/`) || key.startsWith(`${other}/`)) {
+          throw new ApiError('bad_request', `Dependency keys '${other}' and '${key}' overlap; one may not contain the other.`);
+        }
+      }
+      keys.add(key);
+    }
+    const parents = await this.store.getBundles(dependencies.map((d) => d.parent_uuid));
+    const found = new Set(parents.map((p) => p.uuid));
+    const missing = dependencies.find((d) => !found.has(d.parent_uuid));
+    if (missing) {
+      throw new ApiError('not_found', `Dependency '${missing.child_path}' names bundle ${missing.parent_uuid}, which does not exist.`);
+    }
+  }
+}
+
+export function requireOwner(user: User, row: BundleRow, action: string): void {
+  if (!user.is_root && user.id !== row.owner_id) {
+    throw new ApiError('forbidden', `You may not ${action} bundle ${row.uuid}: it belongs to another user.`);
+  }
+}
+
+function appendAction(metadata: Metadata, action: string): string[] {
+  const existing = Array.isArray(metadata.actions) ? metadata.actions : [];
+  return [...existing, action];
+}
+
+function pick(metadata: Metadata, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => metadata[k] !== undefined && metadata[k] !== null).map((k) => [k, metadata[k]]));
+}

@@ -1,0 +1,91 @@
+// Bundle contents through the API: uploads of datasets, listings and downloads. A path inside a
+// run that starts with one of its dependency keys is resolved into that dependency.
+import type { Readable } from 'node:stream';
+import { ApiError, type Bundle, type TargetInfo, type User } from '../../protocol/index.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { ResolvedPath } from '../blobs/safe-path.js';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import type { BundleService } from './bundle-service.js';
+import { requireOwner } from './bundle-service.js';
+
+const MAX_DEPENDENCY_HOPS = 32;
+
+export interface ReadTarget {
+  uuid: string;
+  subpath: string;
+}
+
+export class ContentsService {
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+    private readonly bundles: BundleService,
+    private readonly clock: Clock,
+    private readonly maxUploadBytes: number,
+  ) {}
+
+  /** Stores an uploaded dataset's contents; any failure leaves the bundle `failed` with the reason. */
+  async upload(user: User, uuid: string, body: Readable, unpack: boolean, fileName: string): Promise<Bundle> {
+    const row = await this.bundles.getRow(uuid);
+    requireOwner(user, row, 'upload to');
+    if (row.bundle_type !== 'dataset' || row.state !== 'uploading') {
+      throw new ApiError('conflict', `Bundle ${uuid} is ${row.state}; contents can only be uploaded to a new dataset.`);
+    }
+    try {
+      const stored = await this.blobs.store(uuid, body, { unpack, fileName, maxBytes: this.maxUploadBytes });
+      await this.store.updateBundle(
+        uuid,
+        { state: 'ready', is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
+        { states: ['uploading'] },
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await this.store.updateBundle(
+        uuid,
+        { state: 'failed', last_updated: this.clock.now(), metadata: { failure_message: `Upload failed: ${message}` } },
+        { states: ['uploading'] },
+      );
+      throw error instanceof ApiError ? error : new ApiError('internal', `Upload failed: ${message}`, { cause: error });
+    }
+    return this.bundles.get(uuid);
+  }
+
+  async info(uuid: string, subpath: string): Promise<TargetInfo> {
+    const target = await this.locate(uuid, subpath);
+    return this.blobs.info(target.uuid, target.subpath);
+  }
+
+  /** Resolves a path for reading: follows dependency keys, requires contents, never leaves the bundle. */
+  async resolveForRead(uuid: string, subpath: string): Promise<ResolvedPath & ReadTarget> {
+    const target = await this.locate(uuid, subpath);
+    const resolved = await this.blobs.resolve(target.uuid, target.subpath);
+    return { ...resolved, ...target };
+  }
+
+  openFile(path: string): Readable {
+    return this.blobs.openFile(path);
+  }
+
+  tarDirectory(path: string): Readable {
+    return this.blobs.tarDirectory(path);
+  }
+
+  private async locate(uuid: string, subpath: string): Promise<ReadTarget> {
+    let current: ReadTarget = { uuid, subpath };
+    for (let hop = 0; hop < MAX_DEPENDENCY_HOPS; hop += 1) {
+      const row = await this.bundles.getRow(current.uuid);
+      const deps = row.bundle_type === 'run' ? await this.store.getDependencies([row.uuid]) : [];
+      const dep = deps.find((d) => current.subpath === d.child_path || current.subpath.startsWith(`${d.child_path}/`));
+      if (!dep) {
+        if (!(await this.blobs.hasContents(current.uuid))) {
+          throw new ApiError('not_found', `Bundle ${current.uuid} has no contents yet (state ${row.state}).`);
+        }
+        return current;
+      }
+      const rest = current.subpath.slice(dep.child_path.length).replace(/^\/+/, '');
+      current = { uuid: dep.parent_uuid, subpath: [dep.parent_path, rest].filter(Boolean).join('/') };
+    }
+    throw new ApiError('bad_request', `Path '${subpath}' of bundle ${uuid} follows too many dependencies.`);
+  }
+}

@@ -1,0 +1,216 @@
+// The server's side of the worker protocol: check-ins, long-polled messages, and the guarded
+// updates of runs a worker holds. A report naming a stale assignment changes nothing; the worker
+// is told to drop that run instead.
+import type { Readable } from 'node:stream';
+import {
+  ApiError,
+  PROTOCOL_VERSION,
+  type AcceptedResponse,
+  type BundleState,
+  type CheckinResponse,
+  type FinishRunRequest,
+  type RunReport,
+  type User,
+  type WorkerCheckin,
+  type WorkerInfo,
+  type WorkerMessage,
+} from '../../protocol/index.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
+import type { BundleRow, Store } from '../store/store.js';
+import { WorkerHub } from './worker-hub.js';
+
+const HELD_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing', 'worker_offline'];
+const ACTIVE_STATES: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
+const MAX_WAIT_SECONDS = 30;
+
+export interface WorkerServiceOptions extends ResourceDefaults {
+  checkinSeconds: number;
+  workerTimeoutSeconds: number;
+  maxUploadBytes: number;
+}
+
+export class WorkerService {
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+    private readonly hub: WorkerHub,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly options: WorkerServiceOptions,
+    private readonly onChange: () => void,
+  ) {}
+
+  async checkin(user: User, workerId: string, body: WorkerCheckin): Promise<CheckinResponse> {
+    if (body.protocol_version !== PROTOCOL_VERSION) {
+      throw new ApiError(
+        'bad_request',
+        `Worker protocol version ${body.protocol_version} does not match the server's ${PROTOCOL_VERSION}; upgrade the worker.`,
+      );
+    }
+    const now = this.clock.now();
+    await this.store.upsertWorker({
+      owner_id: user.id,
+      id: workerId,
+      hostname: body.hostname,
+      tag: body.tag,
+      tag_exclusive: body.tag_exclusive,
+      cpus: body.cpus,
+      gpus: body.gpus,
+      memory_bytes: body.memory_bytes,
+      free_disk_bytes: body.free_disk_bytes,
+      slots: body.slots,
+      runs_left: body.runs_left,
+      cached_dependencies: body.cached_dependencies,
+      docker_ok: body.docker_ok,
+      docker_message: body.docker_message,
+      checkin_time: now,
+    });
+    const staleKills: WorkerMessage[] = [];
+    for (const report of body.runs) {
+      if (!(await this.applyReport(user, workerId, report))) {
+        staleKills.push({ type: 'kill', uuid: report.uuid, assignment_id: report.assignment_id, message: 'This run is no longer assigned to this worker.' });
+      }
+    }
+    this.onChange();
+    const messages = [...staleKills, ...(await this.pendingMessages(user.id, workerId))];
+    return { checkin_seconds: this.options.checkinSeconds, messages };
+  }
+
+  /** Long poll: answers at once when something is queued, else waits up to `waitSeconds`. */
+  async messages(user: User, workerId: string, waitSeconds: number, signal: AbortSignal): Promise<WorkerMessage[]> {
+    const key = WorkerHub.key(user.id, workerId);
+    await this.store.touchWorker(user.id, workerId, this.clock.now());
+    let messages = await this.pendingMessages(user.id, workerId);
+    if (messages.length > 0 || waitSeconds <= 0) return messages;
+    await this.hub.wait(key, Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000, signal);
+    messages = await this.pendingMessages(user.id, workerId);
+    await this.store.touchWorker(user.id, workerId, this.clock.now());
+    return messages;
+  }
+
+  async start(user: User, workerId: string, uuid: string, assignmentId: string, hostname: string): Promise<AcceptedResponse> {
+    const now = this.clock.now();
+    const accepted = await this.store.updateBundle(
+      uuid,
+      { state: 'preparing', last_updated: now, metadata: { started: Math.floor(now / 1000), remote: hostname, run_status: 'Preparing' } },
+      { states: ['starting'], assignment_id: assignmentId, worker: { owner_id: user.id, id: workerId } },
+    );
+    if (!accepted) this.log.info(`worker ${workerId} tried to start ${uuid} under a stale assignment; refused`);
+    return accepted ? { accepted } : { accepted, reason: 'The run is no longer assigned to this worker.' };
+  }
+
+  async uploadContents(user: User, workerId: string, uuid: string, assignmentId: string, body: Readable): Promise<AcceptedResponse> {
+    const row = await this.heldRun(user, workerId, uuid, assignmentId);
+    if (!row) return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
+    const stored = await this.blobs.store(uuid, body, { unpack: true, fileName: 'results.tar', maxBytes: this.options.maxUploadBytes });
+    await this.store.updateBundle(
+      uuid,
+      { is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
+      { assignment_id: assignmentId },
+    );
+    return { accepted: true };
+  }
+
+  async finish(user: User, workerId: string, uuid: string, body: FinishRunRequest): Promise<AcceptedResponse> {
+    const row = await this.heldRun(user, workerId, uuid, body.assignment_id);
+    if (!row) return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
+    const killed = body.killed || row.kill_requested;
+    const failed = body.failure_message !== null || (body.exitcode !== null && body.exitcode !== 0);
+    const state: BundleState = killed ? 'killed' : failed ? 'failed' : 'ready';
+    const failure = body.failure_message ?? (failed ? `Exit code ${body.exitcode}` : null);
+    const accepted = await this.store.updateBundle(
+      uuid,
+      {
+        state,
+        last_updated: this.clock.now(),
+        kill_requested: false,
+        metadata: { ...body.progress, exitcode: body.exitcode, failure_message: failure, run_status: 'Finished' },
+      },
+      { states: HELD_STATES, assignment_id: body.assignment_id, worker: { owner_id: user.id, id: workerId } },
+    );
+    this.onChange();
+    return { accepted };
+  }
+
+  async list(): Promise<WorkerInfo[]> {
+    const workers = await this.store.listWorkers();
+    const owners = new Map((await this.store.getUsersByIds([...new Set(workers.map((w) => w.owner_id))])).map((u) => [u.id, u.user_name]));
+    const now = this.clock.now();
+    return Promise.all(
+      workers.map(async (w) => {
+        const runs = await this.store.listBundlesOfWorker(w.owner_id, w.id, ACTIVE_STATES);
+        const resources = runs.map((r) => this.resources(r));
+        return {
+          id: w.id,
+          owner_name: owners.get(w.owner_id) ?? w.owner_id,
+          hostname: w.hostname,
+          tag: w.tag,
+          tag_exclusive: w.tag_exclusive,
+          cpus: w.cpus,
+          cpus_in_use: resources.reduce((sum, r) => sum + r.cpus, 0),
+          gpus: w.gpus,
+          gpus_in_use: resources.reduce((sum, r) => sum + r.gpus, 0),
+          memory_bytes: w.memory_bytes,
+          free_disk_bytes: w.free_disk_bytes,
+          slots: w.slots,
+          runs: runs.map((r) => r.uuid),
+          checkin_time: Math.floor(w.checkin_time / 1000),
+          online: now - w.checkin_time <= this.options.workerTimeoutSeconds * 1000,
+          docker_ok: w.docker_ok,
+          docker_message: w.docker_message,
+        };
+      }),
+    );
+  }
+
+  private resources(row: BundleRow): ReturnType<typeof resolveResources> {
+    return resolveResources(row.metadata, this.options);
+  }
+
+  /** Applies one run report; false when the report is stale (another assignment, or the run ended). */
+  private async applyReport(user: User, workerId: string, report: RunReport): Promise<boolean> {
+    return this.store.updateBundle(
+      report.uuid,
+      { state: report.state, last_updated: this.clock.now(), metadata: { ...report.progress } },
+      { states: HELD_STATES, assignment_id: report.assignment_id, worker: { owner_id: user.id, id: workerId } },
+    );
+  }
+
+  private async heldRun(user: User, workerId: string, uuid: string, assignmentId: string): Promise<BundleRow | null> {
+    const [row] = await this.store.getBundles([uuid]);
+    if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
+    const held = row.assignment_id === assignmentId && row.worker_owner_id === user.id && row.worker_id === workerId;
+    return held && HELD_STATES.includes(row.state) ? row : null;
+  }
+
+  private async pendingMessages(ownerId: string, workerId: string): Promise<WorkerMessage[]> {
+    const rows = await this.store.listBundlesOfWorker(ownerId, workerId, ACTIVE_STATES);
+    const deps = await this.store.getDependencies(rows.filter((r) => r.state === 'starting').map((r) => r.uuid));
+    const messages: WorkerMessage[] = [];
+    for (const row of rows) {
+      if (!row.assignment_id) continue;
+      if (row.state === 'starting' && row.command) {
+        messages.push({
+          type: 'run',
+          assignment_id: row.assignment_id,
+          run: {
+            uuid: row.uuid,
+            command: row.command,
+            owner_id: row.owner_id,
+            dependencies: deps
+              .filter((d) => d.child_uuid === row.uuid)
+              .map((d) => ({ child_path: d.child_path, parent_uuid: d.parent_uuid, parent_path: d.parent_path })),
+            resources: this.resources(row),
+            exclude_patterns: Array.isArray(row.metadata.exclude_patterns) ? row.metadata.exclude_patterns : [],
+          },
+        });
+      } else if (row.kill_requested) {
+        messages.push({ type: 'kill', uuid: row.uuid, assignment_id: row.assignment_id, message: 'Kill requested' });
+      }
+    }
+    return messages;
+  }
+}

@@ -1,0 +1,308 @@
+// The Store on SQLite (better-sqlite3, in process). Every operation is one statement or one
+// transaction; guarded updates put their guard in the WHERE clause, so a stale writer changes nothing.
+import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BundleState, Dependency, Metadata } from '../../protocol/index.js';
+import type { BundleChange, BundleGuard, BundleRow, Store, UserRow, WorkerRow, WorksheetRow } from './store.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+type SqlValue = string | number | null;
+type Raw = Record<string, SqlValue>;
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)');
+    const applied = new Set(
+      (this.db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name),
+    );
+    const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    for (const file of files) {
+      if (applied.has(file)) continue;
+      const sql = readFileSync(`${MIGRATIONS_DIR}${file}`, 'utf8');
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_migrations (name, applied) VALUES (?, ?)').run(file, Date.now());
+      })();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async insertUser(user: UserRow): Promise<void> {
+    this.db
+      .prepare('INSERT INTO users (id, user_name, password_hash, is_root, created) VALUES (?, ?, ?, ?, ?)')
+      .run(user.id, user.user_name, user.password_hash, user.is_root ? 1 : 0, user.created);
+  }
+
+  async getUserByName(userName: string): Promise<UserRow | undefined> {
+    const row = this.db.prepare('SELECT * FROM users WHERE user_name = ?').get(userName) as Raw | undefined;
+    return row && toUser(row);
+  }
+
+  async getUsersByIds(ids: readonly string[]): Promise<UserRow[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM users WHERE id IN (${marks(ids)})`).all(...ids) as Raw[];
+    return rows.map(toUser);
+  }
+
+  async insertToken(tokenHash: string, userId: string, expiresAt: number): Promise<void> {
+    this.db.prepare('INSERT INTO tokens (token_hash, user_id, expires_at) VALUES (?, ?, ?)').run(tokenHash, userId, expiresAt);
+  }
+
+  async getToken(tokenHash: string): Promise<{ user_id: string; expires_at: number } | undefined> {
+    return this.db.prepare('SELECT user_id, expires_at FROM tokens WHERE token_hash = ?').get(tokenHash) as
+      | { user_id: string; expires_at: number }
+      | undefined;
+  }
+
+  async deleteTokensExpiredBefore(time: number): Promise<void> {
+    this.db.prepare('DELETE FROM tokens WHERE expires_at < ?').run(time);
+  }
+
+  async insertWorksheet(ws: WorksheetRow): Promise<void> {
+    this.db
+      .prepare('INSERT INTO worksheets (uuid, name, title, owner_id, created) VALUES (?, ?, ?, ?, ?)')
+      .run(ws.uuid, ws.name, ws.title, ws.owner_id, ws.created);
+  }
+
+  async getWorksheetByName(name: string): Promise<WorksheetRow | undefined> {
+    return this.db.prepare('SELECT * FROM worksheets WHERE name = ?').get(name) as WorksheetRow | undefined;
+  }
+
+  async getWorksheetByUuid(uuid: string): Promise<WorksheetRow | undefined> {
+    return this.db.prepare('SELECT * FROM worksheets WHERE uuid = ?').get(uuid) as WorksheetRow | undefined;
+  }
+
+  async findWorksheetsByUuidPrefix(prefix: string, limit: number): Promise<WorksheetRow[]> {
+    return this.db
+      .prepare("SELECT * FROM worksheets WHERE uuid LIKE ? || '%' ORDER BY created LIMIT ?")
+      .all(prefix, limit) as WorksheetRow[];
+  }
+
+  async addWorksheetItem(worksheetUuid: string, bundleUuid: string): Promise<void> {
+    this.db.prepare('INSERT INTO worksheet_items (worksheet_uuid, bundle_uuid) VALUES (?, ?)').run(worksheetUuid, bundleUuid);
+  }
+
+  async listWorksheetBundleUuids(worksheetUuid: string): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT i.bundle_uuid FROM worksheet_items i JOIN bundles b ON b.uuid = i.bundle_uuid
+         WHERE i.worksheet_uuid = ? ORDER BY i.id`,
+      )
+      .all(worksheetUuid) as { bundle_uuid: string }[];
+    return rows.map((r) => r.bundle_uuid);
+  }
+
+  async insertBundle(bundle: BundleRow, dependencies: readonly Dependency[], worksheetUuid: string | null): Promise<void> {
+    const insert = this.db.prepare(
+      `INSERT INTO bundles (uuid, bundle_type, command, state, owner_id, is_dir, created, last_updated, metadata, name,
+         worker_owner_id, worker_id, assignment_id, kill_requested)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertDep = this.db.prepare(
+      'INSERT INTO bundle_dependencies (child_uuid, child_path, parent_uuid, parent_path) VALUES (?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      insert.run(
+        bundle.uuid, bundle.bundle_type, bundle.command, bundle.state, bundle.owner_id, boolOrNull(bundle.is_dir),
+        bundle.created, bundle.last_updated, JSON.stringify(bundle.metadata), bundle.name,
+        bundle.worker_owner_id, bundle.worker_id, bundle.assignment_id, bundle.kill_requested ? 1 : 0,
+      );
+      for (const dep of dependencies) insertDep.run(bundle.uuid, dep.child_path, dep.parent_uuid, dep.parent_path);
+      if (worksheetUuid) {
+        this.db.prepare('INSERT INTO worksheet_items (worksheet_uuid, bundle_uuid) VALUES (?, ?)').run(worksheetUuid, bundle.uuid);
+      }
+    })();
+  }
+
+  async getBundles(uuids: readonly string[]): Promise<BundleRow[]> {
+    if (uuids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM bundles WHERE uuid IN (${marks(uuids)})`).all(...uuids) as Raw[];
+    return rows.map(toBundle);
+  }
+
+  async findBundlesByUuidPrefix(prefix: string, limit: number): Promise<BundleRow[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM bundles WHERE uuid LIKE ? || '%' ORDER BY id DESC LIMIT ?")
+      .all(prefix, limit) as Raw[];
+    return rows.map(toBundle);
+  }
+
+  async findBundlesByName(likePattern: string, limit: number): Promise<BundleRow[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM bundles WHERE name LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?")
+      .all(likePattern, limit) as Raw[];
+    return rows.map(toBundle);
+  }
+
+  async listBundlesInStates(states: readonly BundleState[]): Promise<BundleRow[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM bundles WHERE state IN (${marks(states)}) ORDER BY id`)
+      .all(...states) as Raw[];
+    return rows.map(toBundle);
+  }
+
+  async listBundlesOfWorker(ownerId: string, workerId: string, states: readonly BundleState[]): Promise<BundleRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM bundles WHERE worker_owner_id = ? AND worker_id = ? AND state IN (${marks(states)}) ORDER BY id`,
+      )
+      .all(ownerId, workerId, ...states) as Raw[];
+    return rows.map(toBundle);
+  }
+
+  async updateBundle(uuid: string, change: BundleChange, guard: BundleGuard = {}): Promise<boolean> {
+    const sets: string[] = ['last_updated = ?'];
+    const values: SqlValue[] = [change.last_updated];
+    const set = (column: string, value: SqlValue): void => {
+      sets.push(`${column} = ?`);
+      values.push(value);
+    };
+    if (change.state !== undefined) set('state', change.state);
+    if (change.is_dir !== undefined) set('is_dir', boolOrNull(change.is_dir));
+    if (change.name !== undefined) set('name', change.name);
+    if (change.worker_owner_id !== undefined) set('worker_owner_id', change.worker_owner_id);
+    if (change.worker_id !== undefined) set('worker_id', change.worker_id);
+    if (change.assignment_id !== undefined) set('assignment_id', change.assignment_id);
+    if (change.kill_requested !== undefined) set('kill_requested', change.kill_requested ? 1 : 0);
+    if (change.metadata !== undefined) {
+      // json_patch drops keys whose patch value is null, so nulls are set afterwards. One
+      // expression: SQLite ignores all but the last assignment to a column.
+      let expression = 'json_patch(metadata, ?)';
+      values.push(JSON.stringify(change.metadata));
+      for (const [key, value] of Object.entries(change.metadata)) {
+        if (value !== null) continue;
+        expression = `json_set(${expression}, ?, json('null'))`;
+        values.push(`$."${key.replace(/"/g, '')}"`);
+      }
+      sets.push(`metadata = ${expression}`);
+    }
+    const where: string[] = ['uuid = ?'];
+    const whereValues: SqlValue[] = [uuid];
+    if (guard.states) {
+      where.push(`state IN (${marks(guard.states)})`);
+      whereValues.push(...guard.states);
+    }
+    if (guard.assignment_id !== undefined) {
+      where.push('assignment_id = ?');
+      whereValues.push(guard.assignment_id);
+    }
+    if (guard.worker) {
+      where.push('worker_owner_id = ? AND worker_id = ?');
+      whereValues.push(guard.worker.owner_id, guard.worker.id);
+    }
+    const result = this.db
+      .prepare(`UPDATE bundles SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`)
+      .run(...values, ...whereValues);
+    return result.changes > 0;
+  }
+
+  async getDependencies(childUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]> {
+    if (childUuids.length === 0) return [];
+    return this.db
+      .prepare(`SELECT * FROM bundle_dependencies WHERE child_uuid IN (${marks(childUuids)}) ORDER BY rowid`)
+      .all(...childUuids) as (Dependency & { child_uuid: string })[];
+  }
+
+  async upsertWorker(w: WorkerRow): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO workers (owner_id, id, hostname, tag, tag_exclusive, cpus, gpus, memory_bytes, free_disk_bytes, slots,
+           runs_left, cached_dependencies, docker_ok, docker_message, checkin_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (owner_id, id) DO UPDATE SET hostname = excluded.hostname, tag = excluded.tag,
+           tag_exclusive = excluded.tag_exclusive, cpus = excluded.cpus, gpus = excluded.gpus,
+           memory_bytes = excluded.memory_bytes, free_disk_bytes = excluded.free_disk_bytes, slots = excluded.slots,
+           runs_left = excluded.runs_left, cached_dependencies = excluded.cached_dependencies,
+           docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time`,
+      )
+      .run(
+        w.owner_id, w.id, w.hostname, w.tag, w.tag_exclusive ? 1 : 0, w.cpus, w.gpus, w.memory_bytes, w.free_disk_bytes,
+        w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
+      );
+  }
+
+  async touchWorker(ownerId: string, workerId: string, time: number): Promise<void> {
+    this.db.prepare('UPDATE workers SET checkin_time = ? WHERE owner_id = ? AND id = ?').run(time, ownerId, workerId);
+  }
+
+  async getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined> {
+    const row = this.db.prepare('SELECT * FROM workers WHERE owner_id = ? AND id = ?').get(ownerId, workerId) as Raw | undefined;
+    return row && toWorker(row);
+  }
+
+  async listWorkers(): Promise<WorkerRow[]> {
+    return (this.db.prepare('SELECT * FROM workers ORDER BY owner_id, id').all() as Raw[]).map(toWorker);
+  }
+}
+
+function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+function boolOrNull(value: boolean | null): number | null {
+  return value === null ? null : value ? 1 : 0;
+}
+
+function toUser(r: Raw): UserRow {
+  return {
+    id: String(r.id),
+    user_name: String(r.user_name),
+    password_hash: String(r.password_hash),
+    is_root: r.is_root === 1,
+    created: Number(r.created),
+  };
+}
+
+function toBundle(r: Raw): BundleRow {
+  return {
+    uuid: String(r.uuid),
+    bundle_type: String(r.bundle_type) as BundleRow['bundle_type'],
+    command: r.command === null ? null : String(r.command),
+    state: String(r.state) as BundleState,
+    owner_id: String(r.owner_id),
+    is_dir: r.is_dir === null ? null : r.is_dir === 1,
+    created: Number(r.created),
+    last_updated: Number(r.last_updated),
+    metadata: JSON.parse(String(r.metadata)) as Metadata,
+    name: String(r.name),
+    worker_owner_id: r.worker_owner_id === null ? null : String(r.worker_owner_id),
+    worker_id: r.worker_id === null ? null : String(r.worker_id),
+    assignment_id: r.assignment_id === null ? null : String(r.assignment_id),
+    kill_requested: r.kill_requested === 1,
+  };
+}
+
+function toWorker(r: Raw): WorkerRow {
+  return {
+    owner_id: String(r.owner_id),
+    id: String(r.id),
+    hostname: String(r.hostname),
+    tag: r.tag === null ? null : String(r.tag),
+    tag_exclusive: r.tag_exclusive === 1,
+    cpus: Number(r.cpus),
+    gpus: Number(r.gpus),
+    memory_bytes: Number(r.memory_bytes),
+    free_disk_bytes: Number(r.free_disk_bytes),
+    slots: Number(r.slots),
+    runs_left: r.runs_left === null ? null : Number(r.runs_left),
+    cached_dependencies: JSON.parse(String(r.cached_dependencies)) as string[],
+    docker_ok: r.docker_ok === 1,
+    docker_message: r.docker_message === null ? null : String(r.docker_message),
+    checkin_time: Number(r.checkin_time),
+  };
+}

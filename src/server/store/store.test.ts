@@ -1,0 +1,124 @@
+// The Store conformance suite. Every implementation runs it through its factory; today that is
+// SQLite in a temp file (PostgreSQL joins when it is supported).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
+import type { BundleRow, Store } from './store.js';
+
+interface Factory {
+  name: string;
+  create(): Promise<{ store: Store; cleanup(): Promise<void> }>;
+}
+
+const factories: Factory[] = [
+  {
+    name: 'sqlite',
+    create: async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'cl-store-'));
+      const store = new SqliteStore(join(dir, 'db.sqlite'));
+      return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+];
+
+function bundle(uuid: string, overrides: Partial<BundleRow> = {}): BundleRow {
+  return {
+    uuid,
+    bundle_type: 'run',
+    command: 'true',
+    state: 'created',
+    owner_id: 'u1',
+    is_dir: null,
+    created: 1000,
+    last_updated: 1000,
+    metadata: { name: 'r' },
+    name: 'r',
+    worker_owner_id: null,
+    worker_id: null,
+    assignment_id: null,
+    kill_requested: false,
+    ...overrides,
+  };
+}
+
+for (const factory of factories) {
+  describe(`Store on ${factory.name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await factory.create());
+      await store.migrate();
+      await store.insertUser({ id: 'u1', user_name: 'alice', password_hash: 'x', is_root: false, created: 1 });
+      await store.insertWorksheet({ uuid: '0xws', name: 'home-alice', title: null, owner_id: 'u1', created: 1 });
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    it('applies migrations once', async () => {
+      await store.migrate();
+      expect(await store.getUserByName('alice')).toMatchObject({ id: 'u1', is_root: false });
+    });
+
+    it('inserts a bundle with its dependencies and worksheet item', async () => {
+      await store.insertBundle(bundle('0xb1'), [{ child_path: 'k', parent_uuid: '0xp', parent_path: 'x' }], '0xws');
+      expect(await store.listWorksheetBundleUuids('0xws')).toEqual(['0xb1']);
+      expect(await store.getDependencies(['0xb1'])).toEqual([
+        { child_uuid: '0xb1', child_path: 'k', parent_uuid: '0xp', parent_path: 'x' },
+      ]);
+    });
+
+    it('merges metadata and keeps explicit nulls', async () => {
+      await store.insertBundle(bundle('0xb1', { metadata: { name: 'r', staged_status: 'waiting' } }), [], null);
+      await store.updateBundle('0xb1', { last_updated: 2, metadata: { staged_status: null, time: 3 } });
+      const [row] = await store.getBundles(['0xb1']);
+      expect(row?.metadata).toEqual({ name: 'r', staged_status: null, time: 3 });
+    });
+
+    it('applies a guarded update only when the guard holds', async () => {
+      await store.insertBundle(bundle('0xb1', { state: 'running', assignment_id: 'a1', worker_owner_id: 'u1', worker_id: 'w' }), [], null);
+      expect(await store.updateBundle('0xb1', { state: 'ready', last_updated: 2 }, { assignment_id: 'stale' })).toBe(false);
+      expect(await store.updateBundle('0xb1', { state: 'ready', last_updated: 2 }, { states: ['staged'] })).toBe(false);
+      expect(await store.updateBundle('0xb1', { state: 'ready', last_updated: 2 }, { worker: { owner_id: 'u1', id: 'other' } })).toBe(false);
+      expect(
+        await store.updateBundle('0xb1', { state: 'ready', last_updated: 2 }, { states: ['running'], assignment_id: 'a1', worker: { owner_id: 'u1', id: 'w' } }),
+      ).toBe(true);
+      expect((await store.getBundles(['0xb1']))[0]?.state).toBe('ready');
+    });
+
+    it('finds bundles by uuid prefix and by name pattern, newest first', async () => {
+      await store.insertBundle(bundle('0xab1', { name: 'data_1' }), [], null);
+      await store.insertBundle(bundle('0xab2', { name: 'data-2' }), [], null);
+      expect((await store.findBundlesByUuidPrefix('0xab', 5)).map((b) => b.uuid)).toEqual(['0xab2', '0xab1']);
+      expect((await store.findBundlesByName('data%', 5)).map((b) => b.uuid)).toEqual(['0xab2', '0xab1']);
+      // `_` is escaped by callers; here it must match only a literal underscore.
+      expect((await store.findBundlesByName('data\\_1', 5)).map((b) => b.uuid)).toEqual(['0xab1']);
+    });
+
+    it('upserts workers and lists the runs each holds', async () => {
+      const worker = {
+        owner_id: 'u1', id: 'w', hostname: 'h', tag: null, tag_exclusive: false, cpus: 2, gpus: 0, memory_bytes: 1,
+        free_disk_bytes: 1, slots: 1, runs_left: null, cached_dependencies: ['0xp:'], docker_ok: true, docker_message: null, checkin_time: 5,
+      };
+      await store.upsertWorker(worker);
+      await store.upsertWorker({ ...worker, cpus: 4 });
+      await store.touchWorker('u1', 'w', 9);
+      expect(await store.getWorker('u1', 'w')).toMatchObject({ cpus: 4, checkin_time: 9, cached_dependencies: ['0xp:'] });
+      await store.insertBundle(bundle('0xb1', { state: 'running', worker_owner_id: 'u1', worker_id: 'w' }), [], null);
+      expect((await store.listBundlesOfWorker('u1', 'w', ['running'])).map((b) => b.uuid)).toEqual(['0xb1']);
+    });
+
+    it('stores tokens with their expiry and drops expired ones', async () => {
+      await store.insertToken('h1', 'u1', 100);
+      await store.insertToken('h2', 'u1', 300);
+      await store.deleteTokensExpiredBefore(200);
+      expect(await store.getToken('h1')).toBeUndefined();
+      expect(await store.getToken('h2')).toEqual({ user_id: 'u1', expires_at: 300 });
+    });
+  });
+}

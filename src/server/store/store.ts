@@ -1,0 +1,113 @@
+// The Store: every query the server makes, behind one narrow interface so that SQLite (the
+// embedded default) and later PostgreSQL implement the same operations and pass one suite.
+// Rows here are storage shapes; services turn them into protocol objects.
+import type { BundleState, BundleType, Dependency, Metadata } from '../../protocol/index.js';
+
+export interface UserRow {
+  id: string;
+  user_name: string;
+  password_hash: string;
+  is_root: boolean;
+  created: number;
+}
+
+export interface WorksheetRow {
+  uuid: string;
+  name: string;
+  title: string | null;
+  owner_id: string;
+  created: number;
+}
+
+export interface BundleRow {
+  uuid: string;
+  bundle_type: BundleType;
+  command: string | null;
+  state: BundleState;
+  owner_id: string;
+  is_dir: boolean | null;
+  created: number;
+  last_updated: number;
+  metadata: Metadata;
+  name: string;
+  worker_owner_id: string | null;
+  worker_id: string | null;
+  assignment_id: string | null;
+  kill_requested: boolean;
+}
+
+export interface WorkerRow {
+  owner_id: string;
+  id: string;
+  hostname: string;
+  tag: string | null;
+  tag_exclusive: boolean;
+  cpus: number;
+  gpus: number;
+  memory_bytes: number;
+  free_disk_bytes: number;
+  slots: number;
+  runs_left: number | null;
+  cached_dependencies: string[];
+  docker_ok: boolean;
+  docker_message: string | null;
+  checkin_time: number;
+}
+
+/** Conditions a bundle must meet for an update to apply (STYLE habit 3: guarded updates). */
+export interface BundleGuard {
+  states?: readonly BundleState[];
+  assignment_id?: string;
+  worker?: { owner_id: string; id: string };
+}
+
+export interface BundleChange {
+  state?: BundleState;
+  is_dir?: boolean | null;
+  name?: string;
+  /** Keys merged into the metadata; a null value is stored as null. */
+  metadata?: Metadata;
+  worker_owner_id?: string | null;
+  worker_id?: string | null;
+  assignment_id?: string | null;
+  kill_requested?: boolean;
+  last_updated: number;
+}
+
+export interface Store {
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  insertUser(user: UserRow): Promise<void>;
+  getUserByName(userName: string): Promise<UserRow | undefined>;
+  getUsersByIds(ids: readonly string[]): Promise<UserRow[]>;
+
+  insertToken(tokenHash: string, userId: string, expiresAt: number): Promise<void>;
+  getToken(tokenHash: string): Promise<{ user_id: string; expires_at: number } | undefined>;
+  deleteTokensExpiredBefore(time: number): Promise<void>;
+
+  insertWorksheet(worksheet: WorksheetRow): Promise<void>;
+  getWorksheetByName(name: string): Promise<WorksheetRow | undefined>;
+  getWorksheetByUuid(uuid: string): Promise<WorksheetRow | undefined>;
+  findWorksheetsByUuidPrefix(prefix: string, limit: number): Promise<WorksheetRow[]>;
+  addWorksheetItem(worksheetUuid: string, bundleUuid: string): Promise<void>;
+  /** Bundle uuids on the worksheet, oldest first. */
+  listWorksheetBundleUuids(worksheetUuid: string): Promise<string[]>;
+
+  /** Inserts the bundle, its dependencies and (optionally) its worksheet item in one transaction. */
+  insertBundle(bundle: BundleRow, dependencies: readonly Dependency[], worksheetUuid: string | null): Promise<void>;
+  getBundles(uuids: readonly string[]): Promise<BundleRow[]>;
+  findBundlesByUuidPrefix(prefix: string, limit: number): Promise<BundleRow[]>;
+  /** Bundles whose name matches a SQL LIKE pattern, newest first. */
+  findBundlesByName(likePattern: string, limit: number): Promise<BundleRow[]>;
+  listBundlesInStates(states: readonly BundleState[]): Promise<BundleRow[]>;
+  listBundlesOfWorker(ownerId: string, workerId: string, states: readonly BundleState[]): Promise<BundleRow[]>;
+  /** Applies the change when the guard holds; returns whether a row changed. */
+  updateBundle(uuid: string, change: BundleChange, guard?: BundleGuard): Promise<boolean>;
+  getDependencies(childUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]>;
+
+  upsertWorker(worker: WorkerRow): Promise<void>;
+  touchWorker(ownerId: string, workerId: string, time: number): Promise<void>;
+  getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined>;
+  listWorkers(): Promise<WorkerRow[]>;
+}
