@@ -1,0 +1,282 @@
+// The worker's main loop: check in (on a timer and whenever a run changes stage), long-poll for
+// messages, accept runs and hand each to a RunSupervisor, relay kills, and decide when an idle or
+// used-up worker exits. It owns the table of runs; it does no Docker or file work of its own.
+import { statfs } from 'node:fs/promises';
+import {
+  ApiError,
+  PROTOCOL_VERSION,
+  type KillMessage,
+  type RunMessage,
+  type WorkerCheckin,
+  type WorkerMessage,
+} from '../protocol/index.js';
+import { errorMessage, sleep, type Clock } from './clock.js';
+import type { DependencyCache } from './deps/dependency-cache.js';
+import { RUN_LABEL, WORKER_LABEL, type ContainerRuntime } from './docker/container-runtime.js';
+import type { DockerHealth } from './docker/docker-health.js';
+import type { Logger } from './log.js';
+import { isRetryable, withRetry } from './retry.js';
+import type { RunContext } from './runs/run-context.js';
+import { RunSupervisor } from './runs/run-supervisor.js';
+import type { WorkerServerApi } from './server-api.js';
+import { WakeSignal } from './wake-signal.js';
+import type { WorkerConfig } from './config.js';
+
+const MESSAGE_WAIT_SECONDS = 20;
+const MAX_SEEN_MESSAGES = 10_000;
+
+export interface AgentParts {
+  config: WorkerConfig;
+  workerId: string;
+  cpuCount: number;
+  totalMemoryBytes: number;
+  api: WorkerServerApi;
+  runtime: ContainerRuntime;
+  docker: DockerHealth;
+  deps: DependencyCache;
+  log: Logger;
+  clock: Clock;
+  /** Everything a RunSupervisor needs except onChange and stopSignal, which the agent supplies. */
+  runContext: Omit<RunContext, 'onChange' | 'stopSignal'>;
+}
+
+export type AgentExit = 'stopped' | 'idle' | 'runs-done';
+
+interface HeldRun {
+  supervisor: RunSupervisor;
+  done: Promise<void>;
+}
+
+export class WorkerAgent {
+  private readonly runs = new Map<string, HeldRun>();
+  /** Runs whose start request is in flight, with a kill that arrived meanwhile (or null). */
+  private readonly starting = new Map<string, string | null>();
+  private readonly seen = new Set<string>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly wake = new WakeSignal();
+  private readonly runsStop = new AbortController();
+  private accepted = 0;
+  private checkedIn = false;
+  private reconciled = false;
+  private lastBusy: number;
+  private lastCheckinError: string | null = null;
+
+  constructor(private readonly parts: AgentParts) {
+    this.lastBusy = parts.clock.now();
+  }
+
+  /** Runs until `signal` aborts or an exit condition holds; then abandons runs still held. */
+  async run(signal: AbortSignal): Promise<AgentExit> {
+    const loops = new AbortController();
+    const onAbort = (): void => loops.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let exit: AgentExit = 'stopped';
+    try {
+      await Promise.all([
+        this.checkinLoop(loops.signal, (why) => {
+          exit = why;
+          loops.abort();
+        }),
+        this.messageLoop(loops.signal),
+      ]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.runsStop.abort();
+      await Promise.all([...this.tasks]);
+    }
+    return exit;
+  }
+
+  // ---- check-in -----------------------------------------------------------------------------
+
+  private async checkinLoop(signal: AbortSignal, exit: (why: AgentExit) => void): Promise<void> {
+    const periodMs = this.parts.config.checkinFrequencySeconds * 1000;
+    while (!signal.aborted) {
+      await this.checkinOnce(signal);
+      const why = this.exitReason();
+      if (why !== null) {
+        this.parts.log.info(why === 'idle' ? 'Idle long enough; exiting.' : 'All allowed runs are done; exiting.');
+        return exit(why);
+      }
+      await this.wake.wait(periodMs, signal);
+    }
+  }
+
+  private async checkinOnce(signal: AbortSignal): Promise<void> {
+    await this.parts.docker.check();
+    if (this.parts.docker.ok && !this.reconciled) await this.reconcileContainers();
+    try {
+      const body = await this.checkinBody();
+      const answer = await this.parts.api.checkin(body, signal);
+      this.checkedIn = true;
+      if (this.lastCheckinError !== null) this.parts.log.info('Checked in with the server again.');
+      this.lastCheckinError = null;
+      for (const message of answer.messages) this.handle(message, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      const message = errorMessage(error);
+      // Log a failing check-in once per distinct reason, not every few seconds.
+      if (message !== this.lastCheckinError) this.parts.log.warn(`Check-in failed: ${message}`);
+      this.lastCheckinError = message;
+    }
+  }
+
+  async checkinBody(): Promise<WorkerCheckin> {
+    const { config, cpuCount, totalMemoryBytes } = this.parts;
+    const disk = await statfs(config.workDir);
+    const limit = config.exitAfterNumRuns;
+    return {
+      protocol_version: PROTOCOL_VERSION,
+      hostname: config.hostname,
+      tag: config.tag,
+      tag_exclusive: config.tagExclusive && config.tag !== null,
+      cpus: config.cpuset?.length ?? cpuCount,
+      gpus: config.gpuset.length,
+      memory_bytes: Math.min(config.maxMemoryBytes ?? Infinity, totalMemoryBytes),
+      free_disk_bytes: Math.max(0, Math.floor(disk.bavail * disk.bsize)),
+      slots: config.slots,
+      runs_left: limit === null ? null : Math.max(0, limit - this.accepted),
+      cached_dependencies: this.parts.deps.keys(),
+      runs: [...this.runs.values()].map((r) => r.supervisor.report()),
+      docker_ok: this.parts.docker.ok,
+      docker_message: this.parts.docker.message,
+    };
+  }
+
+  private exitReason(): AgentExit | null {
+    if (this.runs.size > 0 || this.starting.size > 0) {
+      this.lastBusy = this.parts.clock.now();
+      return null;
+    }
+    const { exitAfterNumRuns, exitWhenIdle, idleSeconds } = this.parts.config;
+    if (exitAfterNumRuns !== null && this.accepted >= exitAfterNumRuns) return 'runs-done';
+    const idleFor = (this.parts.clock.now() - this.lastBusy) / 1000;
+    if (exitWhenIdle && this.checkedIn && idleFor >= idleSeconds) return 'idle';
+    return null;
+  }
+
+  /** Removes containers labelled with this worker's id that no run of ours tracks. */
+  private async reconcileContainers(): Promise<void> {
+    try {
+      const mine = await this.parts.runtime.listContainers({ [WORKER_LABEL]: this.parts.workerId });
+      const tracked = new Set([...this.runs.keys()]);
+      for (const c of mine) {
+        const run = c.labels[RUN_LABEL];
+        if (run !== undefined && tracked.has(run)) continue;
+        this.parts.log.info(`Removing leftover container ${c.id.slice(0, 12)} (run ${run ?? 'unknown'})`);
+        await this.parts.runtime.removeContainer(c.id);
+      }
+      this.reconciled = true;
+    } catch (error) {
+      // Tried again at the next check-in; leftovers only waste resources meanwhile.
+      this.parts.log.warn(`Could not clean up leftover containers: ${errorMessage(error)}`);
+    }
+  }
+
+  // ---- messages -----------------------------------------------------------------------------
+
+  private async messageLoop(signal: AbortSignal): Promise<void> {
+    let delayMs = 500;
+    while (!signal.aborted) {
+      try {
+        const answer = await this.parts.api.messages(MESSAGE_WAIT_SECONDS, signal);
+        delayMs = 500;
+        for (const message of answer.messages) this.handle(message, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        // Warn once per outage; check-ins already say when the server is unreachable.
+        const text = `Could not fetch messages: ${errorMessage(error)}`;
+        if (delayMs === 500 || !isRetryable(error)) this.parts.log.warn(text);
+        else this.parts.log.debug(text);
+        await sleep(delayMs, signal);
+        delayMs = Math.min(delayMs * 2, 15_000);
+      }
+    }
+  }
+
+  /** Handles one message; a message seen before (same run and assignment) is ignored. */
+  handle(message: WorkerMessage, signal: AbortSignal): void {
+    if (message.type === 'kill') return this.handleKill(message);
+    const key = `${message.run.uuid}:${message.assignment_id}`;
+    if (this.seen.has(key)) return;
+    this.remember(key);
+    const refusal = this.refusal(message);
+    if (refusal !== null) {
+      this.parts.log.warn(`Not taking run ${message.run.uuid}: ${refusal}`);
+      return;
+    }
+    this.track(this.accept(message, signal));
+  }
+
+  private refusal(message: RunMessage): string | null {
+    const uuid = message.run.uuid;
+    if (this.runs.has(uuid) || this.starting.has(uuid)) return 'this worker already holds it';
+    const limit = this.parts.config.exitAfterNumRuns;
+    if (limit !== null && this.accepted >= limit) return `--exit-after-num-runs ${limit} reached`;
+    if (this.runs.size + this.starting.size >= this.parts.config.slots) return `all ${this.parts.config.slots} slots are busy`;
+    return null;
+  }
+
+  private handleKill(message: KillMessage): void {
+    const held = this.runs.get(message.uuid);
+    if (held && held.supervisor.assignmentId === message.assignment_id) {
+      this.parts.log.info(`Kill requested for run ${message.uuid}`);
+      held.supervisor.kill(message.message);
+    } else if (this.starting.has(message.uuid)) {
+      this.starting.set(message.uuid, message.message || 'Kill requested');
+    }
+  }
+
+  private async accept(message: RunMessage, signal: AbortSignal): Promise<void> {
+    const { run, assignment_id: assignmentId } = message;
+    this.starting.set(run.uuid, null);
+    try {
+      const answer = await withRetry(
+        () => this.parts.api.startRun(run.uuid, { assignment_id: assignmentId, hostname: this.parts.config.hostname }, signal),
+        { log: this.parts.log, what: `start run ${run.uuid}`, signal, maxAttempts: 5 },
+      );
+      if (!answer.accepted) {
+        this.parts.log.info(`The server withdrew run ${run.uuid} (${answer.reason ?? 'no longer assigned here'}).`);
+        return;
+      }
+      this.startSupervisor(message, this.starting.get(run.uuid) ?? null);
+    } catch (error) {
+      const why = error instanceof ApiError ? error.message : errorMessage(error);
+      if (!signal.aborted) this.parts.log.warn(`Could not start run ${run.uuid}: ${why}`);
+    } finally {
+      this.starting.delete(run.uuid);
+    }
+  }
+
+  private startSupervisor(message: RunMessage, pendingKill: string | null): void {
+    const supervisor = new RunSupervisor(
+      { ...this.parts.runContext, stopSignal: this.runsStop.signal, onChange: () => this.wake.notify() },
+      message.run,
+      message.assignment_id,
+    );
+    this.accepted += 1;
+    this.parts.log.info(`Accepted run ${message.run.uuid}: ${message.run.command.slice(0, 200)}`);
+    const done = supervisor.run().finally(() => {
+      this.runs.delete(message.run.uuid);
+      this.lastBusy = this.parts.clock.now();
+      this.wake.notify();
+    });
+    this.runs.set(message.run.uuid, { supervisor, done });
+    this.track(done);
+    if (pendingKill !== null) supervisor.kill(pendingKill);
+    this.wake.notify();
+  }
+
+  private track(task: Promise<void>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
+  private remember(key: string): void {
+    this.seen.add(key);
+    if (this.seen.size > MAX_SEEN_MESSAGES) {
+      const oldest = this.seen.values().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+  }
+}

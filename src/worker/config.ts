@@ -1,0 +1,318 @@
+// The worker's configuration: parsed once from flags and environment into a frozen object that
+// is passed down. Nothing below main reads process.env; this module does I/O only to read the
+// password file, and reports every bad value as a one-line UserInputError.
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN } from '../protocol/index.js';
+import { parseDuration, parseSize } from '../common/sizes.js';
+import { UserInputError } from '../common/user-input-error.js';
+
+export interface WorkerConfig {
+  /** Base URL of the server, without `/rest` (default http://127.0.0.1:2900). */
+  readonly serverUrl: string;
+  readonly username: string;
+  readonly password: string;
+  /** Absolute path; holds runs/, dependencies/ and the worker-id file (default ./codalab-worker-scratch). */
+  readonly workDir: string;
+  /** Worker id; null means "the id stored in the work dir, created on first start". */
+  readonly id: string | null;
+  readonly tag: string | null;
+  /** Only take runs whose queue is this worker's tag (ignored without a tag). */
+  readonly tagExclusive: boolean;
+  /** Most runs at once (default 1). */
+  readonly slots: number;
+  /** CPU indices handed to runs; null = all CPUs of the machine. */
+  readonly cpuset: readonly number[] | null;
+  /** GPU indices or UUIDs handed to runs; empty = none (GPUs are not detected yet). */
+  readonly gpuset: readonly string[];
+  /** Memory reported to the scheduler is min(this, physical memory); null = physical memory. */
+  readonly maxMemoryBytes: number | null;
+  /** Cap on the dependency cache, in bytes (default 10g). */
+  readonly maxWorkDirSizeBytes: number;
+  /** Accepted for CodaLab compatibility; images are not evicted yet. */
+  readonly maxImageCacheSizeBytes: number | null;
+  /** Seconds between regular check-ins (default 5); a run changing stage checks in at once. */
+  readonly checkinFrequencySeconds: number;
+  /** Exit once no run has been held for `idleSeconds` (after one successful check-in). */
+  readonly exitWhenIdle: boolean;
+  readonly idleSeconds: number;
+  /** Accept at most this many runs, then exit when none remain; null = unlimited. */
+  readonly exitAfterNumRuns: number | null;
+  /** Unix socket of the Docker Engine API (default /var/run/docker.sock). */
+  readonly dockerSocket: string;
+  /** Seconds between SIGTERM and SIGKILL when a run is stopped (default 10). */
+  readonly killGraceSeconds: number;
+  readonly verbose: boolean;
+  /** This machine's name, sent to the server when a run starts. */
+  readonly hostname: string;
+}
+
+/** Defaults for every field but the credentials and server; used by main and by embedders. */
+export function createWorkerConfig(
+  required: Pick<WorkerConfig, 'serverUrl' | 'username' | 'password' | 'workDir' | 'hostname'>,
+  overrides: Partial<WorkerConfig> = {},
+): WorkerConfig {
+  return Object.freeze({
+    id: null,
+    tag: null,
+    tagExclusive: false,
+    slots: 1,
+    cpuset: null,
+    gpuset: [],
+    maxMemoryBytes: null,
+    maxWorkDirSizeBytes: parseSize('10g'),
+    maxImageCacheSizeBytes: null,
+    checkinFrequencySeconds: 5,
+    exitWhenIdle: false,
+    idleSeconds: 0,
+    exitAfterNumRuns: null,
+    dockerSocket: '/var/run/docker.sock',
+    killGraceSeconds: 10,
+    verbose: false,
+    ...required,
+    ...overrides,
+    workDir: path.resolve(overrides.workDir ?? required.workDir),
+    serverUrl: normalizeServerUrl(overrides.serverUrl ?? required.serverUrl),
+  });
+}
+
+export interface HostFacts {
+  cwd: string;
+  hostname: string;
+  cpuCount: number;
+}
+
+export type ParsedArgs = { kind: 'config'; config: WorkerConfig } | { kind: 'help'; text: string };
+
+function buildCommand(): Command {
+  return new Command('cl-worker')
+    .description('Connects to a CodaLab server and runs bundles in Docker.')
+    .option('--server <url>', 'server URL', 'http://127.0.0.1:2900')
+    .option('--password-file <file>', 'file with the username on line 1 and the password on line 2 (mode 600)')
+    .option('--work-dir <dir>', 'directory for runs and the dependency cache', 'codalab-worker-scratch')
+    .option('--id <id>', 'worker id (default: generated once and kept in the work dir)')
+    .option('--tag <tag>', 'only runs with --request-queue TAG (or no queue) come here')
+    .option('--tag-exclusive', 'take only runs whose queue is this tag', false)
+    .option('--slots <n>', 'most runs at once', '1')
+    .option('--cpuset <list>', 'CPUs handed to runs: ALL or a list like 0,1,4-7', 'ALL')
+    .option('--gpuset <list>', 'GPUs handed to runs: NONE or a list of indices/UUIDs', 'NONE')
+    .option('--max-memory <size>', 'memory reported to the server (default: physical memory)')
+    .option('--max-work-dir-size <size>', 'cap on the dependency cache', '10g')
+    .option('--max-image-cache-size <size>', 'cap on cached images (accepted; not enforced yet)')
+    .option('--checkin-frequency-seconds <s>', 'seconds between check-ins', '5')
+    .option('--exit-when-idle', 'exit when no run has been held for --idle-seconds', false)
+    .option('--idle-seconds <s>', 'how long the worker must be idle before it exits', '0')
+    .option('--exit-after-num-runs <n>', 'accept at most N runs, then exit when none remain')
+    .option('--docker-socket <path>', 'Docker Engine API socket', '/var/run/docker.sock')
+    .addOption(new Option('--kill-grace-seconds <s>', 'seconds between SIGTERM and SIGKILL').default('10').hideHelp())
+    .option('--verbose', 'debug logging', false)
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+}
+
+interface RawOptions {
+  server: string;
+  passwordFile?: string;
+  workDir: string;
+  id?: string;
+  tag?: string;
+  tagExclusive: boolean;
+  slots: string;
+  cpuset: string;
+  gpuset: string;
+  maxMemory?: string;
+  maxWorkDirSize: string;
+  maxImageCacheSize?: string;
+  checkinFrequencySeconds: string;
+  exitWhenIdle: boolean;
+  idleSeconds: string;
+  exitAfterNumRuns?: string;
+  dockerSocket: string;
+  killGraceSeconds: string;
+  verbose: boolean;
+}
+
+/** Parses the command line and environment into a frozen config, or the help text. */
+export function parseWorkerArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  host: HostFacts,
+): ParsedArgs {
+  const command = buildCommand();
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
+        return { kind: 'help', text: command.helpInformation() };
+      }
+      throw new UserInputError(error.message.replace(/^error: /, '').split('\n')[0] ?? error.message);
+    }
+    throw error;
+  }
+  const o = command.opts<RawOptions>();
+  const settings: Partial<WorkerConfig> = {
+    id: o.id === undefined ? null : parseWorkerId(o.id),
+    tag: o.tag === undefined ? null : parseTag(o.tag),
+    tagExclusive: o.tagExclusive,
+    slots: parseCount('--slots', o.slots, 1),
+    cpuset: parseCpuset(o.cpuset, host.cpuCount),
+    gpuset: parseGpuset(o.gpuset),
+    maxMemoryBytes: o.maxMemory === undefined ? null : parseFlagSize('--max-memory', o.maxMemory),
+    maxWorkDirSizeBytes: parseFlagSize('--max-work-dir-size', o.maxWorkDirSize),
+    maxImageCacheSizeBytes:
+      o.maxImageCacheSize === undefined ? null : parseFlagSize('--max-image-cache-size', o.maxImageCacheSize),
+    checkinFrequencySeconds: parsePositiveSeconds('--checkin-frequency-seconds', o.checkinFrequencySeconds),
+    exitWhenIdle: o.exitWhenIdle,
+    idleSeconds: parseSeconds('--idle-seconds', o.idleSeconds),
+    exitAfterNumRuns: o.exitAfterNumRuns === undefined ? null : parseCount('--exit-after-num-runs', o.exitAfterNumRuns, 0),
+    dockerSocket: o.dockerSocket,
+    killGraceSeconds: parseSeconds('--kill-grace-seconds', o.killGraceSeconds),
+    verbose: o.verbose,
+  };
+  const serverUrl = normalizeServerUrl(o.server);
+  // Credentials last, so that a bad flag is reported before a missing password.
+  const credentials = o.passwordFile ? readPasswordFile(o.passwordFile) : credentialsFromEnv(env);
+  const config = createWorkerConfig(
+    { serverUrl, ...credentials, workDir: path.resolve(host.cwd, o.workDir), hostname: host.hostname },
+    settings,
+  );
+  return { kind: 'config', config };
+}
+
+export function normalizeServerUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UserInputError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserInputError(`Invalid --server '${text}': only http:// and https:// are supported.`);
+  }
+  return url.toString().replace(/\/+$/, '').replace(/\/rest$/, '');
+}
+
+function parseWorkerId(text: string): string {
+  if (!WORKER_ID_PATTERN.test(text)) {
+    throw new UserInputError(`Invalid --id '${text}': use 1 to 100 letters, digits or _ . : @ -.`);
+  }
+  return text;
+}
+
+function parseTag(text: string): string {
+  if (!WORKER_TAG_PATTERN.test(text)) {
+    throw new UserInputError(`Invalid --tag '${text}': use letters, digits and hyphens only.`);
+  }
+  return text;
+}
+
+function parseCount(flag: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
+    throw new UserInputError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
+  }
+  return Number(text);
+}
+
+function parseSeconds(flag: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new UserInputError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
+  }
+}
+
+function parsePositiveSeconds(flag: string, text: string): number {
+  const seconds = parseSeconds(flag, text);
+  if (seconds <= 0) throw new UserInputError(`Invalid ${flag} '${text}': must be more than 0.`);
+  return seconds;
+}
+
+function parseFlagSize(flag: string, text: string): number {
+  try {
+    return parseSize(text);
+  } catch (error) {
+    throw new UserInputError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** `ALL` (null: every CPU) or a list like `0,1,4-7`, each index below `cpuCount`, no repeats. */
+export function parseCpuset(text: string, cpuCount: number): number[] | null {
+  if (text.trim().toUpperCase() === 'ALL') return null;
+  const cpus: number[] = [];
+  for (const part of text.split(',')) {
+    const match = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!match) throw new UserInputError(`Invalid --cpuset '${text}': expected ALL or a list like 0,1,4-7.`);
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    for (let cpu = first; cpu <= last; cpu += 1) {
+      if (cpu >= cpuCount) {
+        throw new UserInputError(`Invalid --cpuset '${text}': CPU ${cpu} does not exist (this machine has ${cpuCount}).`);
+      }
+      if (cpus.includes(cpu)) throw new UserInputError(`Invalid --cpuset '${text}': CPU ${cpu} is listed twice.`);
+      cpus.push(cpu);
+    }
+  }
+  return cpus;
+}
+
+/** `NONE` or empty: no GPUs. `ALL` is accepted but means none until GPU detection exists. */
+export function parseGpuset(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed === '' || /^(NONE|ALL)$/i.test(trimmed)) return [];
+  const gpus = trimmed.split(',').map((g) => g.trim());
+  if (gpus.some((g) => !/^[A-Za-z0-9-]+$/.test(g)) || new Set(gpus).size !== gpus.length) {
+    throw new UserInputError(`Invalid --gpuset '${text}': expected NONE or distinct GPU indices or UUIDs, comma-separated.`);
+  }
+  return gpus;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+function credentialsFromEnv(env: Readonly<Record<string, string | undefined>>): Credentials {
+  const username = env.CODALAB_USERNAME;
+  const password = env.CODALAB_PASSWORD;
+  if (!username || password === undefined) {
+    throw new UserInputError(
+      'No credentials: pass --password-file FILE (username on line 1, password on line 2, mode 600) or set CODALAB_USERNAME and CODALAB_PASSWORD.',
+    );
+  }
+  return { username, password };
+}
+
+/** A message when the file's mode lets group or others in, else null. */
+export function checkPasswordFileMode(mode: number, file: string): string | null {
+  if ((mode & 0o077) === 0) return null;
+  const octal = (mode & 0o777).toString(8).padStart(3, '0');
+  return `Password file ${file} is readable by other users (mode ${octal}); run: chmod 600 ${file}`;
+}
+
+export function parsePasswordFileText(text: string, file: string): Credentials {
+  const lines = text.split(/\r?\n/);
+  const username = (lines[0] ?? '').trim();
+  const password = lines[1]?.replace(/\r$/, '');
+  if (!username || password === undefined || password === '') {
+    throw new UserInputError(`Password file ${file} must hold the username on line 1 and the password on line 2.`);
+  }
+  return { username, password };
+}
+
+export function readPasswordFile(file: string): Credentials {
+  let mode: number;
+  let text: string;
+  try {
+    mode = statSync(file).mode;
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserInputError(`Cannot read password file ${file}: ${(error as Error).message}`);
+  }
+  const problem = checkPasswordFileMode(mode, file);
+  if (problem) throw new UserInputError(problem);
+  return parsePasswordFileText(text, file);
+}

@@ -1,0 +1,39 @@
+// Downloads one bundle target from the server into a local path: raw bytes for a file, a plain
+// tar stream unpacked for a directory. It writes only under the destination it is given and
+// never retries (the cache does).
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import * as tar from 'tar';
+import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
+
+/** GET /rest/bundles/:uuid/contents/blob/PATH, answered as a fetch Response. */
+export type FetchBlob = (uuid: string, subPath: string, signal?: AbortSignal) => Promise<Response>;
+
+export async function downloadInto(
+  fetchBlob: FetchBlob,
+  uuid: string,
+  subPath: string,
+  dest: string,
+  signal?: AbortSignal,
+): Promise<'file' | 'directory'> {
+  const response = await fetchBlob(uuid, subPath, signal);
+  const kind = response.headers.get(TARGET_TYPE_HEADER);
+  if (kind !== 'file' && kind !== 'directory') {
+    throw new ApiError('internal', `The server sent ${uuid}/${subPath} without a valid ${TARGET_TYPE_HEADER} header (got ${kind ?? 'none'}).`);
+  }
+  const body = response.body
+    ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
+    : Readable.from([]);
+  if (kind === 'file') {
+    await pipeline(body, createWriteStream(dest, { mode: 0o644 }), signal ? { signal } : {});
+  } else {
+    await mkdir(dest, { recursive: true });
+    // strict: a damaged archive is an error, not a partial dependency. node-tar already refuses
+    // absolute paths and `..` entries and never writes through symlinks it unpacked.
+    await pipeline(body, tar.x({ cwd: dest, strict: true, preserveOwner: false }), signal ? { signal } : {});
+  }
+  return kind;
+}

@@ -1,0 +1,96 @@
+// The seam between the worker and a container engine: the few operations a run needs, in terms
+// that know nothing of Docker's API. Implementations: DockerRuntime (real) and FakeRuntime (tests).
+// Callers must not depend on anything an implementation does beyond this contract.
+
+export const RUN_LABEL = 'org.codalab.run';
+export const WORKER_LABEL = 'org.codalab.worker';
+
+export interface Mount {
+  /** Absolute host path. */
+  source: string;
+  /** Absolute path inside the container. */
+  target: string;
+  readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** argv; the image's entrypoint is not used. */
+  command: string[];
+  workingDir: string;
+  env: Record<string, string>;
+  /** `uid:gid` the command runs as. */
+  user: string;
+  mounts: Mount[];
+  memoryBytes: number;
+  cpus: number;
+  /** CPU indices the container may use; empty = any. */
+  cpuset: readonly number[];
+  network: boolean;
+  labels: Record<string, string>;
+  /** Cap on the engine's own log of the container (its output goes to files anyway). */
+  logMaxBytes: number;
+}
+
+export interface ContainerExit {
+  exitCode: number;
+  /** True when the kernel killed a process of the container for memory, even with exit code 0. */
+  oomKilled: boolean;
+  /** Seconds between start and exit, as the engine measured them; null if unknown. */
+  ranSeconds: number | null;
+}
+
+export interface ImageInfo {
+  id: string;
+  /** `repo@sha256:…` when the image came from a registry, else `name@<image id>`. */
+  digest: string;
+}
+
+export interface LabelledContainer {
+  id: string;
+  labels: Record<string, string>;
+  running: boolean;
+}
+
+export type RuntimeErrorKind = 'unreachable' | 'not_found' | 'failed';
+
+/** Every failure of a runtime call, classified so callers can tell "Docker is down" apart. */
+export class RuntimeError extends Error {
+  constructor(
+    readonly kind: RuntimeErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RuntimeError';
+  }
+}
+
+export function isRuntimeError(error: unknown, kind: RuntimeErrorKind): error is RuntimeError {
+  return error instanceof RuntimeError && error.kind === kind;
+}
+
+export interface ContainerRuntime {
+  /** Where the engine is, for messages ("/var/run/docker.sock"). */
+  readonly address: string;
+  /** Resolves when the engine answers; throws RuntimeError('unreachable') otherwise. */
+  ping(): Promise<void>;
+  /** Null when the image is not present locally. */
+  inspectImage(ref: string): Promise<ImageInfo | null>;
+  /** Pulls from a registry; throws RuntimeError('failed') with the engine's reason. */
+  pullImage(ref: string, signal?: AbortSignal): Promise<void>;
+  /** Creates (not starts) a container and returns its id. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Waits for the container to exit and reports how it ended. */
+  waitContainer(id: string, signal?: AbortSignal): Promise<ContainerExit>;
+  /** SIGTERM, then SIGKILL after `graceSeconds`; resolves once it has stopped. A stopped container is fine. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  /** Removes the container, forcing it if running; a missing container is fine. */
+  removeContainer(id: string): Promise<void>;
+  /** Containers (running or not) carrying all the given labels. */
+  listContainers(labels: Record<string, string>): Promise<LabelledContainer[]>;
+  /** Peak memory of a running container in bytes, when the engine can tell; else null. */
+  readMemoryPeak(id: string): Promise<number | null>;
+}

@@ -1,0 +1,148 @@
+// Conformance of DockerRuntime against the real dockerd: lifecycle, mounts, user, limits, labels.
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_LABEL, WORKER_LABEL, type ContainerSpec } from './container-runtime.js';
+import { DockerRuntime } from './docker-runtime.js';
+import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker-test-support.js';
+
+const runtime = new DockerRuntime(DOCKER_SOCKET);
+const workerId = `test-${process.pid}-${Date.now()}`;
+let image = '';
+let dir = '';
+
+function spec(overrides: Partial<ContainerSpec> & { script: string }): ContainerSpec {
+  const { script, ...rest } = overrides;
+  return {
+    name: `cl-test-${Math.random().toString(16).slice(2)}`,
+    image,
+    command: ['/bin/bash', '-c', script],
+    workingDir: '/out',
+    env: { HOME: '/out' },
+    user: '65534:65534',
+    mounts: [{ source: path.join(dir, 'out'), target: '/out', readOnly: false }],
+    memoryBytes: 64 * 1024 * 1024,
+    cpus: 1,
+    cpuset: [],
+    network: false,
+    labels: { [WORKER_LABEL]: workerId, [RUN_LABEL]: '0x' + '0'.repeat(32) },
+    logMaxBytes: 1024 * 1024,
+    ...rest,
+  };
+}
+
+async function runToEnd(s: ContainerSpec): Promise<{ exitCode: number; oomKilled: boolean; out: (f: string) => string }> {
+  const id = await runtime.createContainer(s);
+  try {
+    await runtime.startContainer(id);
+    const exit = await runtime.waitContainer(id);
+    return { ...exit, out: (f) => readFileSync(path.join(dir, 'out', f), 'utf8') };
+  } finally {
+    await runtime.removeContainer(id);
+  }
+}
+
+beforeAll(async () => {
+  await ensureDocker();
+  image = ensureTestImage();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'cl-docker-test-'));
+});
+
+afterAll(async () => {
+  for (const c of await runtime.listContainers({ [WORKER_LABEL]: workerId })) await runtime.removeContainer(c.id);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('DockerRuntime (real dockerd)', () => {
+  it('pings and inspects images, reporting a digest', async () => {
+    await runtime.ping();
+    const info = await runtime.inspectImage(image);
+    expect(info?.id).toMatch(/^sha256:/);
+    expect(info?.digest).toBe(`${image}@${info?.id}`);
+    expect(await runtime.inspectImage('cl-test/does-not-exist:1')).toBeNull();
+  });
+
+  it('fails a pull of an unknown image with the engine reason', async () => {
+    await expect(runtime.pullImage('127.0.0.1:1/nope:1')).rejects.toMatchObject({ kind: 'failed' });
+  });
+
+  it('runs a container as a non-root user that can write the bundle dir, and removes it', async () => {
+    mkdirSync(path.join(dir, 'out'), { recursive: true });
+    chownSync(path.join(dir, 'out'), 65534, 65534);
+    const r = await runToEnd(spec({ script: 'id -u > uid; echo hello > greeting; exit 3' }));
+    expect(r.exitCode).toBe(3);
+    expect(r.oomKilled).toBe(false);
+    expect(r.out('uid').trim()).toBe('65534');
+    expect(r.out('greeting')).toBe('hello\n');
+    expect(await runtime.listContainers({ [WORKER_LABEL]: workerId })).toEqual([]);
+  });
+
+  it('mounts dependencies read-only: writes are refused', async () => {
+    mkdirSync(path.join(dir, 'dep'), { recursive: true });
+    writeFileSync(path.join(dir, 'dep', 'data.txt'), 'input\n');
+    mkdirSync(path.join(dir, 'out', 'dep'), { recursive: true });
+    const r = await runToEnd(
+      spec({
+        script: 'cat dep/data.txt > copy; if echo x 2>err >dep/new; then echo writable; else echo refused; fi > verdict',
+        user: '0:0',
+        mounts: [
+          { source: path.join(dir, 'out'), target: '/out', readOnly: false },
+          { source: path.join(dir, 'dep'), target: '/out/dep', readOnly: true },
+        ],
+      }),
+    );
+    expect(r.exitCode).toBe(0);
+    expect(r.out('copy')).toBe('input\n');
+    expect(r.out('verdict').trim()).toBe('refused');
+    expect(r.out('err')).toMatch(/Read-only file system/);
+  });
+
+  it('reports OOMKilled when the memory limit is exceeded, even if the shell exits 0', async () => {
+    const r = await runToEnd(
+      spec({ script: '(head -c 200m /dev/zero | tail > /dev/null); echo done', memoryBytes: 32 * 1024 * 1024, user: '0:0' }),
+    );
+    expect(r.oomKilled).toBe(true);
+  });
+
+  it('has no network with network off, and asks for the bridge with it on', async () => {
+    const off = await runToEnd(spec({ script: 'ls /sys/class/net > nets', user: '0:0' }));
+    expect(off.out('nets').split('\n').filter(Boolean)).toEqual(['lo']);
+    // Only create (not start) the bridged one: some hosts have no docker0 bridge to attach to.
+    const id = await runtime.createContainer(spec({ script: 'true', network: true }));
+    try {
+      const info = await new Docker({ socketPath: DOCKER_SOCKET }).getContainer(id).inspect();
+      expect(info.HostConfig.NetworkMode).toBe('bridge');
+      expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+      expect(info.HostConfig.MemorySwap).toBe(64 * 1024 * 1024);
+      expect(info.HostConfig.NanoCpus).toBe(1e9);
+      expect(info.Config.User).toBe('65534:65534');
+    } finally {
+      await runtime.removeContainer(id);
+    }
+  });
+
+  it('labels containers, stops them with a grace period, and lists them by label', async () => {
+    const id = await runtime.createContainer(spec({ script: 'sleep 60', user: '0:0' }));
+    await runtime.startContainer(id);
+    const listed = await runtime.listContainers({ [WORKER_LABEL]: workerId });
+    expect(listed.map((c) => c.id)).toContain(id);
+    expect(listed.find((c) => c.id === id)?.labels[RUN_LABEL]).toBe('0x' + '0'.repeat(32));
+    const t0 = Date.now();
+    await runtime.stopContainer(id, 1);
+    const exit = await runtime.waitContainer(id);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect([137, 143]).toContain(exit.exitCode);
+    await runtime.stopContainer(id, 1); // stopping a stopped container is fine
+    await runtime.removeContainer(id);
+    await runtime.removeContainer(id); // removing twice is fine
+    expect(await runtime.listContainers({ [WORKER_LABEL]: workerId })).toEqual([]);
+  });
+
+  it('reports an unreachable engine as such', async () => {
+    const broken = new DockerRuntime(path.join(dir, 'no.sock'));
+    await expect(broken.ping()).rejects.toMatchObject({ kind: 'unreachable' });
+    await expect(broken.ping()).rejects.toThrow(/Cannot reach Docker at .*no\.sock/);
+  });
+});

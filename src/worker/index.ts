@@ -1,0 +1,123 @@
+// Starting a worker from a frozen config, for `cl-worker` and for a server that embeds one
+// (`cl-server --with-worker`). It wires the parts together and logs in; it reads no environment.
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { WorkerAgent, type AgentExit } from './agent.js';
+import { errorMessage, systemClock, type Clock } from './clock.js';
+import type { WorkerConfig } from './config.js';
+import { DependencyCache } from './deps/dependency-cache.js';
+import type { ContainerRuntime } from './docker/container-runtime.js';
+import { DockerHealth } from './docker/docker-health.js';
+import { DockerRuntime } from './docker/docker-runtime.js';
+import { ImageCache } from './images/image-cache.js';
+import { createStderrLogger, type Logger } from './log.js';
+import { withRetry } from './retry.js';
+import { WorkerServerApi } from './server-api.js';
+import { resolveWorkerId } from './worker-id.js';
+
+export type { WorkerConfig } from './config.js';
+export { createWorkerConfig } from './config.js';
+export type { Logger } from './log.js';
+
+export interface StartWorkerDeps {
+  log?: Logger;
+  /** Defaults to Docker on `config.dockerSocket`. */
+  runtime?: ContainerRuntime;
+  clock?: Clock;
+  /** Aborting it before startWorker resolves gives up logging in (startWorker then rejects). */
+  signal?: AbortSignal;
+}
+
+export interface RunningWorker {
+  readonly id: string;
+  /** Stops the worker: runs still held are stopped and dropped (their containers removed). */
+  stop(): Promise<void>;
+  /** Settles when the worker has ended, by stop() or on its own (--exit-when-idle, --exit-after-num-runs). */
+  readonly done: Promise<AgentExit>;
+}
+
+const MONITOR_SECONDS = 5;
+
+export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
+  const log = deps.log ?? createStderrLogger({ verbose: config.verbose });
+  const clock = deps.clock ?? systemClock;
+  const runtime = deps.runtime ?? new DockerRuntime(config.dockerSocket);
+  const runsDir = path.join(config.workDir, 'runs');
+  await mkdir(runsDir, { recursive: true });
+  await removeLeftoverRunDirs(runsDir, log);
+  const workerId = await resolveWorkerId(config.workDir, config.hostname, config.id);
+  const stop = new AbortController();
+  deps.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  const api = new WorkerServerApi({ serverUrl: config.serverUrl, username: config.username, password: config.password, workerId });
+  const dependencyCache = new DependencyCache({
+    dir: path.join(config.workDir, 'dependencies'),
+    fetchBlob: (uuid, subPath, signal) => api.downloadBlob(uuid, subPath, signal),
+    maxBytes: config.maxWorkDirSizeBytes,
+    log,
+    clock,
+    signal: stop.signal,
+  });
+  await dependencyCache.init();
+  const retrySeconds = Math.min(config.checkinFrequencySeconds, 5);
+  const docker = new DockerHealth(runtime, log, retrySeconds);
+  await docker.check();
+  await login(api, config, log, stop.signal);
+  log.info(`Worker ${workerId} connected to ${config.serverUrl} (work dir ${config.workDir})`);
+  const isRoot = process.getuid?.() === 0;
+  const agent = new WorkerAgent({
+    config,
+    workerId,
+    cpuCount: os.cpus().length,
+    totalMemoryBytes: os.totalmem(),
+    api,
+    runtime,
+    docker,
+    deps: dependencyCache,
+    log,
+    clock,
+    runContext: {
+      workerId,
+      hostname: config.hostname,
+      runsDir,
+      chownTo: isRoot ? { uid: 65534, gid: 65534 } : null,
+      containerUser: isRoot ? '65534:65534' : `${process.getuid?.() ?? 65534}:${process.getgid?.() ?? 65534}`,
+      cpuset: config.cpuset ?? [],
+      killGraceSeconds: config.killGraceSeconds,
+      monitorSeconds: MONITOR_SECONDS,
+      dockerRetrySeconds: retrySeconds,
+      server: api,
+      runtime,
+      docker,
+      images: new ImageCache(runtime),
+      deps: dependencyCache,
+      log,
+      clock,
+    },
+  });
+  const done = agent.run(stop.signal).finally(() => stop.abort());
+  return {
+    id: workerId,
+    done,
+    stop: async () => {
+      stop.abort();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+async function login(api: WorkerServerApi, config: WorkerConfig, log: Logger, signal: AbortSignal): Promise<void> {
+  try {
+    await withRetry(() => api.login(signal), { log, what: `log in to ${config.serverUrl}`, signal, maxDelayMs: 10_000 });
+  } catch (error) {
+    throw new Error(`Cannot log in to ${config.serverUrl} as ${config.username}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/** Run dirs of an earlier process: nothing resumes them yet, so they are only clutter. */
+async function removeLeftoverRunDirs(runsDir: string, log: Logger): Promise<void> {
+  for (const name of await readdir(runsDir)) {
+    log.info(`Removing leftover run directory ${name}`);
+    await rm(path.join(runsDir, name), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,51 @@
+// `cl-worker`: parses flags and environment once, starts the worker, and stops it on SIGINT or
+// SIGTERM. The only worker module that reads process.env or sets the exit status.
+import os from 'node:os';
+import { UserInputError } from '../common/user-input-error.js';
+import { errorMessage } from './clock.js';
+import { parseWorkerArgs } from './config.js';
+import { startWorker, type RunningWorker } from './index.js';
+import { createStderrLogger } from './log.js';
+
+export async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseWorkerArgs(argv, process.env, { cwd: process.cwd(), hostname: os.hostname(), cpuCount: os.cpus().length });
+  } catch (error) {
+    process.stderr.write(`cl-worker: ${error instanceof UserInputError ? error.message : errorMessage(error)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return;
+  }
+  const log = createStderrLogger({ verbose: parsed.config.verbose });
+  const starting = new AbortController();
+  let worker: RunningWorker | null = null;
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn(`${name} again: exiting now; containers of running runs may be left behind.`);
+      process.exit(1);
+    }
+    log.info(`${name}: stopping (send it again to exit at once)`);
+    starting.abort();
+    if (worker) void worker.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    worker = await startWorker(parsed.config, { log, signal: starting.signal });
+    await worker.done;
+  } catch (error) {
+    if (!starting.signal.aborted) {
+      log.error(errorMessage(error));
+      process.exitCode = 1;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

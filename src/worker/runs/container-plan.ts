@@ -1,0 +1,104 @@
+// Turns a run into the container to start: command line, mounts, limits, user and labels.
+// Pure: it is given the host paths of the run dir and of each cached dependency, and refuses
+// dependency paths that would escape the run dir. It starts nothing and touches no file.
+import type { RunSpec } from '../../protocol/index.js';
+import { RUN_LABEL, WORKER_LABEL, type ContainerSpec, type Mount } from '../docker/container-runtime.js';
+import { normalizeRelative } from './upload-exclusion.js';
+
+export interface PlannedDependency {
+  childPath: string;
+  hostPath: string;
+  isDirectory: boolean;
+  /** Top-level entry names; needed only for child path `.`, which spreads a directory's entries. */
+  entries?: ReadonlyArray<{ name: string; isDirectory: boolean }>;
+}
+
+export interface MountPoint {
+  /** Relative to the run dir. */
+  path: string;
+  isDirectory: boolean;
+}
+
+export interface ContainerPlan {
+  spec: ContainerSpec;
+  /** Where dependencies appear inside the run dir; created empty beforehand, left out of the upload. */
+  mountPoints: MountPoint[];
+}
+
+export interface PlanContext {
+  workerId: string;
+  runDir: string;
+  user: string;
+  cpuset: readonly number[];
+  imageRef: string;
+  logMaxBytes: number;
+}
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+/** `( COMMAND\n) >stdout 2>stderr`: a newline so a trailing comment cannot swallow the `)`. */
+export function wrapCommand(command: string): string[] {
+  return ['/bin/bash', '-c', `( ${command}\n) >stdout 2>stderr`];
+}
+
+export function planContainer(run: RunSpec, deps: readonly PlannedDependency[], ctx: PlanContext): ContainerPlan {
+  const home = `/${run.uuid}`;
+  const mountPoints = dependencyMountPoints(deps);
+  const mounts: Mount[] = [
+    { source: ctx.runDir, target: home, readOnly: false },
+    ...mountPoints.map((m) => ({ source: m.hostPath, target: `${home}/${m.path}`, readOnly: true })),
+  ];
+  return {
+    mountPoints: mountPoints.map(({ path, isDirectory }) => ({ path, isDirectory })),
+    spec: {
+      name: `codalab-run-${run.uuid}`,
+      image: ctx.imageRef,
+      command: wrapCommand(run.command),
+      workingDir: home,
+      env: { HOME: home, CODALAB: 'true' },
+      user: ctx.user,
+      mounts,
+      memoryBytes: run.resources.memory,
+      cpus: run.resources.cpus,
+      cpuset: ctx.cpuset,
+      network: run.resources.network,
+      labels: { [RUN_LABEL]: run.uuid, [WORKER_LABEL]: ctx.workerId },
+      logMaxBytes: ctx.logMaxBytes,
+    },
+  };
+}
+
+function dependencyMountPoints(deps: readonly PlannedDependency[]): Array<MountPoint & { hostPath: string }> {
+  const points: Array<MountPoint & { hostPath: string }> = [];
+  for (const dep of deps) {
+    const child = safeChildPath(dep.childPath);
+    if (child !== '') {
+      points.push({ path: child, hostPath: dep.hostPath, isDirectory: dep.isDirectory });
+      continue;
+    }
+    if (!dep.isDirectory) throw new PlanError(`Dependency '${dep.childPath}' is a file; only a directory can be spread with '.'.`);
+    for (const entry of dep.entries ?? []) {
+      points.push({ path: safeChildPath(entry.name), hostPath: `${dep.hostPath}/${entry.name}`, isDirectory: entry.isDirectory });
+    }
+  }
+  const seen = new Set<string>();
+  for (const p of points) {
+    if (seen.has(p.path)) throw new PlanError(`Two dependencies are mounted at '${p.path}'.`);
+    if (p.path === 'stdout' || p.path === 'stderr') throw new PlanError(`A dependency cannot be named '${p.path}'.`);
+    seen.add(p.path);
+  }
+  return points;
+}
+
+/** The normalized relative path, '' for `.`; throws for absolute paths and `..`. */
+export function safeChildPath(childPath: string): string {
+  if (childPath.startsWith('/') || childPath.split('/').includes('..')) {
+    throw new PlanError(`Invalid dependency path '${childPath}': it must stay inside the run directory.`);
+  }
+  return normalizeRelative(childPath);
+}

@@ -1,0 +1,43 @@
+// What a run supervisor is given by the agent: the collaborators it calls and the few settings
+// it needs. A plain bag of dependencies, so supervisors never reach for globals.
+import type { Readable } from 'node:stream';
+import type { AcceptedResponse, FinishRunRequest } from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import type { DependencyCache } from '../deps/dependency-cache.js';
+import type { ContainerRuntime } from '../docker/container-runtime.js';
+import type { DockerHealth } from '../docker/docker-health.js';
+import type { ImageCache } from '../images/image-cache.js';
+import type { Logger } from '../log.js';
+
+/** The server calls a run makes once it has been accepted. */
+export interface RunServerCalls {
+  uploadContents(uuid: string, assignmentId: string, makeBody: () => Readable, signal?: AbortSignal): Promise<AcceptedResponse>;
+  finishRun(uuid: string, body: FinishRunRequest, signal?: AbortSignal): Promise<AcceptedResponse>;
+}
+
+export interface RunContext {
+  workerId: string;
+  /** Sent as `remote` in progress reports. */
+  hostname: string;
+  runsDir: string;
+  /** Owner given to the run dir before the container starts; null to leave it as created. */
+  chownTo: { uid: number; gid: number } | null;
+  /** `uid:gid` the container runs as. */
+  containerUser: string;
+  cpuset: readonly number[];
+  killGraceSeconds: number;
+  /** Seconds between measurements (run dir size, memory) while running. */
+  monitorSeconds: number;
+  dockerRetrySeconds: number;
+  server: RunServerCalls;
+  runtime: ContainerRuntime;
+  docker: DockerHealth;
+  images: ImageCache;
+  deps: DependencyCache;
+  log: Logger;
+  clock: Clock;
+  /** Aborted when the worker stops: runs are abandoned, not finished. */
+  stopSignal: AbortSignal;
+  /** Asks the agent to check in now (a run changed stage). */
+  onChange(): void;
+}

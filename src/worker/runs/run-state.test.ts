@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { finishRequest, initialRunState, reportedState, runProgress, transition, type RunEvent, type RunState } from './run-state.js';
+
+const G = 1024 ** 3;
+
+function play(events: Array<[RunEvent, number]>): { state: RunState; effects: string[] } {
+  let state = initialRunState({ uuid: '0x' + 'a'.repeat(32), assignmentId: 'A', memoryLimitBytes: 2 * G }, 1_000);
+  const effects: string[] = [];
+  for (const [event, now] of events) {
+    const t = transition(state, event, now);
+    state = t.state;
+    effects.push(...t.effects.map((e) => e.type));
+  }
+  return { state, effects };
+}
+
+describe('run state transitions', () => {
+  it('goes preparing -> running -> finalizing -> finished, timing each stage', () => {
+    const { state, effects } = play([
+      [{ type: 'container_started', dockerImage: 'img@sha256:1' }, 3_000],
+      [{ type: 'container_exited', exitCode: 0, oomKilled: false }, 13_000],
+      [{ type: 'finished' }, 14_500],
+    ]);
+    expect(state.stage).toBe('finished');
+    expect(effects).toEqual(['report', 'report', 'report']);
+    expect(state).toMatchObject({ exitcode: 0, failureMessage: null, killed: false, dockerImage: 'img@sha256:1' });
+    expect(finishRequest(state, 14_500, 'host').progress).toMatchObject({
+      time_preparing: 2,
+      time_running: 10,
+      time: 10,
+      time_uploading_results: 1.5,
+      started: 1,
+      remote: 'host',
+      docker_image: 'img@sha256:1',
+    });
+  });
+
+  it('fails with the exit code, and reports OOM even when the exit code is 0', () => {
+    expect(play([[{ type: 'container_started', dockerImage: 'i' }, 1], [{ type: 'container_exited', exitCode: 2, oomKilled: false }, 2]]).state.failureMessage).toBe('Exit code 2');
+    const oom = play([[{ type: 'container_started', dockerImage: 'i' }, 1], [{ type: 'container_exited', exitCode: 0, oomKilled: true }, 2]]).state;
+    expect(oom.failureMessage).toBe('Memory limit 2g exceeded. Raise --request-memory.');
+    expect(oom.exitcode).toBe(0);
+  });
+
+  it('kills a running run: stop the container, then finish killed with the message', () => {
+    const { state, effects } = play([
+      [{ type: 'container_started', dockerImage: 'i' }, 1],
+      [{ type: 'kill', message: 'Kill requested' }, 2],
+      [{ type: 'kill', message: 'Kill requested' }, 3],
+      [{ type: 'container_exited', exitCode: 143, oomKilled: false }, 4],
+    ]);
+    expect(effects).toEqual(['report', 'stop_container', 'report']);
+    expect(state).toMatchObject({ stage: 'finalizing', killed: true, failureMessage: 'Kill requested', exitcode: 143 });
+  });
+
+  it('kills a preparing run at once, cancelling the preparation', () => {
+    const { state, effects } = play([[{ type: 'kill', message: '' }, 5]]);
+    expect(effects).toEqual(['cancel_preparation', 'report']);
+    expect(state).toMatchObject({ stage: 'finalizing', killed: true, failureMessage: 'Kill requested' });
+    expect(reportedState(state)).toBe('finalizing');
+  });
+
+  it('a limit stops the container once and fails the run (not killed); a later kill wins', () => {
+    const limited = play([
+      [{ type: 'container_started', dockerImage: 'i' }, 1],
+      [{ type: 'limit_exceeded', message: 'Time limit 1s exceeded (ran 1s). Raise --request-time.' }, 2],
+      [{ type: 'limit_exceeded', message: 'Disk limit' }, 3],
+      [{ type: 'container_exited', exitCode: 137, oomKilled: false }, 4],
+    ]);
+    expect(limited.effects).toEqual(['report', 'stop_container', 'report']);
+    expect(limited.state).toMatchObject({ killed: false, failureMessage: 'Time limit 1s exceeded (ran 1s). Raise --request-time.' });
+    const killedLater = play([
+      [{ type: 'container_started', dockerImage: 'i' }, 1],
+      [{ type: 'limit_exceeded', message: 'Time limit' }, 2],
+      [{ type: 'kill', message: 'Kill requested' }, 3],
+      [{ type: 'container_exited', exitCode: 137, oomKilled: false }, 4],
+    ]);
+    expect(killedLater.state).toMatchObject({ killed: true, failureMessage: 'Kill requested' });
+  });
+
+  it('ignores events that do not fit the stage (stale or repeated)', () => {
+    const { state } = play([
+      [{ type: 'container_exited', exitCode: 1, oomKilled: false }, 1],
+      [{ type: 'prepare_failed', message: 'Failed to download dependency x: gone' }, 2],
+      [{ type: 'container_started', dockerImage: 'i' }, 3],
+      [{ type: 'kill', message: 'Kill requested' }, 4],
+    ]);
+    expect(state).toMatchObject({ stage: 'finalizing', failureMessage: 'Failed to download dependency x: gone', killed: false, dockerImage: null });
+  });
+
+  it('adds upload failures to the message and keeps the largest memory sample', () => {
+    const { state } = play([
+      [{ type: 'container_started', dockerImage: 'i' }, 1],
+      [{ type: 'measured', memoryMax: 50, dataSize: 10 }, 2],
+      [{ type: 'measured', memoryMax: 20 }, 3],
+      [{ type: 'container_exited', exitCode: 1, oomKilled: false }, 4],
+      [{ type: 'upload_failed', message: 'too large' }, 5],
+    ]);
+    expect(state.failureMessage).toBe('Exit code 1. Could not upload results: too large');
+    expect(runProgress(state, 5, 'h')).toMatchObject({ memory_max: 50, data_size: 10 });
+  });
+});

@@ -1,0 +1,200 @@
+// The life of one run on this worker as a pure function: (state, event, now) -> new state plus
+// the effects the supervisor must carry out. It decides stages, timings and the final verdict
+// (exit code, failure message, killed); it does no I/O and reads no clock.
+import type { FinishRunRequest, ReportedRunState, RunProgress } from '../../protocol/index.js';
+import { formatSize } from '../../common/sizes.js';
+
+export type RunStage = 'preparing' | 'running' | 'finalizing' | 'finished';
+
+export interface RunState {
+  readonly uuid: string;
+  readonly assignmentId: string;
+  readonly memoryLimitBytes: number;
+  readonly stage: RunStage;
+  /** Epoch ms when the worker accepted the run, and when the current stage began. */
+  readonly acceptedAt: number;
+  readonly stageSince: number;
+  /** Seconds spent in each finished stage (the current one is added by `stageSeconds`). */
+  readonly secondsPreparing: number;
+  readonly secondsRunning: number;
+  readonly secondsFinalizing: number;
+  readonly runStatus: string;
+  readonly dockerImage: string | null;
+  readonly exitcode: number | null;
+  readonly failureMessage: string | null;
+  /** A user (or the server) asked for the kill; the run ends `killed`. */
+  readonly killed: boolean;
+  /** Why the container is being stopped (kill, time or disk limit), once it is. */
+  readonly stopReason: string | null;
+  readonly dataSize: number | null;
+  readonly memoryMax: number | null;
+}
+
+export type RunEvent =
+  | { type: 'status'; text: string }
+  | { type: 'container_started'; dockerImage: string }
+  | { type: 'prepare_failed'; message: string }
+  | { type: 'kill'; message: string }
+  | { type: 'limit_exceeded'; message: string }
+  | { type: 'measured'; dataSize?: number; memoryMax?: number }
+  | { type: 'container_exited'; exitCode: number; oomKilled: boolean }
+  | { type: 'container_lost'; message: string }
+  | { type: 'upload_failed'; message: string }
+  | { type: 'finished' };
+
+export type RunEffect =
+  /** Check in now: the stage changed. */
+  | { type: 'report' }
+  /** Stop the container (SIGTERM, grace, SIGKILL); its exit arrives as `container_exited`. */
+  | { type: 'stop_container' }
+  /** Stop preparing: the run goes straight to finalizing. */
+  | { type: 'cancel_preparation' };
+
+export interface Transition {
+  state: RunState;
+  effects: RunEffect[];
+}
+
+export function initialRunState(
+  run: { uuid: string; assignmentId: string; memoryLimitBytes: number },
+  now: number,
+): RunState {
+  return {
+    ...run,
+    stage: 'preparing',
+    acceptedAt: now,
+    stageSince: now,
+    secondsPreparing: 0,
+    secondsRunning: 0,
+    secondsFinalizing: 0,
+    runStatus: 'Preparing',
+    dockerImage: null,
+    exitcode: null,
+    failureMessage: null,
+    killed: false,
+    stopReason: null,
+    dataSize: null,
+    memoryMax: null,
+  };
+}
+
+export function transition(state: RunState, event: RunEvent, now: number): Transition {
+  const same: Transition = { state, effects: [] };
+  switch (event.type) {
+    case 'status':
+      return state.stage === 'finished' ? same : { state: { ...state, runStatus: event.text }, effects: [] };
+    case 'measured':
+      return {
+        state: {
+          ...state,
+          dataSize: event.dataSize ?? state.dataSize,
+          memoryMax: Math.max(state.memoryMax ?? 0, event.memoryMax ?? 0) || state.memoryMax,
+        },
+        effects: [],
+      };
+    case 'container_started':
+      if (state.stage !== 'preparing') return same;
+      return moveTo({ ...state, dockerImage: event.dockerImage, runStatus: 'Running' }, 'running', now);
+    case 'prepare_failed':
+      if (state.stage !== 'preparing') return same;
+      return moveTo({ ...state, failureMessage: event.message, runStatus: 'Uploading results' }, 'finalizing', now);
+    case 'kill':
+      return onKill(state, event.message, now);
+    case 'limit_exceeded':
+      if (state.stage !== 'running' || state.stopReason !== null) return same;
+      return { state: { ...state, stopReason: event.message, runStatus: event.message }, effects: [{ type: 'stop_container' }] };
+    case 'container_exited':
+      if (state.stage !== 'running') return same;
+      return moveTo(
+        { ...state, exitcode: event.exitCode, failureMessage: verdict(state, event), runStatus: 'Uploading results' },
+        'finalizing',
+        now,
+      );
+    case 'container_lost':
+      if (state.stage !== 'running') return same;
+      return moveTo({ ...state, failureMessage: event.message, runStatus: 'Uploading results' }, 'finalizing', now);
+    case 'upload_failed': {
+      const message = [state.failureMessage, `Could not upload results: ${event.message}`].filter(Boolean).join('. ');
+      return { state: { ...state, failureMessage: message }, effects: [] };
+    }
+    case 'finished':
+      if (state.stage === 'finished') return same;
+      return moveTo({ ...state, runStatus: 'Finished' }, 'finished', now);
+  }
+}
+
+function onKill(state: RunState, message: string, now: number): Transition {
+  const text = message.trim() || 'Kill requested';
+  if (state.killed || state.stage === 'finalizing' || state.stage === 'finished') return { state, effects: [] };
+  if (state.stage === 'preparing') {
+    const next = moveTo({ ...state, killed: true, failureMessage: text, runStatus: 'Uploading results' }, 'finalizing', now);
+    return { state: next.state, effects: [{ type: 'cancel_preparation' }, ...next.effects] };
+  }
+  const stopping = state.stopReason === null;
+  return {
+    state: { ...state, killed: true, stopReason: text, runStatus: 'Stopping: kill requested' },
+    effects: stopping ? [{ type: 'stop_container' }] : [],
+  };
+}
+
+/** The failure message of a finished container: kill first, then limits, OOM, exit code. */
+function verdict(state: RunState, exit: { exitCode: number; oomKilled: boolean }): string | null {
+  if (state.stopReason !== null) return state.stopReason;
+  if (exit.oomKilled) return memoryExceededMessage(state.memoryLimitBytes);
+  if (exit.exitCode !== 0) return `Exit code ${exit.exitCode}`;
+  return null;
+}
+
+export function memoryExceededMessage(limitBytes: number): string {
+  return `Memory limit ${formatSize(limitBytes)} exceeded. Raise --request-memory.`;
+}
+
+function moveTo(state: RunState, stage: RunStage, now: number): Transition {
+  const elapsed = Math.max(0, (now - state.stageSince) / 1000);
+  const next: RunState = {
+    ...state,
+    stage,
+    stageSince: now,
+    secondsPreparing: state.secondsPreparing + (state.stage === 'preparing' ? elapsed : 0),
+    secondsRunning: state.secondsRunning + (state.stage === 'running' ? elapsed : 0),
+    secondsFinalizing: state.secondsFinalizing + (state.stage === 'finalizing' ? elapsed : 0),
+  };
+  return { state: next, effects: [{ type: 'report' }] };
+}
+
+/** Seconds spent in `stage`, counting the current stage up to `now`. */
+export function stageSeconds(state: RunState, stage: Exclude<RunStage, 'finished'>, now: number): number {
+  const current = state.stage === stage ? Math.max(0, (now - state.stageSince) / 1000) : 0;
+  const done = { preparing: state.secondsPreparing, running: state.secondsRunning, finalizing: state.secondsFinalizing };
+  return done[stage] + current;
+}
+
+export function reportedState(state: RunState): ReportedRunState {
+  return state.stage === 'finished' ? 'finalizing' : state.stage;
+}
+
+export function runProgress(state: RunState, now: number, remote: string): RunProgress {
+  const running = stageSeconds(state, 'running', now);
+  return {
+    run_status: state.runStatus,
+    started: Math.floor(state.acceptedAt / 1000),
+    remote,
+    time: running,
+    time_preparing: stageSeconds(state, 'preparing', now),
+    time_running: running,
+    time_uploading_results: stageSeconds(state, 'finalizing', now),
+    ...(state.dockerImage !== null ? { docker_image: state.dockerImage } : {}),
+    ...(state.dataSize !== null ? { data_size: state.dataSize } : {}),
+    ...(state.memoryMax !== null ? { memory_max: state.memoryMax } : {}),
+  };
+}
+
+export function finishRequest(state: RunState, now: number, remote: string): FinishRunRequest {
+  return {
+    assignment_id: state.assignmentId,
+    exitcode: state.exitcode,
+    failure_message: state.failureMessage,
+    killed: state.killed,
+    progress: runProgress(state, now, remote),
+  };
+}

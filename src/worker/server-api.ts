@@ -1,0 +1,105 @@
+// The worker's calls to the server: login, check-in, messages, run start/upload/finish and
+// dependency downloads. It holds the token and logs in again once when it expires; it holds no
+// worker logic and does not retry (callers decide, through retry.ts).
+import type { Readable } from 'node:stream';
+import { HttpClient } from '../common/http-client.js';
+import {
+  AcceptedResponse,
+  ApiError,
+  CheckinResponse,
+  MessagesResponse,
+  TokenResponse,
+  routes,
+  type FinishRunRequest,
+  type StartRunRequest,
+  type WorkerCheckin,
+} from '../protocol/index.js';
+
+export interface ServerApiOptions {
+  serverUrl: string;
+  username: string;
+  password: string;
+  workerId: string;
+}
+
+export class WorkerServerApi {
+  private readonly http: HttpClient;
+  private readonly options: ServerApiOptions;
+
+  constructor(options: ServerApiOptions) {
+    this.options = options;
+    this.http = new HttpClient({ baseUrl: options.serverUrl });
+  }
+
+  get serverUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  async login(signal?: AbortSignal): Promise<void> {
+    this.http.token = undefined;
+    const answer = await this.http.json(routes.token(), TokenResponse, {
+      json: { grant_type: 'password', username: this.options.username, password: this.options.password },
+      ...(signal ? { signal } : {}),
+    });
+    this.http.token = answer.access_token;
+  }
+
+  checkin(body: WorkerCheckin, signal?: AbortSignal): Promise<CheckinResponse> {
+    return this.authed(() =>
+      this.http.json(routes.checkin(this.options.workerId), CheckinResponse, { json: body, ...opt(signal) }),
+    );
+  }
+
+  messages(waitSeconds: number, signal?: AbortSignal): Promise<MessagesResponse> {
+    return this.authed(() =>
+      this.http.json(routes.messages(this.options.workerId, waitSeconds), MessagesResponse, {
+        timeoutMs: (waitSeconds + 30) * 1000,
+        ...opt(signal),
+      }),
+    );
+  }
+
+  startRun(uuid: string, body: StartRunRequest, signal?: AbortSignal): Promise<AcceptedResponse> {
+    return this.authed(() =>
+      this.http.json(routes.startRun(this.options.workerId, uuid), AcceptedResponse, { json: body, ...opt(signal) }),
+    );
+  }
+
+  /** Streams a tar of the run's contents; `makeBody` is called once per attempt. */
+  uploadContents(uuid: string, assignmentId: string, makeBody: () => Readable, signal?: AbortSignal): Promise<AcceptedResponse> {
+    return this.authed(() =>
+      this.http.json(routes.runContents(this.options.workerId, uuid, assignmentId), AcceptedResponse, {
+        method: 'PUT',
+        body: makeBody(),
+        headers: { 'content-type': 'application/x-tar' },
+        ...opt(signal),
+      }),
+    );
+  }
+
+  finishRun(uuid: string, body: FinishRunRequest, signal?: AbortSignal): Promise<AcceptedResponse> {
+    return this.authed(() =>
+      this.http.json(routes.finishRun(this.options.workerId, uuid), AcceptedResponse, { json: body, ...opt(signal) }),
+    );
+  }
+
+  /** A dependency's bytes: a raw file or a plain tar of a directory (see TARGET_TYPE_HEADER). */
+  downloadBlob(uuid: string, subPath: string, signal?: AbortSignal): Promise<Response> {
+    return this.authed(() => this.http.send(routes.contentsBlob(uuid, subPath), { timeoutMs: 0, ...opt(signal) }));
+  }
+
+  /** Runs `call`; on 401 logs in again once and repeats it, since tokens expire. */
+  private async authed<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'unauthorized') throw error;
+      await this.login();
+      return call();
+    }
+  }
+}
+
+function opt(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}
