@@ -1,0 +1,65 @@
+// `cl info SPEC...`: a bundle's fields, metadata and dependencies; `-f a,b` prints just those values,
+// tab-separated on one line per bundle, for scripts.
+import type { Command } from 'commander';
+import type { Bundle } from '../../protocol/index.js';
+import { fetchBundle } from '../bundle-watch.js';
+import { copyBlobIfPresent } from '../contents.js';
+import { formatBundleInfo, formatFieldValues, parseFieldList } from '../format/bundle-info.js';
+import { writeLine } from '../io.js';
+import { resolveTargetText } from '../resolve.js';
+import type { CliContext, Session } from '../session.js';
+
+export const INFO_EXAMPLES = `
+Examples:
+  cl info ^1                             everything about the newest bundle
+  cl info -f uuid,state,exitcode run1    values only, tab-separated
+  cl info --verbose ^1                   also the first lines of stdout and stderr`;
+
+const PREVIEW_LINES = 10;
+
+interface InfoOptions {
+  field?: string;
+  raw?: boolean;
+  verbose?: boolean;
+  worksheetSpec?: string;
+}
+
+export function registerInfo(program: Command, ctx: CliContext): void {
+  program
+    .command('info')
+    .alias('i')
+    .description("Show a bundle's metadata, state and dependencies.")
+    .argument('<specs...>', 'bundle specs')
+    .option('-f, --field <fields>', 'comma-separated fields to print, tab-separated')
+    .option('-r, --raw', 'print values unformatted')
+    .option('-v, --verbose', 'also print the first lines of stdout and stderr')
+    .option('-w, --worksheet-spec <worksheet>', 'resolve specs on this worksheet')
+    .addHelpText('after', INFO_EXAMPLES)
+    .action(async (specs: string[], options: InfoOptions) => runInfo(ctx, specs, options));
+}
+
+async function runInfo(ctx: CliContext, specs: string[], options: InfoOptions): Promise<void> {
+  const fields = options.field !== undefined ? parseFieldList(options.field) : undefined;
+  const session = await ctx.session();
+  for (const [index, spec] of specs.entries()) {
+    const { uuid } = await resolveTargetText(session, spec, options.worksheetSpec);
+    const bundle = await fetchBundle(session.api, uuid);
+    if (fields) {
+      writeLine(ctx.io.stdout, formatFieldValues(bundle, fields));
+      continue;
+    }
+    if (index > 0) writeLine(ctx.io.stdout);
+    for (const line of formatBundleInfo(bundle, { raw: options.raw === true })) writeLine(ctx.io.stdout, line);
+    if (options.verbose && bundle.bundle_type === 'run') await printPreviews(ctx, session, bundle);
+  }
+}
+
+async function printPreviews(ctx: CliContext, session: Session, bundle: Bundle): Promise<void> {
+  for (const file of ['stdout', 'stderr']) {
+    writeLine(ctx.io.stdout, `${file}:`);
+    const shown = await copyBlobIfPresent(session.api, bundle.uuid, file, ctx.io.stdout, { head: PREVIEW_LINES }).catch(
+      () => false, // a run that is not final may not serve its files yet; the preview is optional
+    );
+    if (!shown) writeLine(ctx.io.stdout, '  <none>');
+  }
+}

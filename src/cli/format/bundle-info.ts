@@ -1,0 +1,105 @@
+// What `cl info` prints about one bundle: the `key : value` view, and the values of `-f` fields.
+// Pure: takes a Bundle from the API and returns lines; reading stdout/stderr previews is the
+// command's job.
+import type { Bundle, MetadataValue } from '../../protocol/index.js';
+import { formatRawValue, formatValue, isEmptyValue, oneLine } from './values.js';
+
+/** Metadata shown first, in this order; any other keys follow alphabetically. */
+const METADATA_ORDER = [
+  'name',
+  'description',
+  'tags',
+  'data_size',
+  'request_docker_image',
+  'request_time',
+  'request_memory',
+  'request_disk',
+  'request_cpus',
+  'request_gpus',
+  'request_queue',
+  'request_priority',
+  'request_network',
+  'exclude_patterns',
+  'docker_image',
+  'remote',
+  'started',
+  'time',
+  'time_preparing',
+  'time_running',
+  'time_uploading_results',
+  'memory_max',
+  'exitcode',
+  'failure_message',
+  'run_status',
+];
+
+/** Shown in the header lines already, even when the server also keeps them in the metadata. */
+const HEADER_KEYS = new Set(['bundle_type', 'uuid', 'name', 'owner', 'created', 'state', 'command']);
+
+/** Bundle fields a `-f` list may name; anything else is read from the metadata. */
+const BUNDLE_FIELDS: Record<string, (bundle: Bundle) => MetadataValue> = {
+  uuid: (b) => b.uuid,
+  state: (b) => b.state,
+  command: (b) => b.command,
+  bundle_type: (b) => b.bundle_type,
+  owner: (b) => b.owner_name,
+  owner_id: (b) => b.owner_id,
+  created: (b) => b.created,
+  is_dir: (b) => b.is_dir,
+  dependencies: (b) => b.dependencies.map((d) => `${d.child_path}:${d.parent_uuid}${d.parent_path ? `/${d.parent_path}` : ''}`),
+};
+
+export function fieldValue(bundle: Bundle, field: string): MetadataValue | undefined {
+  const read = BUNDLE_FIELDS[field];
+  return read ? read(bundle) : bundle.metadata[field];
+}
+
+/** `cl info -f a,b`: the values, tab-separated, exactly as stored (`--raw` is implied). */
+export function formatFieldValues(bundle: Bundle, fields: readonly string[]): string {
+  return fields.map((field) => oneLine(formatRawValue(fieldValue(bundle, field)))).join('\t');
+}
+
+export function parseFieldList(text: string): string[] {
+  return text
+    .split(',')
+    .map((field) => field.trim())
+    .filter((field) => field !== '');
+}
+
+/** `cl info SPEC`: `key : value` lines, then the dependencies. Empty values only when raw. */
+export function formatBundleInfo(bundle: Bundle, options: { raw: boolean }): string[] {
+  const show = (key: string, value: MetadataValue | undefined): string =>
+    options.raw ? formatRawValue(value) : formatValue(key, value);
+  const entries: [string, string][] = [
+    ['bundle_type', bundle.bundle_type],
+    ['uuid', bundle.uuid],
+    ['name', show('name', bundle.metadata.name)],
+    ['owner', bundle.owner_name],
+    ['created', show('created', bundle.created)],
+    ['state', bundle.state],
+  ];
+  if (bundle.command !== null) entries.push(['command', bundle.command]);
+  for (const key of orderedMetadataKeys(bundle.metadata)) {
+    const value = bundle.metadata[key];
+    if (HEADER_KEYS.has(key) || (!options.raw && isEmptyValue(value))) continue;
+    entries.push([key, show(key, value)]);
+  }
+  const width = Math.max(...entries.map(([key]) => key.length));
+  const lines = entries.map(([key, value]) => `${key.padEnd(width)} : ${oneLine(value)}`);
+  if (bundle.dependencies.length > 0) {
+    lines.push('dependencies:');
+    for (const dep of bundle.dependencies) {
+      const path = dep.parent_path ? `/${dep.parent_path}` : '';
+      lines.push(`  ${dep.child_path}: ${dep.parent_name ?? '<unknown>'}(${dep.parent_uuid})${path}`);
+    }
+  }
+  return lines;
+}
+
+export function orderedMetadataKeys(metadata: Record<string, unknown>): string[] {
+  const known = METADATA_ORDER.filter((key) => key in metadata);
+  const others = Object.keys(metadata)
+    .filter((key) => !METADATA_ORDER.includes(key))
+    .sort();
+  return [...known, ...others];
+}

@@ -1,0 +1,130 @@
+// The embedded default instance (DESIGN.md section 2): a cl-server with an embedded worker,
+// started once in the background under $CODALAB_HOME/local and shared by every later `cl` call.
+// Contract with the server: once listening it writes server/address.json {url, pid}, and its
+// root password to server/root-password (one line, mode 600). This module never stops it.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { ROOT_USER_NAME } from '../protocol/index.js';
+import type { CliConfig } from './config.js';
+import { isProcessAlive, withFileLock } from './file-lock.js';
+import { isNotFound } from './state-store.js';
+
+const START_TIMEOUT_MS = 90_000;
+
+export const ServerAddress = z.object({ url: z.string().url(), pid: z.number().int().positive() });
+export type ServerAddress = z.infer<typeof ServerAddress>;
+
+export interface LocalPaths {
+  dir: string;
+  serverHome: string;
+  logFile: string;
+  addressFile: string;
+  passwordFile: string;
+  lockFile: string;
+}
+
+export interface LocalInstance extends ServerAddress {
+  paths: LocalPaths;
+}
+
+export function localPaths(home: string): LocalPaths {
+  const dir = join(home, 'local');
+  const serverHome = join(dir, 'server');
+  return {
+    dir,
+    serverHome,
+    logFile: join(dir, 'server.log'),
+    addressFile: join(serverHome, 'address.json'),
+    passwordFile: join(serverHome, 'root-password'),
+    lockFile: join(dir, 'start.lock'),
+  };
+}
+
+/** The running local server, if there is one that answers; starts nothing. */
+export async function findLocalInstance(home: string): Promise<LocalInstance | undefined> {
+  const paths = localPaths(home);
+  const address = await readAddress(paths.addressFile);
+  if (!address || !isProcessAlive(address.pid) || !(await answers(address.url))) return undefined;
+  return { ...address, paths };
+}
+
+/** Returns the running local server, starting one (at most one across concurrent calls). */
+export async function ensureLocalInstance(config: CliConfig, note: (line: string) => void): Promise<LocalInstance> {
+  const running = await findLocalInstance(config.home);
+  if (running) return running;
+  const paths = localPaths(config.home);
+  mkdirSync(paths.serverHome, { recursive: true, mode: 0o700 });
+  const result = await withFileLock(
+    paths.lockFile,
+    { timeoutMs: START_TIMEOUT_MS, staleMs: START_TIMEOUT_MS, whileWaiting: () => findLocalInstance(config.home) },
+    async () => (await findLocalInstance(config.home)) ?? startServer(config, paths, note),
+  );
+  return result.value;
+}
+
+async function startServer(config: CliConfig, paths: LocalPaths, note: (line: string) => void): Promise<LocalInstance> {
+  await unlink(paths.addressFile).catch(() => undefined);
+  note(`Starting the local CodaLab server (log: ${paths.logFile})...`);
+  const log = openSync(paths.logFile, 'a', 0o600);
+  const child = spawn(
+    config.nodeBin,
+    [config.serverBin, '--with-worker', '--home', paths.serverHome, '--port', '0'],
+    { detached: true, stdio: ['ignore', log, log], env: { ...config.childEnv }, cwd: paths.dir },
+  );
+  closeSync(log);
+  let exit: string | undefined;
+  child.on('exit', (code, signal) => {
+    exit = signal ? `signal ${signal}` : `status ${code ?? '?'}`;
+  });
+  child.on('error', (error) => {
+    exit = error.message;
+  });
+  child.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exit !== undefined) {
+      throw new Error(`The local server exited (${exit}) before it was ready; see ${paths.logFile}.`);
+    }
+    const address = await readAddress(paths.addressFile);
+    if (address && address.pid === child.pid && (await answers(address.url))) return { ...address, paths };
+    await sleep(100);
+  }
+  throw new Error(`The local server did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.logFile}.`);
+}
+
+async function readAddress(file: string): Promise<ServerAddress | undefined> {
+  try {
+    const parsed = ServerAddress.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // missing or half-written: not ready yet
+  }
+}
+
+/** True when anything answers HTTP at the URL (any status, even 401). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url.replace(/\/+$/, '')}/rest/user`, { signal: AbortSignal.timeout(3000) });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readLocalCredentials(instance: LocalInstance): Promise<{ username: string; password: string }> {
+  try {
+    const password = (await readFile(instance.paths.passwordFile, 'utf8')).split('\n')[0] ?? '';
+    return { username: ROOT_USER_NAME, password };
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new Error(
+      `The local server did not write its root password to ${instance.paths.passwordFile}; see ${instance.paths.logFile}.`,
+      { cause: error },
+    );
+  }
+}

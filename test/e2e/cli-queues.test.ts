@@ -1,0 +1,30 @@
+// End-to-end: --request-queue routes a run to a worker started with the matching --tag; an
+// untagged worker leaves it staged.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster, DEFAULT_IMAGE } from './harness.js';
+
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = new Cluster();
+  await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
+  await cluster.clOk(['work', `${cluster.url}::`]);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+it('runs a queued bundle only on the worker with that tag', async () => {
+  cluster.startWorker({ id: 'untagged' });
+  const queued = await cluster.clOk(['run', '--request-queue', 'tag=t', 'date']);
+  const plain = await cluster.clOk(['run', 'echo plain']);
+  expect((await cluster.cl(['wait', plain], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);
+  await sleep(3000);
+  expect(await cluster.clOk(['info', '-f', 'state,request_queue', queued])).toBe('staged\tt');
+
+  cluster.startWorker({ id: 'tagged', tag: 't' });
+  expect((await cluster.cl(['wait', queued], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);
+  expect(await cluster.clOk(['cat', `${queued}/stdout`])).toMatch(/\d\d:\d\d:\d\d/);
+}, 200_000);

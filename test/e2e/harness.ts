@@ -1,0 +1,198 @@
+// End-to-end harness: a real cl-server on a loopback port in a temp home, real cl-worker
+// processes, and `bin/cl` run as a subprocess with its own CODALAB_HOME, exactly as a user would.
+// Everything it starts is stopped by `stop()` (call it in afterAll); logs stay in the temp dir
+// and are printed by `describeLogs()` when a test needs them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const DEFAULT_IMAGE = 'codalab/default-cpu:latest';
+const START_TIMEOUT_MS = 60_000;
+
+export interface ClResult {
+  code: number;
+  stdout: string;
+  /** stdout exactly as written, for binary contents. */
+  stdoutBytes: Buffer;
+  stderr: string;
+}
+
+export interface ClOptions {
+  /** Extra or overriding environment variables (undefined removes one). */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export interface WorkerOptions {
+  id: string;
+  tag?: string;
+  extraArgs?: string[];
+}
+
+export class Cluster {
+  readonly root: string;
+  readonly serverHome: string;
+  readonly clHome: string;
+  readonly rootPassword = 'e2e-root-password';
+  url = '';
+  private readonly children: { name: string; child: ChildProcess; log: string }[] = [];
+
+  constructor() {
+    this.root = mkdtempSync(join(tmpdir(), 'cl-e2e-'));
+    this.serverHome = join(this.root, 'server');
+    this.clHome = join(this.root, 'cl-home');
+  }
+
+  /** Starts `cl-server --home H --port 0` and waits for H/address.json. */
+  async startServer(extraArgs: string[] = []): Promise<string> {
+    const child = this.spawnLogged('server', join(REPO_ROOT, 'bin', 'cl-server'), [
+      '--home',
+      this.serverHome,
+      '--port',
+      '0',
+      ...extraArgs,
+    ]);
+    const addressFile = join(this.serverHome, 'address.json');
+    const address = await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`cl-server exited with ${child.exitCode}:\n${this.describeLogs()}`);
+      const text = await readFile(addressFile, 'utf8').catch(() => null);
+      if (text === null) return undefined;
+      const parsed = JSON.parse(text) as { url: string; pid: number };
+      return parsed.pid === child.pid ? parsed : undefined;
+    }, START_TIMEOUT_MS, 'the server to write address.json');
+    this.url = address.url;
+    return this.url;
+  }
+
+  /** Starts `cl-worker --server URL --work-dir W --id ID [--tag T]`, logged in as root. */
+  startWorker(options: WorkerOptions): ChildProcess {
+    const args = ['--server', this.url, '--work-dir', join(this.root, `work-${options.id}`), '--id', options.id];
+    if (options.tag !== undefined) args.push('--tag', options.tag);
+    return this.spawnLogged(`worker-${options.id}`, join(REPO_ROOT, 'bin', 'cl-worker'), [
+      ...args,
+      ...(options.extraArgs ?? []),
+    ]);
+  }
+
+  /** Runs `bin/cl ARGS` as a subprocess with this cluster's CODALAB_HOME and root credentials. */
+  cl(args: string[], options: ClOptions = {}): Promise<ClResult> {
+    const env = this.baseEnv();
+    for (const [key, value] of Object.entries(options.env ?? {})) {
+      if (value === undefined) delete env[key];
+      else env[key] = value;
+    }
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'cl'), ...args], {
+        cwd: options.cwd ?? this.root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const stdout: Buffer[] = [];
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`cl ${args.join(' ')} did not finish in ${options.timeoutMs ?? 60_000} ms; stderr: ${stderr}`));
+      }, options.timeoutMs ?? 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        const bytes = Buffer.concat(stdout);
+        resolve({ code: code ?? -1, stdout: bytes.toString('utf8'), stdoutBytes: bytes, stderr });
+      });
+    });
+  }
+
+  /** Runs cl and insists on success; returns stdout without the trailing newline. */
+  async clOk(args: string[], options: ClOptions = {}): Promise<string> {
+    const result = await this.cl(args, options);
+    if (result.code !== 0) {
+      throw new Error(`cl ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    }
+    return result.stdout.replace(/\n$/, '');
+  }
+
+  /** Polls `cl info -f state` until the bundle reaches one of `states`. */
+  async waitForState(uuid: string, states: string[], timeoutMs = 90_000): Promise<string> {
+    return waitFor(
+      async () => {
+        const state = await this.clOk(['info', '-f', 'state', uuid]);
+        return states.includes(state) ? state : undefined;
+      },
+      timeoutMs,
+      `${uuid} to reach ${states.join('|')}`,
+    );
+  }
+
+  describeLogs(): string {
+    return this.children
+      .map(({ name, log }) => `--- ${name} (${log})\n${safeRead(log).slice(-4000)}`)
+      .join('\n');
+  }
+
+  /** Stops every process this cluster started: SIGTERM, then SIGKILL after a grace period. */
+  async stop(): Promise<void> {
+    await Promise.all(this.children.map(({ child }) => stopProcess(child)));
+  }
+
+  private baseEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
+      const value = process.env[key];
+      if (value !== undefined) env[key] = value;
+    }
+    return {
+      ...env,
+      CODALAB_HOME: this.clHome,
+      CODALAB_USERNAME: 'codalab',
+      CODALAB_PASSWORD: this.rootPassword,
+      CODALAB_ROOT_PASSWORD: this.rootPassword,
+    };
+  }
+
+  private spawnLogged(name: string, bin: string, args: string[]): ChildProcess {
+    const log = join(this.root, `${name}.log`);
+    const out = createWriteStream(log);
+    const child = spawn(process.execPath, [bin, ...args], { cwd: this.root, env: this.baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    this.children.push({ name, child, log });
+    return child;
+  }
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
+    await sleep(delay);
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timedOut = await Promise.race([exited.then(() => false), sleep(10_000).then(() => true)]);
+  if (timedOut) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
