@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The common set-up behind quickstart.sh and test.sh: Node check, npm dependencies, build,
+# Docker engine, images. Every step is skipped when already done, so a second run takes seconds
+# and prints nothing. On a fresh machine it takes about 2-3 minutes (npm ci compiles
+# better-sqlite3; the default image is built with debootstrap), the two running side by side.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SCRIPTS=scripts
+
+log() { echo "setup: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Runs a quiet step; its output is shown only when it fails.
+run_quietly() {
+  local what=$1 out rc=0
+  shift
+  out=$(mktemp)
+  "$@" >"$out" 2>&1 </dev/null || rc=$?
+  if [ "$rc" != 0 ]; then
+    tail -n 40 "$out" >&2
+    rm -f "$out"
+    die "$what failed (exit $rc; output above)"
+  fi
+  rm -f "$out"
+}
+
+# 1. Node 20 or newer (the dependency pins in package.json assume it).
+command -v node >/dev/null 2>&1 \
+  || die "node is not installed; install Node.js 20 or newer (https://nodejs.org/en/download)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "node $(node --version) is too old; this project needs Node.js 20 or newer"
+
+# 2. Docker engine and images, in the background: on a fresh machine they take about as long as
+# npm ci, and neither needs the other. Their scripts print only when they do something.
+(bash "$SCRIPTS/ensure-docker.sh" && bash "$SCRIPTS/build-images.sh") </dev/null >&2 &
+docker_pid=$!
+# Even when a later step fails, let it finish (apt or debootstrap must not be cut off halfway)
+# rather than leave it running after this script has returned.
+trap 'wait "$docker_pid" 2>/dev/null || true' EXIT
+
+# 3. npm dependencies, only when missing or older than the lock file. npm rewrites its hidden
+# lock file node_modules/.package-lock.json on every install, so it dates the installed tree.
+installed_stamp=node_modules/.package-lock.json
+if [ -f package-lock.json ]; then
+  if [ ! -d node_modules ] || [ ! -e "$installed_stamp" ] || [ package-lock.json -nt "$installed_stamp" ]; then
+    log "installing npm dependencies (npm ci; about 2 minutes on a fresh machine)"
+    run_quietly "npm ci" npm ci --no-audit --no-fund
+    touch "$installed_stamp"
+  fi
+elif [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
+  log "installing npm dependencies (npm install; no package-lock.json)"
+  run_quietly "npm install" npm install --no-audit --no-fund
+  touch node_modules
+fi
+
+# 4. Compile TypeScript to dist/ (bin/* load the compiled code).
+run_quietly "npm run build" npm run --silent build
+
+# 5. Wait for the Docker side.
+docker_rc=0
+wait "$docker_pid" || docker_rc=$?
+[ "$docker_rc" = 0 ] || die "Docker set-up failed (exit $docker_rc; output above)"
