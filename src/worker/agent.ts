@@ -24,6 +24,7 @@ import type { WorkerConfig } from './config.js';
 
 const MESSAGE_WAIT_SECONDS = 20;
 const MAX_SEEN_MESSAGES = 10_000;
+const SLOT_RECHECK_MS = 1000;
 
 export interface AgentParts {
   config: WorkerConfig;
@@ -54,6 +55,7 @@ export class WorkerAgent {
   private readonly seen = new Set<string>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly wake = new WakeSignal();
+  private readonly slotFreed = new WakeSignal();
   private readonly runsStop = new AbortController();
   private accepted = 0;
   private checkedIn = false;
@@ -137,7 +139,7 @@ export class WorkerAgent {
       slots: config.slots,
       runs_left: limit === null ? null : Math.max(0, limit - this.accepted),
       cached_dependencies: this.parts.deps.keys(),
-      runs: [...this.runs.values()].map((r) => r.supervisor.report()),
+      runs: this.unfinishedRuns().map((r) => r.supervisor.report()),
       docker_ok: this.parts.docker.ok,
       docker_message: this.parts.docker.message,
     };
@@ -181,7 +183,9 @@ export class WorkerAgent {
       try {
         const answer = await this.parts.api.messages(MESSAGE_WAIT_SECONDS, signal);
         delayMs = 500;
-        for (const message of answer.messages) this.handle(message, signal);
+        const outcomes = answer.messages.map((message) => this.handle(message, signal));
+        // The server re-offers a run that found no free slot at once: wait for one to free up.
+        if (outcomes.includes('busy')) await this.slotFreed.wait(SLOT_RECHECK_MS, signal);
       } catch (error) {
         if (signal.aborted) return;
         // Warn once per outage; check-ins already say when the server is unreachable.
@@ -194,18 +198,29 @@ export class WorkerAgent {
     }
   }
 
-  /** Handles one message; a message seen before (same run and assignment) is ignored. */
-  handle(message: WorkerMessage, signal: AbortSignal): void {
-    if (message.type === 'kill') return this.handleKill(message);
+  /**
+   * Handles one message; a message seen before (same run and assignment) is ignored. Returns
+   * 'busy' when a run was left for later because every slot is taken: the server offers it again.
+   */
+  handle(message: WorkerMessage, signal: AbortSignal): 'busy' | undefined {
+    if (message.type === 'kill') {
+      this.handleKill(message);
+      return undefined;
+    }
     const key = `${message.run.uuid}:${message.assignment_id}`;
-    if (this.seen.has(key)) return;
+    if (this.seen.has(key)) return undefined;
+    if (this.isBusy() && !this.runs.has(message.run.uuid)) {
+      this.parts.log.debug(`Run ${message.run.uuid} waits: all ${this.parts.config.slots} slots are busy`);
+      return 'busy';
+    }
     this.remember(key);
     const refusal = this.refusal(message);
     if (refusal !== null) {
       this.parts.log.warn(`Not taking run ${message.run.uuid}: ${refusal}`);
-      return;
+      return undefined;
     }
     this.track(this.accept(message, signal));
+    return undefined;
   }
 
   private refusal(message: RunMessage): string | null {
@@ -213,8 +228,17 @@ export class WorkerAgent {
     if (this.runs.has(uuid) || this.starting.has(uuid)) return 'this worker already holds it';
     const limit = this.parts.config.exitAfterNumRuns;
     if (limit !== null && this.accepted >= limit) return `--exit-after-num-runs ${limit} reached`;
-    if (this.runs.size + this.starting.size >= this.parts.config.slots) return `all ${this.parts.config.slots} slots are busy`;
+    if (this.isBusy()) return `all ${this.parts.config.slots} slots are busy`;
     return null;
+  }
+
+  /** Runs still in progress; a finished run keeps no slot while its container and files are removed. */
+  private unfinishedRuns(): HeldRun[] {
+    return [...this.runs.values()].filter((r) => !r.supervisor.isFinished);
+  }
+
+  private isBusy(): boolean {
+    return this.unfinishedRuns().length + this.starting.size >= this.parts.config.slots;
   }
 
   private handleKill(message: KillMessage): void {
@@ -250,7 +274,10 @@ export class WorkerAgent {
 
   private startSupervisor(message: RunMessage, pendingKill: string | null): void {
     const supervisor = new RunSupervisor(
-      { ...this.parts.runContext, stopSignal: this.runsStop.signal, onChange: () => this.wake.notify() },
+      { ...this.parts.runContext, stopSignal: this.runsStop.signal, onChange: () => {
+          this.wake.notify();
+          this.slotFreed.notify();
+        } },
       message.run,
       message.assignment_id,
     );
@@ -260,6 +287,7 @@ export class WorkerAgent {
       this.runs.delete(message.run.uuid);
       this.lastBusy = this.parts.clock.now();
       this.wake.notify();
+      this.slotFreed.notify();
     });
     this.runs.set(message.run.uuid, { supervisor, done });
     this.track(done);

@@ -28,3 +28,12 @@ it('runs a queued bundle only on the worker with that tag', async () => {
   expect((await cluster.cl(['wait', queued], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);
   expect(await cluster.clOk(['cat', `${queued}/stdout`])).toMatch(/\d\d:\d\d:\d\d/);
 }, 200_000);
+
+it('runs a burst of bundles one after another on a one-slot worker, dropping none', async () => {
+  const uuids: string[] = [];
+  for (let i = 0; i < 4; i += 1) uuids.push(await cluster.clOk(['run', '--request-queue', 'tag=t', `echo burst-${i}`]));
+  for (const [i, uuid] of uuids.entries()) {
+    expect((await cluster.cl(['wait', uuid], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);
+    expect(await cluster.clOk(['cat', `${uuid}/stdout`])).toBe(`burst-${i}`);
+  }
+}, 200_000);

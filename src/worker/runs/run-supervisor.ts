@@ -47,6 +47,11 @@ export class RunSupervisor {
     return this.state.stage;
   }
 
+  /** True once the server accepted the run's end: its slot is free while clean-up goes on. */
+  get isFinished(): boolean {
+    return this.state.stage === 'finished';
+  }
+
   report(): RunReport {
     return {
       uuid: this.spec.uuid,
