@@ -42,6 +42,9 @@ missing=()
 is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 is_installed busybox-static || missing+=(busybox-static)
 is_installed debootstrap || missing+=(debootstrap)
+# The server unpacks uploaded zip files with unzip (zip is used by the tests to build them).
+is_installed unzip || missing+=(unzip)
+is_installed zip || missing+=(zip)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   export DEBIAN_FRONTEND=noninteractive

@@ -3,7 +3,9 @@
 // RunOutputSource: today the files are read once the run is final; a live stream from the worker
 // can replace that source without touching the loop.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Bundle, isFinalState, routes } from '../protocol/index.js';
+import { once } from 'node:events';
+import { FrameDecoder } from '../common/output-frames.js';
+import { ApiError, Bundle, isFinalState, liveRoutes, routes } from '../protocol/index.js';
 import type { ApiClient } from './api-client.js';
 import { copyBlobIfPresent } from './contents.js';
 import type { CliIo } from './io.js';
@@ -49,6 +51,49 @@ export class FinalOutputSource implements RunOutputSource {
     this.copied = true;
     await copyBlobIfPresent(this.api, bundle.uuid, 'stdout', this.io.stdout);
     await copyBlobIfPresent(this.api, bundle.uuid, 'stderr', this.io.stderr);
+  }
+}
+
+/**
+ * Follows stdout and stderr live: while the run is preparing or running, the server pushes new
+ * bytes as the worker sees them (one streamed request, reopened from the last offsets when it
+ * ends); once the run is final, whatever is left is read from the stored results.
+ */
+export class LiveOutputSource implements RunOutputSource {
+  private readonly offsets = { stdout: 0, stderr: 0 };
+  private done = false;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly io: CliIo,
+  ) {}
+
+  async pump(bundle: Bundle): Promise<void> {
+    if (this.done) return;
+    const final = isFinalState(bundle.state);
+    if (final) {
+      await this.drain(bundle.uuid);
+      this.done = true;
+    } else if (bundle.state === 'preparing' || bundle.state === 'running') {
+      // A stream cut by a worker going away is picked up again at the next poll, from the offsets.
+      await this.drain(bundle.uuid).catch((error: unknown) => {
+        const transient = !(error instanceof ApiError) || error.retryable || ['conflict', 'not_found'].includes(error.code);
+        if (!transient) throw error;
+      });
+    }
+  }
+
+  private async drain(uuid: string): Promise<void> {
+    const response = await this.api.send(liveRoutes.follow(uuid, this.offsets), { timeoutMs: 0 });
+    if (!response.body) return;
+    const decoder = new FrameDecoder();
+    for await (const chunk of response.body) {
+      for (const frame of decoder.push(chunk)) {
+        const dest = frame.stream === 'stdout' ? this.io.stdout : this.io.stderr;
+        if (!dest.write(frame.data)) await once(dest, 'drain');
+        this.offsets[frame.stream] += frame.data.length;
+      }
+    }
   }
 }
 

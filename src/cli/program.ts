@@ -14,6 +14,18 @@ import { registerUpload } from './commands/upload.js';
 import { registerWait } from './commands/wait.js';
 import { registerWork } from './commands/work.js';
 import { registerWorkers } from './commands/workers.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerDetach } from './commands/detach.js';
+import { registerDownload } from './commands/download.js';
+import { registerEdit } from './commands/edit.js';
+import { registerMake } from './commands/make.js';
+import { registerMimic } from './commands/mimic.js';
+import { registerRm } from './commands/rm.js';
+import { registerSearch } from './commands/search.js';
+import { registerSettings } from './commands/settings.js';
+import { registerUinfo } from './commands/uinfo.js';
+import { registerWorksheetCommands } from './commands/worksheets.js';
+import { registerWrite } from './commands/write.js';
 import type { CliContext } from './session.js';
 
 export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | undefined): Command {
@@ -40,7 +52,20 @@ export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | 
   registerLs(program, ctx);
   registerWait(program, ctx);
   registerKill(program, ctx);
+  registerWrite(program, ctx);
   registerWorkers(program, ctx);
+  // Issue 3: the rest of the CodaLab bundle and worksheet commands.
+  registerDownload(program, ctx);
+  registerRm(program, ctx);
+  registerEdit(program, ctx);
+  registerDetach(program, ctx);
+  registerSearch(program, ctx);
+  registerMake(program, ctx);
+  registerMimic(program, ctx);
+  registerWorksheetCommands(program, ctx);
+  registerUinfo(program, ctx);
+  registerSettings(program, ctx);
+  registerCompletion(program, ctx);
   registerHelp(program, ctx);
   return program;
 }

@@ -31,6 +31,30 @@ export function isExcludedName(name: string): boolean {
   return name === '.git' || name === '__MACOSX' || name.startsWith('._');
 }
 
+/** `upload --pack`, `-x/--exclude-patterns` (globs matched against basenames) and `-L`. */
+export interface PathUploadOptions {
+  pack?: boolean;
+  excludePatterns?: readonly string[];
+  followSymlinks?: boolean;
+}
+
+/** A glob (`*`, `?`, `[...]`) matched against a whole basename. */
+export function globToRegExp(glob: string): RegExp {
+  let body = '';
+  for (const char of glob) {
+    if (char === '*') body += '[^/]*';
+    else if (char === '?') body += '[^/]';
+    else if (char === '[' || char === ']') body += char;
+    else body += char.replace(/[.*+?^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${body}$`);
+}
+
+function excluder(options: PathUploadOptions): (name: string) => boolean {
+  const patterns = (options.excludePatterns ?? []).map(globToRegExp);
+  return (name) => isExcludedName(name) || patterns.some((p) => p.test(name));
+}
+
 /** The default name for uploaded paths: basenames without archive suffixes, joined by '-'. */
 export function defaultUploadName(paths: readonly string[]): string {
   return toDefaultName(paths.map((p) => stripArchiveSuffix(basename(resolve(p)))).join('-'));
@@ -48,15 +72,20 @@ export function planTextUpload(text: string): UploadPlan {
 }
 
 /** Checks every path before anything is created on the server, then plans the body. */
-export async function planPathUpload(paths: readonly string[], cwd: string): Promise<UploadPlan> {
+export async function planPathUpload(paths: readonly string[], cwd: string, options: PathUploadOptions = {}): Promise<UploadPlan> {
   if (paths.length === 0) throw new UserInputError('Nothing to upload: give one or more paths, or -c TEXT.');
   const absolute = paths.map((p) => resolve(cwd, p));
   for (const [index, path] of absolute.entries()) {
-    await lstat(path).catch(() => {
+    const info = await lstat(path).catch(() => {
       throw new UserInputError(`Cannot upload '${paths[index] ?? path}': no such file or directory.`);
     });
+    if (info.isSymbolicLink() && !options.followSymlinks) {
+      throw new UserInputError(`Cannot upload '${paths[index] ?? path}': it is a symbolic link; use -L to upload what it points to.`);
+    }
   }
-  const defaultName = defaultUploadName(absolute);
+  const defaultName = options.pack ? toDefaultName(absolute.map((p) => basename(p)).join('-')) : defaultUploadName(absolute);
+  const exclude = excluder(options);
+  const follow = options.followSymlinks === true;
   const first = absolute[0];
   if (absolute.length === 1 && first !== undefined) {
     const info = await stat(first).catch(() => {
@@ -64,16 +93,16 @@ export async function planPathUpload(paths: readonly string[], cwd: string): Pro
     });
     if (info.isFile()) {
       const filename = basename(first);
-      return { unpack: isArchiveName(filename), filename, defaultName, totalBytes: info.size, open: () => createReadStream(first) };
+      return { unpack: !options.pack && isArchiveName(filename), filename, defaultName, totalBytes: info.size, open: () => createReadStream(first) };
     }
-    if (info.isDirectory()) return planDirectory(first, defaultName);
+    if (info.isDirectory()) return planDirectory(first, defaultName, exclude, follow);
     throw new UserInputError(`Cannot upload '${paths[0] ?? first}': not a regular file or directory.`);
   }
-  return planSeveral(absolute, defaultName);
+  return planSeveral(absolute, defaultName, exclude, follow);
 }
 
-async function planDirectory(dir: string, defaultName: string): Promise<UploadPlan> {
-  const entries = (await readdir(dir)).filter((name) => !isExcludedName(name)).sort();
+async function planDirectory(dir: string, defaultName: string, exclude: (name: string) => boolean, follow: boolean): Promise<UploadPlan> {
+  const entries = (await readdir(dir)).filter((name) => !exclude(name)).sort();
   return {
     unpack: true,
     filename: 'x.tar',
@@ -81,13 +110,18 @@ async function planDirectory(dir: string, defaultName: string): Promise<UploadPl
     totalBytes: await treeSize(dir),
     open: () =>
       Readable.from(
-        createTar({ cwd: dir, portable: true, filter: (path) => !isExcludedName(basename(path)) }, entries.length > 0 ? entries : ['.']),
+        createTar({ cwd: dir, portable: true, follow, filter: (path) => !exclude(basename(path)) }, entries.length > 0 ? entries : ['.']),
       ),
   };
 }
 
 /** Several paths: each source appears in the archive under its basename. */
-async function planSeveral(paths: readonly string[], defaultName: string): Promise<UploadPlan> {
+async function planSeveral(
+  paths: readonly string[],
+  defaultName: string,
+  exclude: (name: string) => boolean,
+  follow: boolean,
+): Promise<UploadPlan> {
   const names = new Map<string, string>();
   for (const path of paths) {
     const name = basename(path);
@@ -116,7 +150,8 @@ async function planSeveral(paths: readonly string[], defaultName: string): Promi
           {
             cwd: sep,
             portable: true,
-            filter: (path) => !isExcludedName(basename(path)),
+            follow,
+            filter: (path) => !exclude(basename(path)),
             onWriteEntry: (entry) => {
               entry.path = rename(entry.path);
             },

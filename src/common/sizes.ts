@@ -47,3 +47,11 @@ export function formatDuration(seconds: number): string {
   if (s < 365 * 86400) return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
   return `${Math.floor(s / (365 * 86400))}y${Math.floor((s % (365 * 86400)) / 86400)}d`;
 }
+
+/** `10m`, `2h`, `90s`: a time limit as users write it (whole units when exact). */
+export function formatTimeLimit(seconds: number): string {
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}

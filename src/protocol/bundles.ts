@@ -59,7 +59,7 @@ export const RunRequests = z.object({
 export type RunRequests = z.infer<typeof RunRequests>;
 
 export const CreateBundleRequest = z.object({
-  bundle_type: z.enum(['dataset', 'run']),
+  bundle_type: z.enum(['dataset', 'run', 'make']),
   command: z.string().optional(),
   metadata: Metadata,
   dependencies: z.array(Dependency).default([]),

@@ -8,3 +8,5 @@ export * from './bundles.js';
 export * from './worksheets.js';
 export * from './workers.js';
 export * from './routes.js';
+export * from './bundle-ops.js';
+export * from './live-runs.js';

@@ -3,6 +3,7 @@
 // and report each run's progress naming the assignment it belongs to, so a stale report is ignored.
 import { z } from 'zod';
 import { Dependency, Metadata, Uuid } from './bundles.js';
+import { ReadMessage, WriteMessage } from './live-runs.js';
 import { ReportedRunState } from './states.js';
 
 export const WORKER_ID_PATTERN = /^[a-zA-Z0-9_.:@-]{1,100}$/;
@@ -41,7 +42,7 @@ export const KillMessage = z.object({
   assignment_id: z.string(),
   message: z.string(),
 });
-export const WorkerMessage = z.discriminatedUnion('type', [RunMessage, KillMessage]);
+export const WorkerMessage = z.discriminatedUnion('type', [RunMessage, KillMessage, ReadMessage, WriteMessage]);
 export type RunMessage = z.infer<typeof RunMessage>;
 export type KillMessage = z.infer<typeof KillMessage>;
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
@@ -65,6 +66,15 @@ export const RunProgress = z
     time_uploading_results: z.number(),
     memory_max: z.number(),
     data_size: z.number(),
+    /** What the run was given on its worker: CPU indices (`0,1`) and GPU UUIDs, comma-separated. */
+    cpuset: z.string(),
+    gpuset: z.string(),
+    /** Live statistics of the container (cgroup counters): CPU seconds, current memory bytes. */
+    time_user: z.number(),
+    time_system: z.number(),
+    /** CPU cores used over the last sample, as a fraction of the requested CPUs. */
+    cpu_usage: z.number(),
+    memory: z.number(),
   })
   .partial();
 export type RunProgress = z.infer<typeof RunProgress>;
@@ -94,6 +104,10 @@ export const WorkerCheckin = z.object({
   runs: z.array(RunReport),
   docker_ok: z.boolean(),
   docker_message: z.string().nullable(),
+  /** UUIDs of the GPUs handed to runs (found with nvidia-smi); `gpus` is their number. */
+  gpu_uuids: z.array(z.string()).optional(),
+  /** Why GPU detection failed, when it did (e.g. nvidia-smi exited with an error). */
+  gpu_message: z.string().nullable().optional(),
 });
 export type WorkerCheckin = z.infer<typeof WorkerCheckin>;
 
@@ -139,6 +153,8 @@ export const WorkerInfo = z.object({
   online: z.boolean(),
   docker_ok: z.boolean(),
   docker_message: z.string().nullable(),
+  /** Something the owner should act on, e.g. a worker that reported GPUs before and reports none now. */
+  warning: z.string().nullable().optional(),
 });
 export type WorkerInfo = z.infer<typeof WorkerInfo>;
 

@@ -1,5 +1,7 @@
 // Server configuration: parsed once in main from flags and environment, frozen, passed down.
 // Every option is listed here with its default.
+import { NO_REQUEST_LIMITS, type RequestLimits } from './scheduling/resources.js';
+
 export interface ServerConfig {
   /** Database, bundle store and root password live here. */
   readonly home: string;
@@ -21,6 +23,10 @@ export interface ServerConfig {
   readonly schedulerIntervalMs: number;
   /** Largest single upload accepted, in bytes. */
   readonly maxUploadBytes: number;
+  /** Bounds on run requests (`--max-request-memory` and friends); a run outside them fails at creation. */
+  readonly requestLimits: RequestLimits;
+  /** Network access of runs that do not say (`--default-request-network`, default true). */
+  readonly defaultRequestNetwork: boolean;
 }
 
 export const SERVER_DEFAULTS = {
@@ -34,4 +40,6 @@ export const SERVER_DEFAULTS = {
   checkinSeconds: 5,
   schedulerIntervalMs: 500,
   maxUploadBytes: 1024 ** 4,
+  requestLimits: NO_REQUEST_LIMITS,
+  defaultRequestNetwork: true,
 } as const;

@@ -16,10 +16,12 @@ import {
   ResolveResponse,
   TokenResponse,
   Worksheet,
+  WorkerInfo,
   WorksheetContents,
   routes,
   type WorkerCheckin,
 } from '../protocol/index.js';
+import { z } from 'zod';
 import { SERVER_DEFAULTS } from './config.js';
 import { startServer, type RunningServer } from './server.js';
 
@@ -281,6 +283,25 @@ describe('run life cycle with a scripted worker', () => {
     const report = { uuid: run.uuid, assignment_id: message.assignment_id, state: 'running' as const, progress: {} };
     await client.json(routes.checkin('w2'), CheckinResponse, { json: checkin({ tag: 'offline-test', runs: [report] }) });
     expect((await getBundle(run.uuid)).state).toBe('running');
+  });
+
+  it('flags a worker that reported GPUs and now reports none, and sends it no GPU run', async () => {
+    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkin({ tag: 'gpu-test', gpus: 2 }) });
+    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkin({ tag: 'gpu-test', gpus: 0 }) });
+    const workers = (await client.json(routes.workersInfo(), z.array(WorkerInfo))).filter((w) => w.id === 'gpu-box');
+    expect(workers[0]?.warning).toBe('reported 2 GPUs before, none now: no GPU runs are sent to it');
+    const run = await client.json(routes.createBundle(worksheet.uuid), Bundle, {
+      json: { bundle_type: 'run', command: 'nvidia-smi', metadata: { request_queue: 'gpu-test', request_gpus: 1 }, dependencies: [] },
+    });
+    const staged = await waitForState(run.uuid, ['staged']);
+    for (let i = 0; i < 50 && !String((await getBundle(run.uuid)).metadata.staged_status).includes('GPU'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(staged.state).toBe('staged');
+    expect((await getBundle(run.uuid)).metadata.staged_status).toBe(
+      'No worker can take this run: needs 1 GPU; largest worker has 0 (worker gpu-box reported GPUs before and now reports none).',
+    );
+    await client.send(routes.bundleActions(), { json: { type: 'kill', uuid: run.uuid } });
   });
 
   it('kills a staged run at once', async () => {

@@ -10,9 +10,12 @@ import type { ServerConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { BundleManager } from './scheduling/bundle-manager.js';
+import { assembleStagedMakes } from './scheduling/make-assembler.js';
 import { AuthService } from './services/auth-service.js';
 import { BundleService } from './services/bundle-service.js';
 import { ContentsService } from './services/contents-service.js';
+import { LiveContentsService } from './services/live-contents.js';
+import { WorkerRelay } from './services/worker-relay.js';
 import { WorkerHub } from './services/worker-hub.js';
 import { WorkerService } from './services/worker-service.js';
 import { WorksheetService } from './services/worksheet-service.js';
@@ -38,26 +41,40 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   const manager = new BundleManager(store, hub, clock, randomIds, log, {
     defaultCpuImage: config.defaultCpuImage,
     defaultGpuImage: config.defaultGpuImage,
+    defaultNetwork: config.defaultRequestNetwork,
+    limits: config.requestLimits,
     workerTimeoutSeconds: config.workerTimeoutSeconds,
     startingTimeoutSeconds: config.startingTimeoutSeconds,
     intervalMs: config.schedulerIntervalMs,
   });
+  manager.addPassStep(() => assembleStagedMakes(store, blobs, clock, log));
   const onChange = (): void => manager.trigger();
-  const bundles = new BundleService(store, clock, randomIds, hub, onChange);
+  const bundles = new BundleService(store, clock, randomIds, hub, onChange, {
+    defaultCpuImage: config.defaultCpuImage,
+    defaultGpuImage: config.defaultGpuImage,
+    defaultNetwork: config.defaultRequestNetwork,
+    limits: config.requestLimits,
+  });
+  const relay = new WorkerRelay(hub);
+  const contents = new ContentsService(store, blobs, bundles, clock, config.maxUploadBytes);
   const services = {
     store,
     blobs,
     auth,
     worksheets: new WorksheetService(store, clock, randomIds),
     bundles,
-    contents: new ContentsService(store, blobs, bundles, clock, config.maxUploadBytes),
+    contents,
+    relay,
+    live: new LiveContentsService(store, contents, bundles, relay, clock),
     workers: new WorkerService(store, blobs, hub, clock, log, {
       defaultCpuImage: config.defaultCpuImage,
       defaultGpuImage: config.defaultGpuImage,
+      defaultNetwork: config.defaultRequestNetwork,
+      limits: config.requestLimits,
       checkinSeconds: config.checkinSeconds,
       workerTimeoutSeconds: config.workerTimeoutSeconds,
       maxUploadBytes: config.maxUploadBytes,
-    }, onChange),
+    }, onChange, relay),
   };
   const app = buildApp(services, log);
   await app.listen({ host: config.host, port: config.port });

@@ -142,7 +142,7 @@ describe('worker agent with real Docker', () => {
     expect(timed.failure_message).toMatch(/^Time limit 1s exceeded \(ran \d+(\.\d)?s\)\. Raise --request-time\.$/);
     expect(timed.killed).toBe(false);
     const oom = await server.waitForFinish(hungry.uuid);
-    expect(oom.failure_message).toBe('Memory limit 32m exceeded. Raise --request-memory.');
+    expect(oom.failure_message).toBe('Memory limit 32m exceeded (peak 32.0m). Raise --request-memory.');
   });
 
   it('fails a run whose image is missing and cannot be pulled, naming the image', async () => {

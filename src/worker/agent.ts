@@ -6,6 +6,8 @@ import {
   ApiError,
   PROTOCOL_VERSION,
   type KillMessage,
+  type ReadMessage,
+  type WriteMessage,
   type RunMessage,
   type WorkerCheckin,
   type WorkerMessage,
@@ -17,8 +19,12 @@ import type { DockerHealth } from './docker/docker-health.js';
 import type { Logger } from './log.js';
 import { isRetryable, withRetry } from './retry.js';
 import type { RunContext } from './runs/run-context.js';
+import { ResourcePool, type Allocation } from './runs/resource-pool.js';
 import { RunSupervisor } from './runs/run-supervisor.js';
+import type { GpuInventory } from './gpus/gpu-inventory.js';
+import { formatSize } from '../common/sizes.js';
 import type { WorkerServerApi } from './server-api.js';
+import { serveLiveRequest } from './reads/run-reads.js';
 import { WakeSignal } from './wake-signal.js';
 import type { WorkerConfig } from './config.js';
 
@@ -37,6 +43,8 @@ export interface AgentParts {
   deps: DependencyCache;
   log: Logger;
   clock: Clock;
+  /** The GPUs this worker offers (re-detected now and then); none when absent. */
+  gpus?: GpuInventory;
   /** Everything a RunSupervisor needs except onChange and stopSignal, which the agent supplies. */
   runContext: Omit<RunContext, 'onChange' | 'stopSignal'>;
 }
@@ -63,8 +71,15 @@ export class WorkerAgent {
   private lastBusy: number;
   private lastCheckinError: string | null = null;
 
+  /** Which cores and GPUs each run holds. */
+  private readonly pool: ResourcePool;
+  /** Free bytes on the work dir's disk at the last check-in, less the reserve. */
+  private freeDiskBytes = Infinity;
+
   constructor(private readonly parts: AgentParts) {
     this.lastBusy = parts.clock.now();
+    const cpus = parts.config.cpuset ?? Array.from({ length: parts.cpuCount }, (_, i) => i);
+    this.pool = new ResourcePool(() => cpus, () => parts.gpus?.uuids ?? []);
   }
 
   /** Runs until `signal` aborts or an exit condition holds; then abandons runs still held. */
@@ -127,15 +142,21 @@ export class WorkerAgent {
     const { config, cpuCount, totalMemoryBytes } = this.parts;
     const disk = await statfs(config.workDir);
     const limit = config.exitAfterNumRuns;
+    // The reserve is the worker's own: runs are refused (and the server told) before it is used.
+    this.freeDiskBytes = Math.max(0, Math.floor(disk.bavail * disk.bsize) - config.diskReserveBytes);
+    const gpus = this.parts.gpus;
+    if (gpus) await gpus.refresh(this.parts.clock.now()).catch((error: unknown) => this.parts.log.warn(`GPU detection failed: ${errorMessage(error)}`));
     return {
       protocol_version: PROTOCOL_VERSION,
       hostname: config.hostname,
       tag: config.tag,
       tag_exclusive: config.tagExclusive && config.tag !== null,
       cpus: config.cpuset?.length ?? cpuCount,
-      gpus: config.gpuset.length,
+      gpus: gpus?.uuids.length ?? 0,
+      gpu_uuids: gpus?.uuids ?? [],
+      gpu_message: gpus?.problem ?? null,
       memory_bytes: Math.min(config.maxMemoryBytes ?? Infinity, totalMemoryBytes),
-      free_disk_bytes: Math.max(0, Math.floor(disk.bavail * disk.bsize)),
+      free_disk_bytes: this.freeDiskBytes,
       slots: config.slots,
       runs_left: limit === null ? null : Math.max(0, limit - this.accepted),
       cached_dependencies: this.parts.deps.keys(),
@@ -207,8 +228,19 @@ export class WorkerAgent {
       this.handleKill(message);
       return undefined;
     }
+    if (message.type === 'read' || message.type === 'write') {
+      this.track(this.serveLive(message, signal));
+      return undefined;
+    }
     const key = `${message.run.uuid}:${message.assignment_id}`;
     if (this.seen.has(key)) return undefined;
+    const { cpus: cpuCount, gpus: gpuCount } = message.run.resources;
+    const short = this.runs.has(message.run.uuid) ? null : this.pool.shortage(cpuCount, gpuCount);
+    if (short !== null) {
+      // Cores or GPUs still held by a run that is ending: the server offers the run again.
+      this.parts.log.debug(`Run ${message.run.uuid} waits: ${short}`);
+      return 'busy';
+    }
     if (this.isBusy() && !this.runs.has(message.run.uuid)) {
       this.parts.log.debug(`Run ${message.run.uuid} waits: all ${this.parts.config.slots} slots are busy`);
       return 'busy';
@@ -229,6 +261,11 @@ export class WorkerAgent {
     const limit = this.parts.config.exitAfterNumRuns;
     if (limit !== null && this.accepted >= limit) return `--exit-after-num-runs ${limit} reached`;
     if (this.isBusy()) return `all ${this.parts.config.slots} slots are busy`;
+    const disk = message.run.resources.disk;
+    if (this.freeDiskBytes <= 0 || disk > this.freeDiskBytes) {
+      const reserve = formatSize(this.parts.config.diskReserveBytes);
+      return `the work dir has ${formatSize(this.freeDiskBytes)} free beyond its ${reserve} reserve${disk > 0 ? `; the run asks for ${formatSize(disk)}` : ''}`;
+    }
     return null;
   }
 
@@ -251,9 +288,24 @@ export class WorkerAgent {
     }
   }
 
+  /** A read or write of a run we hold, relayed by the server; answered on its own task. */
+  private async serveLive(message: ReadMessage | WriteMessage, signal: AbortSignal): Promise<void> {
+    const held = this.runs.get(message.uuid);
+    const run = held && held.supervisor.assignmentId === message.assignment_id ? held.supervisor.liveRun() : null;
+    try {
+      await serveLiveRequest(run, message, (id, header, body) => this.parts.api.reply(id, header, body, signal), signal);
+    } catch (error) {
+      // Safe to only log: the server answers the waiting client with a timeout or a cut stream.
+      if (!signal.aborted) this.parts.log.debug(`Could not answer ${message.type} of ${message.uuid}: ${errorMessage(error)}`);
+    }
+  }
+
   private async accept(message: RunMessage, signal: AbortSignal): Promise<void> {
     const { run, assignment_id: assignmentId } = message;
     this.starting.set(run.uuid, null);
+    // Taken before the first await, so two runs arriving together cannot both count the same cores.
+    const allocation = this.pool.allocate(run.uuid, run.resources.cpus, run.resources.gpus);
+    let started = false;
     try {
       const answer = await withRetry(
         () => this.parts.api.startRun(run.uuid, { assignment_id: assignmentId, hostname: this.parts.config.hostname }, signal),
@@ -263,16 +315,18 @@ export class WorkerAgent {
         this.parts.log.info(`The server withdrew run ${run.uuid} (${answer.reason ?? 'no longer assigned here'}).`);
         return;
       }
-      this.startSupervisor(message, this.starting.get(run.uuid) ?? null);
+      this.startSupervisor(message, this.starting.get(run.uuid) ?? null, allocation);
+      started = true;
     } catch (error) {
       const why = error instanceof ApiError ? error.message : errorMessage(error);
       if (!signal.aborted) this.parts.log.warn(`Could not start run ${run.uuid}: ${why}`);
     } finally {
       this.starting.delete(run.uuid);
+      if (!started) this.pool.release(run.uuid);
     }
   }
 
-  private startSupervisor(message: RunMessage, pendingKill: string | null): void {
+  private startSupervisor(message: RunMessage, pendingKill: string | null, allocation: Allocation | null): void {
     const supervisor = new RunSupervisor(
       { ...this.parts.runContext, stopSignal: this.runsStop.signal, onChange: () => {
           this.wake.notify();
@@ -280,11 +334,13 @@ export class WorkerAgent {
         } },
       message.run,
       message.assignment_id,
+      allocation,
     );
     this.accepted += 1;
     this.parts.log.info(`Accepted run ${message.run.uuid}: ${message.run.command.slice(0, 200)}`);
     const done = supervisor.run().finally(() => {
       this.runs.delete(message.run.uuid);
+      this.pool.release(message.run.uuid);
       this.lastBusy = this.parts.clock.now();
       this.wake.notify();
       this.slotFreed.notify();

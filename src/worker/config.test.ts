@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkPasswordFileMode, parseCpuset, parseWorkerArgs, type WorkerConfig } from './config.js';
+import { checkPasswordFileMode, parseCpuset, parseGpuset, parseWorkerArgs, type WorkerConfig } from './config.js';
 
 const host = { cwd: '/home/u', hostname: 'box', cpuCount: 4 };
 const env = { CODALAB_USERNAME: 'alice', CODALAB_PASSWORD: 'secret' };
@@ -27,7 +27,7 @@ describe('worker flags', () => {
       tag: null,
       slots: 1,
       cpuset: null,
-      gpuset: [],
+      gpuset: null,
       maxMemoryBytes: null,
       maxWorkDirSizeBytes: 10 * 1024 ** 3,
       checkinFrequencySeconds: 5,
@@ -46,12 +46,14 @@ describe('worker flags', () => {
       '--slots', '3', '--cpuset', '0,2-3', '--gpuset', '0,1', '--max-memory', '1.5g', '--max-work-dir-size', '20g',
       '--max-image-cache-size', '50g', '--checkin-frequency-seconds', '2', '--exit-when-idle', '--idle-seconds', '60',
       '--exit-after-num-runs', '1', '--docker-socket', '/run/d.sock', '--verbose',
+      '--shared-memory-size-gb', '0.5', '--pids-limit', '100', '--disk-reserve', '2g',
     ]);
     expect(c).toMatchObject({
       serverUrl: 'https://cl.example.org', workDir: '/w', id: 'gpu-1', tag: 'big-gpu', tagExclusive: true, slots: 3,
       cpuset: [0, 2, 3], gpuset: ['0', '1'], maxMemoryBytes: 1.5 * 1024 ** 3, maxWorkDirSizeBytes: 20 * 1024 ** 3,
       maxImageCacheSizeBytes: 50 * 1024 ** 3, checkinFrequencySeconds: 2, exitWhenIdle: true, idleSeconds: 60,
       exitAfterNumRuns: 1, dockerSocket: '/run/d.sock', verbose: true,
+      sharedMemoryBytes: 512 * 1024 ** 2, pidsLimit: 100, diskReserveBytes: 2 * 1024 ** 3,
     });
   });
 
@@ -115,6 +117,13 @@ describe('password file', () => {
     chmodSync(file, 0o600);
     expect(() => parse(['--password-file', file], {})).toThrow(/username on line 1 and the password on line 2/);
     expect(() => parse(['--password-file', path.join(dir, 'none')], {})).toThrow(/Cannot read password file/);
+  });
+
+  it('parses gpusets: ALL means every detected GPU, NONE none', () => {
+    expect(parseGpuset('ALL')).toBeNull();
+    expect(parseGpuset('none')).toEqual([]);
+    expect(parseGpuset('0,GPU-1234abcd')).toEqual(['0', 'GPU-1234abcd']);
+    expect(() => parseGpuset('0,0')).toThrow(/Invalid --gpuset/);
   });
 
   it('parses cpusets', () => {

@@ -24,8 +24,8 @@ export interface WorkerConfig {
   readonly slots: number;
   /** CPU indices handed to runs; null = all CPUs of the machine. */
   readonly cpuset: readonly number[] | null;
-  /** GPU indices or UUIDs handed to runs; empty = none (GPUs are not detected yet). */
-  readonly gpuset: readonly string[];
+  /** GPU indices or UUIDs handed to runs; null = every GPU nvidia-smi lists (`ALL`, the default); empty = none. */
+  readonly gpuset: readonly string[] | null;
   /** Memory reported to the scheduler is min(this, physical memory); null = physical memory. */
   readonly maxMemoryBytes: number | null;
   /** Cap on the dependency cache, in bytes (default 10g). */
@@ -43,6 +43,12 @@ export interface WorkerConfig {
   readonly dockerSocket: string;
   /** Seconds between SIGTERM and SIGKILL when a run is stopped (default 10). */
   readonly killGraceSeconds: number;
+  /** Size of each run's /dev/shm in bytes (`--shared-memory-size-gb`, default 1). */
+  readonly sharedMemoryBytes: number;
+  /** Most processes (and threads) a run may have at once (default 4096). */
+  readonly pidsLimit: number;
+  /** Free space the worker keeps on the work dir's disk for itself; it refuses runs rather than eat into it (default 1g). */
+  readonly diskReserveBytes: number;
   readonly verbose: boolean;
   /** This machine's name, sent to the server when a run starts. */
   readonly hostname: string;
@@ -59,7 +65,7 @@ export function createWorkerConfig(
     tagExclusive: false,
     slots: 1,
     cpuset: null,
-    gpuset: [],
+    gpuset: null,
     maxMemoryBytes: null,
     maxWorkDirSizeBytes: parseSize('10g'),
     maxImageCacheSizeBytes: null,
@@ -69,6 +75,9 @@ export function createWorkerConfig(
     exitAfterNumRuns: null,
     dockerSocket: '/var/run/docker.sock',
     killGraceSeconds: 10,
+    sharedMemoryBytes: 1024 ** 3,
+    pidsLimit: 4096,
+    diskReserveBytes: 1024 ** 3,
     verbose: false,
     ...required,
     ...overrides,
@@ -96,7 +105,7 @@ function buildCommand(): Command {
     .option('--tag-exclusive', 'take only runs whose queue is this tag', false)
     .option('--slots <n>', 'most runs at once', '1')
     .option('--cpuset <list>', 'CPUs handed to runs: ALL or a list like 0,1,4-7', 'ALL')
-    .option('--gpuset <list>', 'GPUs handed to runs: NONE or a list of indices/UUIDs', 'NONE')
+    .option('--gpuset <list>', 'GPUs handed to runs: ALL (every GPU nvidia-smi lists), NONE, or indices/UUIDs', 'ALL')
     .option('--max-memory <size>', 'memory reported to the server (default: physical memory)')
     .option('--max-work-dir-size <size>', 'cap on the dependency cache', '10g')
     .option('--max-image-cache-size <size>', 'cap on cached images (accepted; not enforced yet)')
@@ -105,6 +114,9 @@ function buildCommand(): Command {
     .option('--idle-seconds <s>', 'how long the worker must be idle before it exits', '0')
     .option('--exit-after-num-runs <n>', 'accept at most N runs, then exit when none remain')
     .option('--docker-socket <path>', 'Docker Engine API socket', '/var/run/docker.sock')
+    .option('--shared-memory-size-gb <gb>', 'size of /dev/shm in each run container, in GiB', '1')
+    .option('--pids-limit <n>', 'most processes a run may have at once', '4096')
+    .option('--disk-reserve <size>', 'free space kept on the work dir disk; runs are refused rather than fill it', '1g')
     .addOption(new Option('--kill-grace-seconds <s>', 'seconds between SIGTERM and SIGKILL').default('10').hideHelp())
     .option('--verbose', 'debug logging', false)
     .helpOption('-h, --help', 'show this help')
@@ -132,6 +144,9 @@ interface RawOptions {
   exitAfterNumRuns?: string;
   dockerSocket: string;
   killGraceSeconds: string;
+  sharedMemorySizeGb: string;
+  pidsLimit: string;
+  diskReserve: string;
   verbose: boolean;
 }
 
@@ -171,6 +186,9 @@ export function parseWorkerArgs(
     exitAfterNumRuns: o.exitAfterNumRuns === undefined ? null : parseCount('--exit-after-num-runs', o.exitAfterNumRuns, 0),
     dockerSocket: o.dockerSocket,
     killGraceSeconds: parseSeconds('--kill-grace-seconds', o.killGraceSeconds),
+    sharedMemoryBytes: parseGigabytes('--shared-memory-size-gb', o.sharedMemorySizeGb),
+    pidsLimit: parseCount('--pids-limit', o.pidsLimit, 16),
+    diskReserveBytes: parseFlagSize('--disk-reserve', o.diskReserve),
     verbose: o.verbose,
   };
   const serverUrl = normalizeServerUrl(o.server);
@@ -259,10 +277,19 @@ export function parseCpuset(text: string, cpuCount: number): number[] | null {
   return cpus;
 }
 
-/** `NONE` or empty: no GPUs. `ALL` is accepted but means none until GPU detection exists. */
-export function parseGpuset(text: string): string[] {
+function parseGigabytes(flag: string, text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new UserInputError(`Invalid ${flag} '${text}': expected a number of GiB above 0, e.g. 1 or 0.5.`);
+  }
+  return Math.floor(value * 1024 ** 3);
+}
+
+/** `ALL` (null: every GPU nvidia-smi lists), `NONE` or empty (no GPUs), or indices/UUIDs. */
+export function parseGpuset(text: string): string[] | null {
   const trimmed = text.trim();
-  if (trimmed === '' || /^(NONE|ALL)$/i.test(trimmed)) return [];
+  if (/^ALL$/i.test(trimmed)) return null;
+  if (trimmed === '' || /^NONE$/i.test(trimmed)) return [];
   const gpus = trimmed.split(',').map((g) => g.trim());
   if (gpus.some((g) => !/^[A-Za-z0-9-]+$/.test(g)) || new Set(gpus).size !== gpus.length) {
     throw new UserInputError(`Invalid --gpuset '${text}': expected NONE or distinct GPU indices or UUIDs, comma-separated.`);

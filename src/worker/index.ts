@@ -10,6 +10,8 @@ import { DependencyCache } from './deps/dependency-cache.js';
 import type { ContainerRuntime } from './docker/container-runtime.js';
 import { DockerHealth } from './docker/docker-health.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
+import { detectGpus } from './gpus/gpu-discovery.js';
+import { GpuInventory } from './gpus/gpu-inventory.js';
 import { ImageCache } from './images/image-cache.js';
 import { createStderrLogger, type Logger } from './log.js';
 import { withRetry } from './retry.js';
@@ -38,6 +40,8 @@ export interface RunningWorker {
 }
 
 const MONITOR_SECONDS = 5;
+/** GPUs are detected again this often, so ones that vanish stop being offered (and get flagged). */
+const GPU_REFRESH_MS = 60_000;
 
 export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
   const log = deps.log ?? createStderrLogger({ verbose: config.verbose });
@@ -64,6 +68,10 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
   await docker.check();
   await login(api, config, log, stop.signal);
   log.info(`Worker ${workerId} connected to ${config.serverUrl} (work dir ${config.workDir})`);
+  const gpus = new GpuInventory(() => detectGpus(), config.gpuset, GPU_REFRESH_MS);
+  await gpus.init(clock.now());
+  if (gpus.problem) log.warn(`No GPUs offered: ${gpus.problem}`);
+  else if (gpus.gpus.length > 0) log.info(`GPUs offered: ${gpus.gpus.map((g) => `${g.index} ${g.uuid} (${g.name}, ${g.memory})`).join('; ')}`);
   const isRoot = process.getuid?.() === 0;
   const agent = new WorkerAgent({
     config,
@@ -76,6 +84,7 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
     deps: dependencyCache,
     log,
     clock,
+    gpus,
     runContext: {
       workerId,
       hostname: config.hostname,
@@ -83,6 +92,8 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
       chownTo: isRoot ? { uid: 65534, gid: 65534 } : null,
       containerUser: isRoot ? '65534:65534' : `${process.getuid?.() ?? 65534}:${process.getgid?.() ?? 65534}`,
       cpuset: config.cpuset ?? [],
+      shmBytes: config.sharedMemoryBytes,
+      pidsLimit: config.pidsLimit,
       killGraceSeconds: config.killGraceSeconds,
       monitorSeconds: MONITOR_SECONDS,
       dockerRetrySeconds: retrySeconds,

@@ -7,6 +7,9 @@ import {
   AcceptedResponse,
   ApiError,
   CheckinResponse,
+  LIVE_REPLY_HEADER,
+  liveRoutes,
+  type LiveReplyHeader,
   MessagesResponse,
   TokenResponse,
   routes,
@@ -81,6 +84,17 @@ export class WorkerServerApi {
     return this.authed(() =>
       this.http.json(routes.finishRun(this.options.workerId, uuid), AcceptedResponse, { json: body, ...opt(signal) }),
     );
+  }
+
+  /** Answers a relayed request: the header as JSON in LIVE_REPLY_HEADER, then the streamed body. */
+  reply(requestId: string, header: LiveReplyHeader, body: Readable, signal?: AbortSignal): Promise<unknown> {
+    // Not retried on a 401 (the body cannot be replayed): the token is refreshed by check-ins.
+    return this.http.send(liveRoutes.reply(this.options.workerId, requestId), {
+      method: 'PUT',
+      body,
+      headers: { 'content-type': 'application/octet-stream', [LIVE_REPLY_HEADER]: JSON.stringify(header) },
+      ...opt(signal),
+    }).then((response) => response.body?.cancel());
   }
 
   /** A dependency's bytes: a raw file or a plain tar of a directory (see TARGET_TYPE_HEADER). */

@@ -76,6 +76,19 @@ describe('cl against a server with one worker', () => {
     expect(await cluster.clOk(['cat', `${uuid}/stderr`])).toBe('oops');
   }, 150_000);
 
+  it('keeps symbolic links a run leaves, even ones pointing outside, as links', async () => {
+    const uuid = await cluster.clOk(['run', 'ln -s /etc/passwd abs; ln -s stdout rel; echo linked']);
+    expect((await cluster.cl(['wait', uuid], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);
+    const listing = await cluster.clOk(['cat', uuid]);
+    expect(listing).toContain('abs -> /etc/passwd');
+    expect(listing).toContain('rel -> stdout');
+    expect(await cluster.clOk(['cat', `${uuid}/stdout`])).toBe('linked');
+    // A link is shown as a link, never followed out of the bundle.
+    const shown = await cluster.cl(['cat', `${uuid}/abs`]);
+    expect(shown.stdout).toContain('/etc/passwd');
+    expect(shown.stdout + shown.stderr).not.toContain('root:');
+  }, 150_000);
+
   it('kills a running bundle', async () => {
     const uuid = await cluster.clOk(['run', 'sleep 60']);
     await cluster.waitForState(uuid, ['running']);

@@ -4,16 +4,26 @@ import type { Command } from 'commander';
 import type { Bundle } from '../../protocol/index.js';
 import { fetchBundle } from '../bundle-watch.js';
 import { copyBlobIfPresent } from '../contents.js';
-import { formatBundleInfo, formatFieldValues, parseFieldList } from '../format/bundle-info.js';
+import { formatBundleInfo, parseFieldList } from '../format/bundle-info.js';
+import { writeJson } from '../format/json-output.js';
+import { formatGenpaths } from '../genpaths.js';
+import { resolveManyTargets } from '../resolve-many.js';
 import { writeLine } from '../io.js';
-import { resolveTargetText } from '../resolve.js';
 import type { CliContext, Session } from '../session.js';
 
 export const INFO_EXAMPLES = `
 Examples:
   cl info ^1                             everything about the newest bundle
   cl info -f uuid,state,exitcode run1    values only, tab-separated
-  cl info --verbose ^1                   also the first lines of stdout and stderr`;
+  cl info --verbose ^1                   also the first lines of stdout and stderr
+  cl info ^1-3 -f uuid,state             a range: ^1, ^2 and ^3
+  cl info -f args,dependencies/data ^1   the equivalent cl run line; one dependency's uuid/path
+  cl info -f /stats.json:acc,/out.txt ^1 a value from a JSON or key<TAB>value file; a file's text
+Fields (-f): uuid state command bundle_type owner owner_id created is_dir dependencies args,
+dependencies/KEY, any metadata key (name, exitcode, docker_image, ...), /PATH and /PATH:KEY.
+--json: [Bundle...], each {"uuid","bundle_type","command","state","owner_id","owner_name","is_dir",
+"created" (epoch s),"metadata":{...},"dependencies":[{"child_path","parent_uuid","parent_path",
+"parent_name","parent_state"}]}`;
 
 const PREVIEW_LINES = 10;
 
@@ -22,6 +32,7 @@ interface InfoOptions {
   raw?: boolean;
   verbose?: boolean;
   worksheetSpec?: string;
+  json?: boolean;
 }
 
 export function registerInfo(program: Command, ctx: CliContext): void {
@@ -34,6 +45,7 @@ export function registerInfo(program: Command, ctx: CliContext): void {
     .option('-r, --raw', 'print values unformatted')
     .option('-v, --verbose', 'also print the first lines of stdout and stderr')
     .option('-w, --worksheet-spec <worksheet>', 'resolve specs on this worksheet')
+    .option('--json', 'print the bundles as a JSON array')
     .addHelpText('after', INFO_EXAMPLES)
     .action(async (specs: string[], options: InfoOptions) => runInfo(ctx, specs, options));
 }
@@ -41,11 +53,17 @@ export function registerInfo(program: Command, ctx: CliContext): void {
 async function runInfo(ctx: CliContext, specs: string[], options: InfoOptions): Promise<void> {
   const fields = options.field !== undefined ? parseFieldList(options.field) : undefined;
   const session = await ctx.session();
-  for (const [index, spec] of specs.entries()) {
-    const { uuid } = await resolveTargetText(session, spec, options.worksheetSpec);
+  const targets = await resolveManyTargets(session, specs, options.worksheetSpec);
+  if (options.json) {
+    const bundles: Bundle[] = [];
+    for (const { uuid } of targets) bundles.push(await fetchBundle(session.api, uuid));
+    writeJson(ctx.io.stdout, bundles);
+    return;
+  }
+  for (const [index, { uuid }] of targets.entries()) {
     const bundle = await fetchBundle(session.api, uuid);
     if (fields) {
-      writeLine(ctx.io.stdout, formatFieldValues(bundle, fields));
+      writeLine(ctx.io.stdout, await formatGenpaths(session, bundle, fields));
       continue;
     }
     if (index > 0) writeLine(ctx.io.stdout);

@@ -3,10 +3,11 @@
 // alone on stdout. -W waits for the end, -t follows the output; both exit 1 unless the run is ready.
 import { Command, Option } from 'commander';
 import { Bundle, routes, type CreateBundleRequest, type Dependency } from '../../protocol/index.js';
-import { describeUnsuccessful, FinalOutputSource, followRun, waitUntilFinal } from '../bundle-watch.js';
+import { describeUnsuccessful, followRun, LiveOutputSource, waitUntilFinal } from '../bundle-watch.js';
 import { writeLine } from '../io.js';
 import { resolveTarget, worksheetFor } from '../resolve.js';
 import { planRun, type RunFlags } from '../run-args.js';
+import { createOrReuseRun } from '../run-memoize.js';
 import type { CliContext } from '../session.js';
 
 export const RUN_EXAMPLES = `
@@ -17,9 +18,14 @@ Examples:
   cl run 'python %code%/sort.py < %data%/lines.txt'    %spec% adds dependencies inline
   cl run --request-memory 4g --request-gpus 1 --request-queue tag=gpu 'nvidia-smi'
   cl run :data --- python train.py --epochs 3          after ---, the words are the command
-  cl run 'make test' --tail                            follow the output until the run ends`;
+  cl run 'make test' --tail                            follow the output until the run ends
+  cl run -m :data 'python train.py'                    reuse an identical ready run of yours
+--memoize reuses only a READY run with the same command and the same (key, bundle) pairs; unlike
+CodaLab, a failed, killed or unfinished run is never reused. The reused run is added to the
+worksheet and its uuid printed.`;
 
 interface RunOptions extends RunFlags {
+  memoize?: boolean;
   wait?: boolean;
   tail?: boolean;
   worksheetSpec?: string;
@@ -44,6 +50,7 @@ export function registerRun(program: Command, ctx: CliContext, commandWords: () 
     .addOption(new Option('--request-network [bool]', 'allow network access (true or false)'))
     .option('--exclude-patterns <patterns...>', 'files to leave out of the results')
     .option('-w, --worksheet-spec <worksheet>', 'add the bundle to this worksheet')
+    .option('-m, --memoize', 'reuse your newest ready run with the same command and dependencies, if any')
     .option('-W, --wait', 'wait until the run ends')
     .option('-t, --tail', 'print the output until the run ends')
     .addHelpText('after', RUN_EXAMPLES)
@@ -60,11 +67,13 @@ async function runRun(ctx: CliContext, args: string[], commandWords: string[] | 
     dependencies.push({ child_path: dep.key, parent_uuid: resolved.uuid, parent_path: resolved.subpath });
   }
   const request: CreateBundleRequest = { bundle_type: 'run', command: plan.command, metadata: plan.metadata, dependencies };
-  const bundle = await session.api.json(routes.createBundle(worksheet), Bundle, { method: 'POST', json: request });
+  const bundle = options.memoize
+    ? await createOrReuseRun(session, worksheet, request, ctx.io)
+    : await session.api.json(routes.createBundle(worksheet), Bundle, { method: 'POST', json: request });
   writeLine(ctx.io.stdout, bundle.uuid);
   if (!options.tail && !options.wait) return;
   const final = options.tail
-    ? await followRun(session.api, bundle.uuid, new FinalOutputSource(session.api, ctx.io))
+    ? await followRun(session.api, bundle.uuid, new LiveOutputSource(session.api, ctx.io))
     : await waitUntilFinal(session.api, bundle.uuid);
   if (final.state !== 'ready') {
     writeLine(ctx.io.stderr, describeUnsuccessful(final));

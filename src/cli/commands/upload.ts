@@ -17,7 +17,13 @@ Examples:
   cl upload corpus/ -n corpus            a directory (its contents at the bundle root)
   cl upload code.tar.gz                  an archive, unpacked by the server
   cl upload a.txt b/ -d "two things"     several paths: a directory holding a.txt and b
-  cl upload -c "hello"                   a file holding the text`;
+  cl upload -c "hello"                   a file holding the text
+  cl upload data.zip                     zip, tar, tar.gz/tgz, tar.bz2 are unpacked; .gz/.bz2 become one file
+  cl upload data.tar.gz --pack           keep the archive as one file
+  cl upload src/ -x '*.pyc' build        leave out files whose basename matches a pattern
+  cl upload link-to-dir -L               follow symbolic links (otherwise they are kept as links)
+.git, __MACOSX and ._* are always left out. A symbolic link given as the path is an error without
+-L; links inside a directory are uploaded as links and never followed.`;
 
 interface UploadOptions {
   contents?: string;
@@ -25,6 +31,9 @@ interface UploadOptions {
   description?: string;
   tags?: string[];
   worksheetSpec?: string;
+  pack?: boolean;
+  excludePatterns?: string[];
+  followSymlinks?: boolean;
 }
 
 export function registerUpload(program: Command, ctx: CliContext): void {
@@ -38,6 +47,9 @@ export function registerUpload(program: Command, ctx: CliContext): void {
     .option('-d, --description <text>', 'bundle description')
     .option('--tags <tags...>', 'bundle tags')
     .option('-w, --worksheet-spec <worksheet>', 'add the bundle to this worksheet')
+    .option('-p, --pack', 'upload archives as they are (do not unpack)')
+    .option('-x, --exclude-patterns <patterns...>', 'leave out files whose basename matches these globs')
+    .option('-L, --follow-symlinks', 'upload what symbolic links point to, not the links')
     .addHelpText('after', UPLOAD_EXAMPLES)
     .action(async (paths: string[], options: UploadOptions) => runUpload(ctx, paths, options));
 }
@@ -46,7 +58,11 @@ async function runUpload(ctx: CliContext, paths: string[], options: UploadOption
   if (options.contents !== undefined && paths.length > 0) {
     throw new UserInputError('Give either paths or -c TEXT, not both.');
   }
-  const plan = options.contents !== undefined ? planTextUpload(options.contents) : await planPathUpload(paths, ctx.config.cwd);
+  const plan = options.contents !== undefined ? planTextUpload(options.contents) : await planPathUpload(paths, ctx.config.cwd, {
+        pack: options.pack === true,
+        excludePatterns: options.excludePatterns ?? [],
+        followSymlinks: options.followSymlinks === true,
+      });
   const metadata: Metadata = {
     name: options.name !== undefined ? validateBundleName(options.name) : plan.defaultName,
     ...(options.description !== undefined ? { description: options.description } : {}),

@@ -1,6 +1,6 @@
 // `cl wait TARGET`: block until the bundle is final; print its uuid, exit 0 only when it is ready.
 import type { Command } from 'commander';
-import { describeUnsuccessful, FinalOutputSource, followRun, waitUntilFinal } from '../bundle-watch.js';
+import { describeUnsuccessful, followRun, LiveOutputSource, waitUntilFinal } from '../bundle-watch.js';
 import { writeLine } from '../io.js';
 import { resolveTargetText } from '../resolve.js';
 import type { CliContext } from '../session.js';
@@ -22,7 +22,7 @@ export function registerWait(program: Command, ctx: CliContext): void {
       const session = await ctx.session();
       const { uuid } = await resolveTargetText(session, text, options.worksheetSpec);
       const final = options.tail
-        ? await followRun(session.api, uuid, new FinalOutputSource(session.api, ctx.io))
+        ? await followRun(session.api, uuid, new LiveOutputSource(session.api, ctx.io))
         : await waitUntilFinal(session.api, uuid);
       writeLine(ctx.io.stdout, uuid);
       if (final.state !== 'ready') {

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../../common/user-input-error.js';
 import { routes, User } from '../../protocol/index.js';
+import { ClientConfigFile, expandAlias } from '../client-config-file.js';
 import { writeLine } from '../io.js';
 import { openSession, type CliContext, type Session } from '../session.js';
 import { LOCAL_INSTANCE } from '../state-store.js';
@@ -13,7 +14,8 @@ Examples:
   cl work http://127.0.0.1:2900::        use that server (logs in, then its home worksheet)
   cl work http://127.0.0.1:2900::exp1    use that server and worksheet exp1
   cl work exp1                           switch to worksheet exp1 on the current server
-  cl work local::                        go back to the local instance`;
+  cl work local::                        go back to the local instance
+  cl work dev::exp1                      an alias set with 'cl alias dev URL'`;
 
 export interface WorkTarget {
   /** A server URL, LOCAL_INSTANCE, or undefined to stay on the current one. */
@@ -54,7 +56,9 @@ export function registerWork(program: Command, ctx: CliContext): void {
     .description('Show the current worksheet, or select a server (URL::) and/or a worksheet.')
     .argument('[target]', '[URL::][WORKSHEET]')
     .addHelpText('after', WORK_EXAMPLES)
-    .action(async (target: string | undefined) => runWork(ctx, parseWorkTarget(target ?? '')));
+    .action(async (target: string | undefined) =>
+      runWork(ctx, parseWorkTarget(expandAlias(target ?? '', new ClientConfigFile(ctx.config.home).aliases()))),
+    );
 }
 
 async function runWork(ctx: CliContext, target: WorkTarget): Promise<void> {

@@ -27,10 +27,17 @@ const METADATA_ORDER = [
   'time_preparing',
   'time_running',
   'time_uploading_results',
+  'time_user',
+  'time_system',
+  'cpu_usage',
+  'memory',
   'memory_max',
   'exitcode',
   'failure_message',
+  'staged_status',
   'run_status',
+  'cpuset',
+  'gpuset',
 ];
 
 /** Shown in the header lines already, even when the server also keeps them in the metadata. */

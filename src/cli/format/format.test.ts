@@ -127,8 +127,19 @@ describe('tables', () => {
       docker_message: 'Cannot connect to the Docker daemon',
     };
     const lines = formatWorkersTable([worker], 1003.4);
-    expect(lines[0]).toMatch(/^worker_id\s+cpus\s+gpus\s+memory\s+free_disk\s+last_checkin\s+tag\s+runs\s+docker$/);
+    expect(lines[0]).toMatch(/^worker_id\s+cpus\s+gpus\s+memory\s+free_disk\s+last_checkin\s+tag\s+runs\s+docker\s+warning$/);
     expect(lines[2]).toMatch(/^w1\s+1\/4\s+0\/0\s+8g\s+100g\s+3s ago\s+gpu \(exclusive\)\s+0xdddddddd\s+Cannot connect/);
+  });
+
+  it('flags a worker whose GPUs vanished in the warning column', () => {
+    const worker: WorkerInfo = {
+      id: 'gpu1', owner_name: 'codalab', hostname: 'h', tag: null, tag_exclusive: false, cpus: 4, cpus_in_use: 0,
+      gpus: 0, gpus_in_use: 0, memory_bytes: 8 * 1024 ** 3, free_disk_bytes: 1024 ** 3, slots: 1, runs: [],
+      checkin_time: 1000, online: true, docker_ok: true, docker_message: null,
+      warning: 'reported 2 GPUs before, none now: no GPU runs are sent to it',
+    };
+    const lines = formatWorkersTable([worker], 1001);
+    expect(lines[2]).toMatch(/ok\s+reported 2 GPUs before, none now/);
   });
 });
 

@@ -57,9 +57,10 @@ export function formatWorkersTable(workers: readonly WorkerInfo[], nowSeconds: n
     worker.tag === null ? '' : `${worker.tag}${worker.tag_exclusive ? ' (exclusive)' : ''}`,
     worker.runs.map(shortUuid).join(','),
     worker.docker_ok ? 'ok' : oneLine(worker.docker_message ?? 'unavailable'),
+    oneLine(worker.warning ?? ''),
   ]);
   return formatTable(
-    ['worker_id', 'cpus', 'gpus', 'memory', 'free_disk', 'last_checkin', 'tag', 'runs', 'docker'],
+    ['worker_id', 'cpus', 'gpus', 'memory', 'free_disk', 'last_checkin', 'tag', 'runs', 'docker', 'warning'],
     rows,
   );
 }

@@ -39,6 +39,7 @@ export function formatValue(key: string, value: MetadataValue | undefined): stri
     if (SIZE_KEYS.has(key)) return formatSize(value);
     if (DURATION_KEYS.has(key)) return formatDuration(value);
     if (DATE_KEYS.has(key)) return formatDate(value);
+    if (key === 'cpu_usage') return `${Math.round(value * 100)}%`;
   }
   return formatRawValue(value);
 }

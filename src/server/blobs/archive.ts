@@ -2,31 +2,38 @@
 // entry would land outside it (absolute paths, `..`, links pointing out). Streams only.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir, symlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
 import { ApiError } from '../../protocol/index.js';
+import { unpackZip } from './zip.js';
 import { stripArchiveSuffix } from '../../common/names.js';
 
-export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.bz2' | 'gz' | 'bz2';
+export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.bz2' | 'gz' | 'bz2' | 'zip';
 
 export function archiveKindOf(fileName: string): ArchiveKind | null {
   const lower = fileName.toLowerCase();
   if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz')) return 'tar.gz';
   if (lower.endsWith('.tar.bz2') || lower.endsWith('.tbz2')) return 'tar.bz2';
   if (lower.endsWith('.tar')) return 'tar';
+  if (lower.endsWith('.zip')) return 'zip';
   if (lower.endsWith('.gz')) return 'gz';
   if (lower.endsWith('.bz2')) return 'bz2';
   return null;
 }
 
 /** Why an archive entry is unsafe, or null when it stays inside the extraction root. */
-export function unsafeEntryReason(path: string, type: string, linkpath: string | undefined): string | null {
+export function unsafeEntryReason(
+  path: string,
+  type: string,
+  linkpath: string | undefined,
+  keepOutsideLinks = false,
+): string | null {
   if (path.startsWith('/') || path.split('/').includes('..')) return `entry '${path}' points outside the bundle`;
-  if (type === 'SymbolicLink' && linkpath !== undefined) {
+  if (type === 'SymbolicLink' && linkpath !== undefined && !keepOutsideLinks) {
     if (linkpath.startsWith('/')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
     const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
     if (resolved === '..' || resolved.startsWith('../')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
@@ -40,22 +47,38 @@ export function unsafeEntryReason(path: string, type: string, linkpath: string |
 /**
  * Unpacks `source` into `destDir` (which must exist and be empty) and returns the path of the
  * content: `destDir` itself for tar archives, `destDir/<name>` for a single compressed file.
+ * `keepOutsideLinks` stores symbolic links whose target lies outside as plain links: a run's
+ * results may hold such links, and they are never followed (reads refuse to pass through links,
+ * and tar refuses to extract through them), whereas uploads reject them.
  */
-export async function unpackArchive(source: Readable, kind: ArchiveKind, destDir: string, fileName: string): Promise<string> {
+export async function unpackArchive(
+  source: Readable,
+  kind: ArchiveKind,
+  destDir: string,
+  fileName: string,
+  keepOutsideLinks = false,
+): Promise<string> {
   if (kind === 'gz' || kind === 'bz2') {
     const target = posix.join(destDir, stripArchiveSuffix(posix.basename(fileName)) || 'contents');
     await pipeline(source, decompressor(kind), createWriteStream(target));
     return target;
   }
+  if (kind === 'zip') return unpackZip(source, destDir, fileName);
   const problems: string[] = [];
+  const outsideLinks: { path: string; target: string }[] = [];
   const extract = tar.x({
     cwd: destDir,
     preservePaths: false,
     strict: true,
     filter: (path, entry) => {
       const stat = entry as { type?: string; linkpath?: string };
-      const reason = unsafeEntryReason(path, stat.type ?? '', stat.linkpath);
+      const reason = unsafeEntryReason(path, stat.type ?? '', stat.linkpath, keepOutsideLinks);
       if (reason) problems.push(reason);
+      // tar would rewrite such a link's target; it is created untouched once all else is unpacked.
+      if (!reason && stat.type === 'SymbolicLink' && stat.linkpath !== undefined && pointsOutside(path, stat.linkpath)) {
+        outsideLinks.push({ path, target: stat.linkpath });
+        return false;
+      }
       return reason === null && problems.length === 0;
     },
   });
@@ -71,7 +94,31 @@ export async function unpackArchive(source: Readable, kind: ArchiveKind, destDir
     throw new ApiError('bad_request', `Archive '${fileName}' rejected, nothing stored: ${problems[0]}.`);
   }
   await mkdir(destDir, { recursive: true });
+  for (const link of outsideLinks) await createLinkInside(destDir, link.path, link.target);
   return destDir;
+}
+
+function pointsOutside(path: string, linkpath: string): boolean {
+  if (linkpath.startsWith('/')) return true;
+  const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
+  return resolved === '..' || resolved.startsWith('../');
+}
+
+/** Creates a symbolic link at `path` below `root`, refusing to pass through any link on the way. */
+async function createLinkInside(root: string, path: string, target: string): Promise<void> {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  const name = parts.pop();
+  if (name === undefined) return;
+  let dir = root;
+  for (const part of parts) {
+    dir = posix.join(dir, part);
+    const stat = await lstat(dir).catch(() => null);
+    if (stat === null) await mkdir(dir);
+    else if (!stat.isDirectory()) {
+      throw new ApiError('bad_request', `Archive entry '${path}' lies below '${part}', which is not a directory.`);
+    }
+  }
+  await symlink(target, posix.join(dir, name));
 }
 
 function decompressor(kind: 'gz' | 'bz2'): NodeJS.ReadWriteStream {

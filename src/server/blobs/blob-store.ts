@@ -20,6 +20,8 @@ export interface StoredContents {
 export interface UploadOptions {
   /** Unpack an archive (chosen by the file name's suffix); otherwise store the bytes as one file. */
   unpack: boolean;
+  /** Keep symbolic links that point outside as links (run results) instead of refusing them. */
+  keepOutsideLinks?: boolean;
   fileName: string;
   maxBytes: number;
 }
@@ -61,12 +63,25 @@ export class BlobStore {
       if (kind) {
         const dir = join(stage, 'unpacked');
         await mkdir(dir);
-        content = await unpackArchive(limited, kind, dir, options.fileName);
+        content = await unpackArchive(limited, kind, dir, options.fileName, options.keepOutsideLinks ?? false);
       } else {
         content = join(stage, 'file');
         await pipeline(limited, createWriteStream(content));
       }
       return await this.commit(uuid, content);
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Commits contents built by `fill` in a fresh staging directory; `fill` returns the path (inside
+   * it) of the file or directory to keep. Used by make bundles, assembled on the server.
+   */
+  async storeAssembled(uuid: string, fill: (stageDir: string) => Promise<string>): Promise<StoredContents> {
+    const stage = await this.newStage(uuid);
+    try {
+      return await this.commit(uuid, await fill(stage));
     } finally {
       await rm(stage, { recursive: true, force: true });
     }

@@ -7,8 +7,10 @@ import { ApiError, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services/services.js';
 import { registerAuthRoutes } from './auth-routes.js';
+import { registerBundleOpsRoutes } from './bundle-ops-routes.js';
 import { registerBundleRoutes } from './bundle-routes.js';
 import { registerContentsRoutes } from './contents-routes.js';
+import { registerLiveRoutes } from './live-routes.js';
 import { registerWorkerRoutes } from './worker-routes.js';
 import { registerWorksheetRoutes } from './worksheet-routes.js';
 
@@ -45,8 +47,10 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
   registerAuthRoutes(app, context);
   registerWorksheetRoutes(app, context);
   registerBundleRoutes(app, context);
+  registerBundleOpsRoutes(app, context);
   registerContentsRoutes(app, context);
   registerWorkerRoutes(app, context);
+  registerLiveRoutes(app, context);
   return app;
 }
 

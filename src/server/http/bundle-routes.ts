@@ -1,9 +1,10 @@
 // Bundle routes: create, resolve specs, read one, and actions (kill).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { BundleAction, CreateBundleRequest, REST, ResolveRequest, Uuid, routes } from '../../protocol/index.js';
+import { BundleAction, CreateBundleRequest, REST, ResolveRequest, Uuid, WriteAction, routes } from '../../protocol/index.js';
 import { resolveSpec } from '../services/spec-resolver.js';
 import type { RouteContext } from './app.js';
+import { clientGone } from './live-routes.js';
 
 export function registerBundleRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   app.post(`${REST}/bundles`, async (request) => {
@@ -26,9 +27,13 @@ export function registerBundleRoutes(app: FastifyInstance, { services, authentic
     return services.bundles.get(uuid);
   });
 
-  app.post(routes.bundleActions(), async (request) => {
+  app.post(routes.bundleActions(), async (request, reply) => {
     const user = await authenticate(request);
-    const action = BundleAction.parse(request.body);
+    const action = z.union([BundleAction, WriteAction]).parse(request.body);
+    if (action.type === 'write') {
+      await services.live.write(user, action, clientGone(reply));
+      return services.bundles.get(action.uuid).then((b) => ({ uuid: b.uuid, state: b.state }));
+    }
     return services.bundles.kill(user, action.uuid);
   });
 }

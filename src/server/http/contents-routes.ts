@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ApiError, REST, TARGET_TYPE_HEADER, Uuid } from '../../protocol/index.js';
 import { readHeadLines, readTailLines } from '../blobs/line-reader.js';
 import type { RouteContext } from './app.js';
+import { clientGone, sendLiveReply } from './live-routes.js';
 
 const Params = z.object({ uuid: Uuid, '*': z.string().default('') });
 const BlobQuery = z.object({
@@ -29,9 +30,11 @@ export function registerContentsRoutes(app: FastifyInstance, { services, authent
     return services.contents.upload(user, uuid, body, query.unpack === '1', query.filename);
   });
 
-  app.get(`${REST}/bundles/:uuid/contents/info/*`, async (request) => {
+  app.get(`${REST}/bundles/:uuid/contents/info/*`, async (request, reply) => {
     await authenticate(request);
     const params = Params.parse(request.params);
+    const live = await services.live.liveTarget(params.uuid, decodePath(params['*']));
+    if (live) return services.live.info(live, clientGone(reply));
     return services.contents.info(params.uuid, decodePath(params['*']));
   });
 
@@ -39,6 +42,9 @@ export function registerContentsRoutes(app: FastifyInstance, { services, authent
     await authenticate(request);
     const params = Params.parse(request.params);
     const query = BlobQuery.parse(request.query);
+    // A bundle a worker is running: the worker serves the same answer the store would.
+    const live = await services.live.liveTarget(params.uuid, decodePath(params['*']));
+    if (live) return sendLiveReply(reply, await services.live.blob(live, { type: 'blob', ...query }, clientGone(reply)));
     const target = await services.contents.resolveForRead(params.uuid, decodePath(params['*']));
     if (target.kind === 'link') {
       throw new ApiError('bad_request', `'${target.subpath}' is a symbolic link; read its target instead.`);

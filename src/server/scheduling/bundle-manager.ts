@@ -1,12 +1,13 @@
 // The scheduling loop: stages runs whose parents are ready, fails runs whose parents failed,
 // notices silent workers, and places staged runs on workers through the pure matcher. Runs on a
 // timer and, to keep dispatch latency low, right after anything that can change a decision.
-import type { BundleState, User } from '../../protocol/index.js';
+import type { BundleState, RunResources, User } from '../../protocol/index.js';
 import type { Clock, IdSource } from '../clock.js';
 import type { Logger } from '../log.js';
 import { WorkerHub } from '../services/worker-hub.js';
 import type { BundleRow, Store, WorkerRow } from '../store/store.js';
 import { matchRuns, type StagedRun, type WorkerSnapshot } from './matcher.js';
+import { orderStagedRuns } from './run-order.js';
 import { requestedQueue, resolveResources, type ResourceDefaults } from './resources.js';
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
@@ -21,6 +22,7 @@ export class BundleManager {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private again = false;
+  private readonly passSteps: (() => Promise<boolean>)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -65,8 +67,16 @@ export class BundleManager {
     this.running = false;
   }
 
+  /** Adds work done in every pass after staging (e.g. assembling make bundles); `true` asks for another pass. */
+  addPassStep(step: () => Promise<boolean>): void {
+    this.passSteps.push(step);
+  }
+
   async pass(): Promise<void> {
     await this.stageCreatedRuns();
+    for (const step of this.passSteps) {
+      if (await step()) this.again = true;
+    }
     const workers = await this.store.listWorkers();
     await this.handleSilentWorkers(workers);
     await this.schedule(workers);
@@ -135,8 +145,11 @@ export class BundleManager {
     const staged = await this.store.listBundlesInStates(['staged']);
     const runs = staged.filter((r) => r.bundle_type === 'run');
     if (runs.length === 0) return;
-    const snapshots = await this.snapshots(workers.filter((w) => this.isOnline(w)));
-    const stagedRuns = await this.toStagedRuns(runs);
+    const held = await this.store.listBundlesInStates(ACTIVE);
+    const snapshots = await this.snapshots(workers.filter((w) => this.isOnline(w)), held);
+    const active = new Map<string, number>();
+    for (const run of held) active.set(run.owner_id, (active.get(run.owner_id) ?? 0) + 1);
+    const stagedRuns = orderStagedRuns(await this.toStagedRuns(runs), active);
     const { assignments, waiting } = matchRuns(stagedRuns, snapshots);
     const workerByKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
     for (const { uuid, worker_key } of assignments) {
@@ -166,36 +179,55 @@ export class BundleManager {
 
   private async toStagedRuns(runs: BundleRow[]): Promise<StagedRun[]> {
     const deps = await this.store.getDependencies(runs.map((r) => r.uuid));
+    const depsByChild = new Map<string, string[]>();
+    for (const d of deps) {
+      const key = `${d.parent_uuid}:${d.parent_path}`;
+      const list = depsByChild.get(d.child_uuid);
+      if (list) list.push(key);
+      else depsByChild.set(d.child_uuid, [key]);
+    }
     return runs.map((run) => ({
       uuid: run.uuid,
       owner_id: run.owner_id,
       resources: resolveResources(run.metadata, this.options),
       queue: requestedQueue(run.metadata),
-      dependency_keys: deps.filter((d) => d.child_uuid === run.uuid).map((d) => `${d.parent_uuid}:${d.parent_path}`),
+      dependency_keys: depsByChild.get(run.uuid) ?? [],
+      priority: typeof run.metadata.request_priority === 'number' ? run.metadata.request_priority : 0,
     }));
   }
 
-  private async snapshots(workers: WorkerRow[]): Promise<WorkerSnapshot[]> {
+  private async snapshots(workers: WorkerRow[], active: BundleRow[]): Promise<WorkerSnapshot[]> {
     const owners = new Map((await this.store.getUsersByIds([...new Set(workers.map((w) => w.owner_id))])).map((u): [string, User] => [u.id, { id: u.id, user_name: u.user_name, is_root: u.is_root }]));
-    return Promise.all(
-      workers.map(async (w) => {
-        const held = (await this.store.listBundlesOfWorker(w.owner_id, w.id, ACTIVE)).map((r) => resolveResources(r.metadata, this.options));
-        return {
-          key: WorkerHub.key(w.owner_id, w.id),
-          owner_id: w.owner_id,
-          owner_is_root: owners.get(w.owner_id)?.is_root ?? false,
-          tag: w.tag,
-          tag_exclusive: w.tag_exclusive,
-          free_cpus: w.cpus - held.reduce((s, r) => s + r.cpus, 0),
-          free_gpus: w.gpus - held.reduce((s, r) => s + r.gpus, 0),
-          free_memory: w.memory_bytes - held.reduce((s, r) => s + r.memory, 0),
-          free_disk: w.free_disk_bytes,
-          free_slots: w.slots - held.length,
-          runs_left: w.runs_left,
-          docker_ok: w.docker_ok,
-          cached_dependencies: new Set(w.cached_dependencies),
-        };
-      }),
-    );
+    const heldBy = new Map<string, RunResources[]>();
+    for (const run of active) {
+      const key = WorkerHub.key(run.worker_owner_id ?? '', run.worker_id ?? '');
+      const list = heldBy.get(key) ?? [];
+      list.push(resolveResources(run.metadata, this.options));
+      heldBy.set(key, list);
+    }
+    return workers.map((w) => {
+      const key = WorkerHub.key(w.owner_id, w.id);
+      const held = heldBy.get(key) ?? [];
+      return {
+        key,
+        name: w.id,
+        owner_id: w.owner_id,
+        owner_is_root: owners.get(w.owner_id)?.is_root ?? false,
+        tag: w.tag,
+        tag_exclusive: w.tag_exclusive,
+        total_cpus: w.cpus,
+        total_gpus: w.gpus,
+        total_memory: w.memory_bytes,
+        free_cpus: w.cpus - held.reduce((s, r) => s + r.cpus, 0),
+        free_gpus: w.gpus - held.reduce((s, r) => s + r.gpus, 0),
+        free_memory: w.memory_bytes - held.reduce((s, r) => s + r.memory, 0),
+        free_disk: w.free_disk_bytes,
+        free_slots: w.slots - held.length,
+        runs_left: w.runs_left,
+        docker_ok: w.docker_ok,
+        gpus_lost: (w.gpus_seen ?? 0) > 0 && w.gpus === 0,
+        cached_dependencies: new Set(w.cached_dependencies),
+      };
+    });
   }
 }

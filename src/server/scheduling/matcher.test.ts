@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchRuns, rejectionReason, type StagedRun, type WorkerSnapshot } from './matcher.js';
+import { explainWaiting, matchRuns, rejectionReason, type StagedRun, type WorkerSnapshot } from './matcher.js';
+import { orderStagedRuns } from './run-order.js';
 
 const GB = 1024 ** 3;
 
@@ -56,11 +57,50 @@ describe('rejectionReason', () => {
   });
 });
 
+describe('explainWaiting', () => {
+  const prefix = 'No worker can take this run: ';
+  it.each([
+    ['no worker at all', run(), [], 'No worker is connected.'],
+    ['only other users\' workers', run(), [worker({ owner_is_root: false, owner_id: 'u2' })], 'No worker is available to you (the only worker belongs to another user).'],
+    ['an unserved queue', run({ queue: 'gpu-a100' }), [worker(), worker({ tag: 'cpu' })], `${prefix}no worker serves queue gpu-a100.`],
+    ['only exclusive workers', run(), [worker({ tag: 't', tag_exclusive: true })], `${prefix}every worker only takes runs for its own queue (use --request-queue).`],
+    ['Docker down everywhere', run(), [worker({ docker_ok: false }), worker({ docker_ok: false })], `${prefix}2 workers cannot reach Docker.`],
+    ['runs used up', run(), [worker({ runs_left: 0 })], `${prefix}every worker has reached its --exit-after-num-runs.`],
+    ['more GPUs than any worker', run({}, { gpus: 2 }), [worker({ total_gpus: 1, free_gpus: 1 })], `${prefix}needs 2 GPUs; largest worker has 1.`],
+    ['more memory than any worker', run({}, { memory: 64 * GB }), [worker({ total_memory: 31 * GB, free_memory: 31 * GB }), worker({ total_memory: 16 * GB })], `${prefix}needs 64g memory; largest worker has 31g.`],
+    ['more CPUs than any worker', run({}, { cpus: 8 }), [worker({ total_cpus: 4 })], `${prefix}needs 8 CPUs; largest worker has 4.`],
+    ['every slot taken', run(), [worker({ free_slots: 0 }), worker({ free_slots: 0 })], `${prefix}all 2 workers are busy (every slot is taken).`],
+    ['GPUs in use', run({}, { gpus: 2 }), [worker({ total_gpus: 4, free_gpus: 1 })], `${prefix}needs 2 GPUs; best worker has 1 free.`],
+    ['CPUs in use', run({}, { cpus: 2 }), [worker({ total_cpus: 4, free_cpus: 1 })], `${prefix}needs 2 CPUs; best worker has 1 free.`],
+    ['memory in use', run({}, { memory: 4 * GB }), [worker({ total_memory: 8 * GB, free_memory: 3 * GB })], `${prefix}needs 4g memory; best worker has 3g free.`],
+    ['too little disk', run({}, { disk: 5 * GB }), [worker({ free_disk: 3 * GB })], `${prefix}needs 5g disk; best worker has 3g free.`],
+    ['full disks', run(), [worker({ free_disk: 0 })], `${prefix}every worker's disk is full (no space beyond its reserve).`],
+    ['several shortfalls', run({}, { gpus: 1, memory: 64 * GB }), [worker({ total_memory: 31 * GB })], `${prefix}needs 1 GPU; largest worker has 0; needs 64g memory; largest worker has 31g.`],
+    ['resources split over workers', run({}, { cpus: 2, memory: 4 * GB }), [worker({ free_cpus: 2, free_memory: 1 * GB, total_memory: 8 * GB }), worker({ free_cpus: 1, free_memory: 8 * GB })], `${prefix}no single worker has 2 CPUs, 4g memory free at once.`],
+  ])('%s', (_what, r, ws, expected) => {
+    expect(explainWaiting(r, ws)).toBe(expected);
+  });
+
+  it('names a worker whose GPUs vanished', () => {
+    const lost = worker({ key: 'k', name: 'gpu-box', total_gpus: 0, free_gpus: 0, gpus_lost: true });
+    expect(explainWaiting(run({}, { gpus: 1 }), [lost])).toBe(
+      `${prefix}needs 1 GPU; largest worker has 0 (worker gpu-box reported GPUs before and now reports none).`,
+    );
+  });
+});
+
 describe('matchRuns', () => {
   it('fills a worker up to its slots and explains who waits', () => {
     const result = matchRuns([run({ uuid: 'a' }), run({ uuid: 'b' })], [worker()]);
     expect(result.assignments).toEqual([{ uuid: 'a', worker_key: 'w1' }]);
-    expect(result.waiting.get('b')).toBe('No worker can take this run: worker has no free slot.');
+    expect(result.waiting.get('b')).toBe('No worker can take this run: the only worker is busy (every slot is taken).');
+  });
+
+  it('deducts what each placed run takes', () => {
+    const w = worker({ free_slots: 4, free_cpus: 3, total_cpus: 3 });
+    const result = matchRuns([run({ uuid: 'a' }, { cpus: 2 }), run({ uuid: 'b' }, { cpus: 2 }), run({ uuid: 'c' })], [w]);
+    expect(result.assignments.map((a) => a.uuid)).toEqual(['a', 'c']);
+    expect(result.waiting.get('b')).toBe('No worker can take this run: needs 2 CPUs; best worker has 1 free.');
   });
 
   it('prefers the worker that caches the dependencies', () => {
@@ -70,7 +110,57 @@ describe('matchRuns', () => {
     expect(result.assignments[0]?.worker_key).toBe('warm');
   });
 
+  it('ranks tag-exclusive, then own, then GPU-less workers, then best fit', () => {
+    const place = (r: StagedRun, ws: WorkerSnapshot[]): string | undefined => matchRuns([r], ws).assignments[0]?.worker_key;
+    const shared = worker({ key: 'shared' });
+    const exclusive = worker({ key: 'exclusive', tag: 'q', tag_exclusive: true });
+    expect(place(run({ queue: 'q' }), [worker({ key: 'tagged', tag: 'q' }), exclusive])).toBe('exclusive');
+    const own = worker({ key: 'own', owner_id: 'u1', owner_is_root: false });
+    expect(place(run(), [shared, own])).toBe('own');
+    const gpuBox = worker({ key: 'gpu', free_gpus: 2, total_gpus: 2 });
+    expect(place(run(), [gpuBox, shared])).toBe('shared');
+    expect(place(run({}, { gpus: 1 }), [shared, gpuBox])).toBe('gpu');
+    const big = worker({ key: 'big', free_cpus: 16 });
+    expect(place(run(), [big, shared])).toBe('shared');
+  });
+
+  it('never sends a GPU run to a worker that lost its GPUs', () => {
+    const lost = worker({ key: 'lost', free_gpus: 0, total_gpus: 0, gpus_lost: true });
+    const result = matchRuns([run({}, { gpus: 1 })], [lost]);
+    expect(result.assignments).toEqual([]);
+    expect(result.waiting.get('0xrun')).toMatch(/needs 1 GPU; largest worker has 0 \(worker lost reported GPUs before/);
+  });
+
   it('says when no worker is connected', () => {
     expect(matchRuns([run()], []).waiting.get('0xrun')).toBe('No worker is connected.');
+  });
+});
+
+describe('orderStagedRuns', () => {
+  const ids = (runs: StagedRun[]): string[] => runs.map((r) => r.uuid);
+
+  it('puts higher priority first within a user, creation order among equals', () => {
+    const runs = [run({ uuid: 'a' }), run({ uuid: 'b', priority: 5 }), run({ uuid: 'c', priority: -1 }), run({ uuid: 'd', priority: 5 })];
+    expect(ids(orderStagedRuns(runs, new Map()))).toEqual(['b', 'd', 'a', 'c']);
+  });
+
+  it('shares fairly across users: a later user is not starved by thousands of earlier runs', () => {
+    const flood = Array.from({ length: 1000 }, (_, i) => run({ uuid: `x${i}`, owner_id: 'heavy' }));
+    const ordered = ids(orderStagedRuns([...flood, run({ uuid: 'late', owner_id: 'light' })], new Map()));
+    expect(ordered.indexOf('late')).toBeLessThanOrEqual(1);
+  });
+
+  it('counts runs a user already holds on workers', () => {
+    const runs = [run({ uuid: 'h1', owner_id: 'heavy' }), run({ uuid: 'h2', owner_id: 'heavy' }), run({ uuid: 'l1', owner_id: 'light' })];
+    expect(ids(orderStagedRuns(runs, new Map([['heavy', 3]])))).toEqual(['l1', 'h1', 'h2']);
+  });
+
+  it('lets the matcher place the fair order', () => {
+    const runs = orderStagedRuns(
+      [run({ uuid: 'h1', owner_id: 'heavy' }), run({ uuid: 'h2', owner_id: 'heavy' }), run({ uuid: 'l1', owner_id: 'light' })],
+      new Map(),
+    );
+    const result = matchRuns(runs, [worker({ free_slots: 2, free_cpus: 2 })]);
+    expect(result.assignments.map((a) => a.uuid)).toEqual(['h1', 'l1']);
   });
 });

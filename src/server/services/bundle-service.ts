@@ -16,8 +16,10 @@ import {
   type User,
 } from '../../protocol/index.js';
 import type { Clock, IdSource } from '../clock.js';
+import { requestLimitViolation, resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
+import { checkMakeTargets, defaultMakeName } from './make-targets.js';
 import type { WorkerHub } from './worker-hub.js';
 import { WorkerHub as Hub } from './worker-hub.js';
 
@@ -32,6 +34,8 @@ export class BundleService {
     private readonly ids: IdSource,
     private readonly hub: WorkerHub,
     private readonly onChange: () => void,
+    /** Server defaults and request bounds; runs outside the bounds fail at creation. */
+    private readonly resourceOptions: ResourceDefaults = { defaultCpuImage: 'codalab/default-cpu:latest', defaultGpuImage: 'codalab/default-gpu:latest' },
   ) {}
 
   async create(user: User, worksheetUuid: string, request: CreateBundleRequest): Promise<Bundle> {
@@ -47,7 +51,12 @@ export class BundleService {
       if (!requests.success) {
         throw new ApiError('bad_request', `Invalid run request: ${requests.error.issues[0]?.path.join('.')}: ${requests.error.issues[0]?.message}`);
       }
+      this.checkRequestLimits(metadata);
       await this.checkDependencies(request.dependencies);
+    } else if (request.bundle_type === 'make') {
+      checkMakeTargets(request.dependencies);
+      await this.checkDependencies(request.dependencies.filter((d) => d.child_path !== ''));
+      metadata.name ??= defaultMakeName(request.dependencies);
     } else if (request.dependencies.length > 0) {
       throw new ApiError('bad_request', 'Uploaded bundles have no dependencies.');
     }
@@ -64,7 +73,7 @@ export class BundleService {
       uuid: this.ids.uuid(),
       bundle_type: request.bundle_type,
       command,
-      state: request.bundle_type === 'run' ? 'created' : 'uploading',
+      state: request.bundle_type === 'dataset' ? 'uploading' : 'created',
       owner_id: user.id,
       is_dir: null,
       created: now,
@@ -77,7 +86,7 @@ export class BundleService {
       kill_requested: false,
     };
     await this.store.insertBundle(row, request.dependencies, worksheetUuid);
-    if (row.bundle_type === 'run') this.onChange();
+    if (row.bundle_type !== 'dataset') this.onChange();
     return this.get(row.uuid);
   }
 
@@ -119,6 +128,13 @@ export class BundleService {
     }
     // The state moved under us (e.g. the worker just started the run): decide again on the new state.
     return this.kill(user, uuid);
+  }
+
+  private checkRequestLimits(metadata: Metadata): void {
+    const limits = this.resourceOptions.limits;
+    if (!limits) return;
+    const violation = requestLimitViolation(resolveResources(metadata, this.resourceOptions), limits);
+    if (violation) throw new ApiError('bad_request', violation);
   }
 
   private async checkDependencies(dependencies: readonly Dependency[]): Promise<void> {

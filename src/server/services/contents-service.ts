@@ -5,7 +5,7 @@ import { ApiError, type Bundle, type TargetInfo, type User } from '../../protoco
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { ResolvedPath } from '../blobs/safe-path.js';
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
+import type { BundleRow, Store } from '../store/store.js';
 import type { BundleService } from './bundle-service.js';
 import { requireOwner } from './bundle-service.js';
 
@@ -72,17 +72,24 @@ export class ContentsService {
   }
 
   private async locate(uuid: string, subpath: string): Promise<ReadTarget> {
+    const target = await this.locateTarget(uuid, subpath);
+    if (!target.hasContents) {
+      throw new ApiError('not_found', `Bundle ${target.uuid} has no contents yet (state ${target.row.state}).`);
+    }
+    return { uuid: target.uuid, subpath: target.subpath };
+  }
+
+  /**
+   * Follows dependency keys to the bundle that holds a path, and says whether the store has that
+   * bundle's contents (a running bundle's contents are still on its worker).
+   */
+  async locateTarget(uuid: string, subpath: string): Promise<ReadTarget & { row: BundleRow; hasContents: boolean }> {
     let current: ReadTarget = { uuid, subpath };
     for (let hop = 0; hop < MAX_DEPENDENCY_HOPS; hop += 1) {
       const row = await this.bundles.getRow(current.uuid);
       const deps = row.bundle_type === 'run' ? await this.store.getDependencies([row.uuid]) : [];
       const dep = deps.find((d) => current.subpath === d.child_path || current.subpath.startsWith(`${d.child_path}/`));
-      if (!dep) {
-        if (!(await this.blobs.hasContents(current.uuid))) {
-          throw new ApiError('not_found', `Bundle ${current.uuid} has no contents yet (state ${row.state}).`);
-        }
-        return current;
-      }
+      if (!dep) return { ...current, row, hasContents: await this.blobs.hasContents(current.uuid) };
       const rest = current.subpath.slice(dep.child_path.length).replace(/^\/+/, '');
       current = { uuid: dep.parent_uuid, subpath: [dep.parent_path, rest].filter(Boolean).join('/') };
     }

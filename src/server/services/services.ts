@@ -4,6 +4,8 @@ import type { Store } from '../store/store.js';
 import type { AuthService } from './auth-service.js';
 import type { BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
+import type { LiveContentsService } from './live-contents.js';
+import type { WorkerRelay } from './worker-relay.js';
 import type { WorkerService } from './worker-service.js';
 import type { WorksheetService } from './worksheet-service.js';
 
@@ -15,4 +17,7 @@ export interface Services {
   bundles: BundleService;
   contents: ContentsService;
   workers: WorkerService;
+  /** Requests relayed to the worker running a bundle, and the reads of running bundles. */
+  relay: WorkerRelay;
+  live: LiveContentsService;
 }

@@ -21,10 +21,13 @@ import type { Logger } from '../log.js';
 import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { WorkerHub } from './worker-hub.js';
+import type { WorkerRelay } from './worker-relay.js';
 
 const HELD_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing', 'worker_offline'];
 const ACTIVE_STATES: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 const MAX_WAIT_SECONDS = 30;
+/** A kill is offered again after this long if the run still is not over (its delivery may have been lost). */
+const KILL_RESEND_MS = 5_000;
 
 export interface WorkerServiceOptions extends ResourceDefaults {
   checkinSeconds: number;
@@ -33,6 +36,9 @@ export interface WorkerServiceOptions extends ResourceDefaults {
 }
 
 export class WorkerService {
+  /** When a kill was last handed to the worker, by `uuid:assignment`, so it is not re-sent on every poll. */
+  private readonly killsSent = new Map<string, number>();
+
   constructor(
     private readonly store: Store,
     private readonly blobs: BlobStore,
@@ -41,6 +47,7 @@ export class WorkerService {
     private readonly log: Logger,
     private readonly options: WorkerServiceOptions,
     private readonly onChange: () => void,
+    private readonly relay: WorkerRelay | null = null,
   ) {}
 
   async checkin(user: User, workerId: string, body: WorkerCheckin): Promise<CheckinResponse> {
@@ -86,6 +93,8 @@ export class WorkerService {
     let messages = await this.pendingMessages(user.id, workerId);
     if (messages.length > 0 || waitSeconds <= 0) return messages;
     await this.hub.wait(key, Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000, signal);
+    // A worker that hung up cannot receive relayed requests: leave them queued for its next poll.
+    if (signal.aborted) return [];
     messages = await this.pendingMessages(user.id, workerId);
     await this.store.touchWorker(user.id, workerId, this.clock.now());
     return messages;
@@ -105,7 +114,12 @@ export class WorkerService {
   async uploadContents(user: User, workerId: string, uuid: string, assignmentId: string, body: Readable): Promise<AcceptedResponse> {
     const row = await this.heldRun(user, workerId, uuid, assignmentId);
     if (!row) return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
-    const stored = await this.blobs.store(uuid, body, { unpack: true, fileName: 'results.tar', maxBytes: this.options.maxUploadBytes });
+    const stored = await this.blobs.store(uuid, body, {
+      unpack: true,
+      fileName: 'results.tar',
+      maxBytes: this.options.maxUploadBytes,
+      keepOutsideLinks: true,
+    });
     await this.store.updateBundle(
       uuid,
       { is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
@@ -161,6 +175,9 @@ export class WorkerService {
           online: now - w.checkin_time <= this.options.workerTimeoutSeconds * 1000,
           docker_ok: w.docker_ok,
           docker_message: w.docker_message,
+          warning: (w.gpus_seen ?? 0) > 0 && w.gpus === 0
+            ? `reported ${w.gpus_seen} GPU${w.gpus_seen === 1 ? '' : 's'} before, none now: no GPU runs are sent to it`
+            : null,
         };
       }),
     );
@@ -207,10 +224,20 @@ export class WorkerService {
             exclude_patterns: Array.isArray(row.metadata.exclude_patterns) ? row.metadata.exclude_patterns : [],
           },
         });
-      } else if (row.kill_requested) {
+      } else if (row.kill_requested && this.shouldSendKill(`${row.uuid}:${row.assignment_id}`)) {
         messages.push({ type: 'kill', uuid: row.uuid, assignment_id: row.assignment_id, message: 'Kill requested' });
       }
     }
-    return messages;
+    return [...messages, ...(this.relay?.take(ownerId, workerId) ?? [])];
+  }
+
+  /** A kill goes out at once, then again only every KILL_RESEND_MS, so a worker's long poll does not spin. */
+  private shouldSendKill(key: string): boolean {
+    const now = this.clock.now();
+    const last = this.killsSent.get(key);
+    if (last !== undefined && now - last < KILL_RESEND_MS) return false;
+    this.killsSent.set(key, now);
+    if (this.killsSent.size > 10_000) this.killsSent.delete(this.killsSent.keys().next().value as string);
+    return true;
   }
 }

@@ -4,7 +4,18 @@ import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BundleState, Dependency, Metadata } from '../../protocol/index.js';
-import type { BundleChange, BundleGuard, BundleRow, Store, UserRow, WorkerRow, WorksheetRow } from './store.js';
+import type { BundleQuery } from './bundle-query.js';
+import { bundleQuerySql } from './sqlite-bundle-query.js';
+import type {
+  BundleChange,
+  BundleGuard,
+  BundleRow,
+  Store,
+  UserRow,
+  WorkerRow,
+  WorksheetItemRow,
+  WorksheetRow,
+} from './store.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
@@ -222,17 +233,19 @@ export class SqliteStore implements Store {
     this.db
       .prepare(
         `INSERT INTO workers (owner_id, id, hostname, tag, tag_exclusive, cpus, gpus, memory_bytes, free_disk_bytes, slots,
-           runs_left, cached_dependencies, docker_ok, docker_message, checkin_time)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (owner_id, id) DO UPDATE SET hostname = excluded.hostname, tag = excluded.tag,
            tag_exclusive = excluded.tag_exclusive, cpus = excluded.cpus, gpus = excluded.gpus,
            memory_bytes = excluded.memory_bytes, free_disk_bytes = excluded.free_disk_bytes, slots = excluded.slots,
            runs_left = excluded.runs_left, cached_dependencies = excluded.cached_dependencies,
-           docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time`,
+           docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time,
+           gpus_seen = MAX(workers.gpus_seen, excluded.gpus)`,
       )
       .run(
         w.owner_id, w.id, w.hostname, w.tag, w.tag_exclusive ? 1 : 0, w.cpus, w.gpus, w.memory_bytes, w.free_disk_bytes,
         w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
+        w.gpus,
       );
   }
 
@@ -247,6 +260,102 @@ export class SqliteStore implements Store {
 
   async listWorkers(): Promise<WorkerRow[]> {
     return (this.db.prepare('SELECT * FROM workers ORDER BY owner_id, id').all() as Raw[]).map(toWorker);
+  }
+
+  async searchBundles(query: BundleQuery): Promise<{ rows: BundleRow[]; result: number | null }> {
+    const { sql, values } = bundleQuerySql(query);
+    if (query.aggregate) {
+      const row = this.db.prepare(sql).get(...values) as { result: number | null } | undefined;
+      return { rows: [], result: Number(row?.result ?? 0) };
+    }
+    return { rows: (this.db.prepare(sql).all(...values) as Raw[]).map(toBundle), result: null };
+  }
+
+  async getDependents(parentUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]> {
+    if (parentUuids.length === 0) return [];
+    return this.db
+      .prepare(`SELECT * FROM bundle_dependencies WHERE parent_uuid IN (${marks(parentUuids)}) ORDER BY rowid`)
+      .all(...parentUuids) as (Dependency & { child_uuid: string })[];
+  }
+
+  async deleteBundles(uuids: readonly string[]): Promise<void> {
+    if (uuids.length === 0) return;
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM bundle_dependencies WHERE child_uuid IN (${marks(uuids)})`).run(...uuids);
+      this.db.prepare(`DELETE FROM worksheet_items WHERE bundle_uuid IN (${marks(uuids)})`).run(...uuids);
+      this.db.prepare(`DELETE FROM bundles WHERE uuid IN (${marks(uuids)})`).run(...uuids);
+    })();
+  }
+
+  async getHostWorksheets(bundleUuids: readonly string[]): Promise<Map<string, string[]>> {
+    const hosts = new Map<string, string[]>();
+    if (bundleUuids.length === 0) return hosts;
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT bundle_uuid, worksheet_uuid FROM worksheet_items WHERE bundle_uuid IN (${marks(bundleUuids)})`,
+      )
+      .all(...bundleUuids) as { bundle_uuid: string; worksheet_uuid: string }[];
+    for (const row of rows) hosts.set(row.bundle_uuid, [...(hosts.get(row.bundle_uuid) ?? []), row.worksheet_uuid]);
+    return hosts;
+  }
+
+  async findBundlesByCommand(ownerId: string, command: string, limit: number): Promise<BundleRow[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM bundles WHERE owner_id = ? AND command = ? ORDER BY id DESC LIMIT ?')
+      .all(ownerId, command, limit) as Raw[];
+    return rows.map(toBundle);
+  }
+
+  async listWorksheets(nameLike: string | null, ownerId: string | null, limit: number, offset: number): Promise<WorksheetRow[]> {
+    const where: string[] = [];
+    const values: SqlValue[] = [];
+    if (nameLike !== null) {
+      where.push("name LIKE ? ESCAPE '\\'");
+      values.push(nameLike);
+    }
+    if (ownerId !== null) {
+      where.push('owner_id = ?');
+      values.push(ownerId);
+    }
+    const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    return this.db
+      .prepare(`SELECT * FROM worksheets ${whereSql} ORDER BY name LIMIT ? OFFSET ?`)
+      .all(...values, limit, offset) as WorksheetRow[];
+  }
+
+  async deleteWorksheet(uuid: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM worksheet_items WHERE worksheet_uuid = ?').run(uuid);
+      this.db.prepare('DELETE FROM worksheets WHERE uuid = ?').run(uuid);
+    })();
+  }
+
+  async addWorksheetMarkup(worksheetUuid: string, value: string): Promise<void> {
+    this.db
+      .prepare("INSERT INTO worksheet_items (worksheet_uuid, bundle_uuid, item_type, value) VALUES (?, '', 'markup', ?)")
+      .run(worksheetUuid, value);
+  }
+
+  async listWorksheetItems(worksheetUuid: string): Promise<WorksheetItemRow[]> {
+    return this.db
+      .prepare(
+        `SELECT i.id, i.item_type, i.bundle_uuid, i.value FROM worksheet_items i
+         WHERE i.worksheet_uuid = ? AND (i.item_type <> 'bundle' OR EXISTS (SELECT 1 FROM bundles b WHERE b.uuid = i.bundle_uuid))
+         ORDER BY i.id`,
+      )
+      .all(worksheetUuid) as WorksheetItemRow[];
+  }
+
+  async removeWorksheetBundleItems(worksheetUuid: string, bundleUuid: string, index: number | null): Promise<number> {
+    const ids = (
+      this.db
+        .prepare("SELECT id FROM worksheet_items WHERE worksheet_uuid = ? AND bundle_uuid = ? AND item_type = 'bundle' ORDER BY id DESC")
+        .all(worksheetUuid, bundleUuid) as { id: number }[]
+    ).map((r) => r.id);
+    const chosen = index === null ? ids : ids.slice(index - 1, index);
+    if (chosen.length === 0) return 0;
+    this.db.prepare(`DELETE FROM worksheet_items WHERE id IN (${marks(chosen)})`).run(...chosen);
+    return chosen.length;
   }
 }
 
@@ -304,5 +413,6 @@ function toWorker(r: Raw): WorkerRow {
     docker_ok: r.docker_ok === 1,
     docker_message: r.docker_message === null ? null : String(r.docker_message),
     checkin_time: Number(r.checkin_time),
+    gpus_seen: Number(r.gpus_seen ?? 0),
   };
 }

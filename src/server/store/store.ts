@@ -2,6 +2,7 @@
 // embedded default) and later PostgreSQL implement the same operations and pass one suite.
 // Rows here are storage shapes; services turn them into protocol objects.
 import type { BundleState, BundleType, Dependency, Metadata } from '../../protocol/index.js';
+import type { BundleQuery } from './bundle-query.js';
 
 export interface UserRow {
   id: string;
@@ -52,6 +53,8 @@ export interface WorkerRow {
   docker_ok: boolean;
   docker_message: string | null;
   checkin_time: number;
+  /** The most GPUs the worker has ever reported (kept by the store; ignored on upsert). */
+  gpus_seen?: number;
 }
 
 /** Conditions a bundle must meet for an update to apply (STYLE habit 3: guarded updates). */
@@ -110,4 +113,31 @@ export interface Store {
   touchWorker(ownerId: string, workerId: string, time: number): Promise<void>;
   getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined>;
   listWorkers(): Promise<WorkerRow[]>;
+
+  // Researcher operations (search, rm, worksheets): see services/search-service.ts and friends.
+  /** Rows matching the query, or the count/sum when the query aggregates. */
+  searchBundles(query: BundleQuery): Promise<{ rows: BundleRow[]; result: number | null }>;
+  /** Dependency rows whose parent is one of `parentUuids`. */
+  getDependents(parentUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]>;
+  /** Deletes bundles with their dependency rows and worksheet items, in one transaction. */
+  deleteBundles(uuids: readonly string[]): Promise<void>;
+  /** The worksheets holding each bundle (one entry per bundle that is on any worksheet). */
+  getHostWorksheets(bundleUuids: readonly string[]): Promise<Map<string, string[]>>;
+  /** The owner's bundles with this command, newest first. */
+  findBundlesByCommand(ownerId: string, command: string, limit: number): Promise<BundleRow[]>;
+  /** Worksheets whose name matches a LIKE pattern (null: all), optionally of one owner, by name. */
+  listWorksheets(nameLike: string | null, ownerId: string | null, limit: number, offset: number): Promise<WorksheetRow[]>;
+  deleteWorksheet(uuid: string): Promise<void>;
+  addWorksheetMarkup(worksheetUuid: string, value: string): Promise<void>;
+  /** Every item, oldest first; bundle items whose bundle is gone are left out. */
+  listWorksheetItems(worksheetUuid: string): Promise<WorksheetItemRow[]>;
+  /** Removes one bundle item (the `index`-th occurrence from the end, 1-based) or all of them. */
+  removeWorksheetBundleItems(worksheetUuid: string, bundleUuid: string, index: number | null): Promise<number>;
+}
+
+export interface WorksheetItemRow {
+  id: number;
+  item_type: 'bundle' | 'markup';
+  bundle_uuid: string;
+  value: string | null;
 }

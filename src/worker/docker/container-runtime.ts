@@ -2,6 +2,10 @@
 // that know nothing of Docker's API. Implementations: DockerRuntime (real) and FakeRuntime (tests).
 // Callers must not depend on anything an implementation does beyond this contract.
 
+import type { ContainerStats } from './cgroup-stats.js';
+
+export type { ContainerStats } from './cgroup-stats.js';
+
 export const RUN_LABEL = 'org.codalab.run';
 export const WORKER_LABEL = 'org.codalab.worker';
 
@@ -28,6 +32,12 @@ export interface ContainerSpec {
   /** CPU indices the container may use; empty = any. */
   cpuset: readonly number[];
   network: boolean;
+  /** GPU UUIDs handed to the container through a device request; empty or absent = none. */
+  gpus?: readonly string[];
+  /** Size of /dev/shm; absent = the engine's default. */
+  shmBytes?: number;
+  /** Most processes at once; absent = no limit. */
+  pidsLimit?: number;
   labels: Record<string, string>;
   /** Cap on the engine's own log of the container (its output goes to files anyway). */
   logMaxBytes: number;
@@ -93,4 +103,8 @@ export interface ContainerRuntime {
   listContainers(labels: Record<string, string>): Promise<LabelledContainer[]>;
   /** Peak memory of a running container in bytes, when the engine can tell; else null. */
   readMemoryPeak(id: string): Promise<number | null>;
+  /** Live memory and CPU counters of a running container; null (or absent) when the engine cannot tell. */
+  readStats?(id: string): Promise<ContainerStats | null>;
+  /** Bytes the container wrote to its own filesystem (outside bind mounts); null if unknown. */
+  readWritableLayerSize(id: string): Promise<number | null>;
 }

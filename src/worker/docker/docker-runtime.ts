@@ -3,11 +3,13 @@
 // and never shells out to the docker CLI.
 import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
+import { readCgroupStats } from './cgroup-stats.js';
 import {
   RuntimeError,
   type ContainerExit,
   type ContainerRuntime,
   type ContainerSpec,
+  type ContainerStats,
   type ImageInfo,
   type LabelledContainer,
 } from './container-runtime.js';
@@ -49,33 +51,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const [entrypoint, ...args] = spec.command;
-    const container = await this.call(`create container ${spec.name}`, () =>
-      this.docker.createContainer({
-        name: spec.name,
-        Image: spec.image,
-        Entrypoint: entrypoint === undefined ? [] : [entrypoint],
-        Cmd: args,
-        WorkingDir: spec.workingDir,
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        User: spec.user,
-        Labels: spec.labels,
-        Tty: false,
-        AttachStdin: false,
-        OpenStdin: false,
-        HostConfig: {
-          Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
-          Memory: spec.memoryBytes,
-          MemorySwap: spec.memoryBytes,
-          NanoCpus: Math.round(spec.cpus * 1e9),
-          ...(spec.cpuset.length > 0 ? { CpusetCpus: spec.cpuset.join(',') } : {}),
-          NetworkMode: spec.network ? 'bridge' : 'none',
-          Init: true,
-          AutoRemove: false,
-          LogConfig: { Type: 'json-file', Config: { 'max-size': `${Math.max(1, Math.ceil(spec.logMaxBytes / 1024))}k`, 'max-file': '1' } },
-        },
-      }),
-    );
+    const container = await this.call(`create container ${spec.name}`, () => this.docker.createContainer(toCreateOptions(spec)));
     return container.id;
   }
 
@@ -85,17 +61,24 @@ export class DockerRuntime implements ContainerRuntime {
 
   async waitContainer(id: string, signal?: AbortSignal): Promise<ContainerExit> {
     const container = this.docker.getContainer(id);
-    await this.call(`wait for container ${id}`, () =>
-      container.wait({ condition: 'not-running', ...(signal ? { abortSignal: signal } : {}) }),
-    );
-    const info = await this.call(`inspect container ${id}`, () => container.inspect());
-    const started = Date.parse(info.State.StartedAt);
-    const finished = Date.parse(info.State.FinishedAt);
-    return {
-      exitCode: info.State.ExitCode,
-      oomKilled: info.State.OOMKilled,
-      ranSeconds: started > 0 && finished >= started ? (finished - started) / 1000 : null,
-    };
+    // The OOMKilled flag can miss the kill of a child whose shell survived (engine and cgroup
+    // versions differ); the kernel's oom event, which the engine logs, does not.
+    const oomWatch = await this.watchOomEvents(id).catch(() => null);
+    try {
+      await this.call(`wait for container ${id}`, () =>
+        container.wait({ condition: 'not-running', ...(signal ? { abortSignal: signal } : {}) }),
+      );
+      const info = await this.call(`inspect container ${id}`, () => container.inspect());
+      const started = Date.parse(info.State.StartedAt);
+      const finished = Date.parse(info.State.FinishedAt);
+      return {
+        exitCode: info.State.ExitCode,
+        oomKilled: info.State.OOMKilled || (oomWatch?.seen() ?? false),
+        ranSeconds: started > 0 && finished >= started ? (finished - started) / 1000 : null,
+      };
+    } finally {
+      oomWatch?.close();
+    }
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
@@ -124,6 +107,10 @@ export class DockerRuntime implements ContainerRuntime {
     return list.map((c) => ({ id: c.Id, labels: c.Labels, running: c.State === 'running' }));
   }
 
+  readStats(id: string): Promise<ContainerStats | null> {
+    return readCgroupStats(id);
+  }
+
   async readMemoryPeak(id: string): Promise<number | null> {
     const candidates = [
       `/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`,
@@ -138,6 +125,30 @@ export class DockerRuntime implements ContainerRuntime {
     return null;
   }
 
+  async readWritableLayerSize(id: string): Promise<number | null> {
+    // `size` is an Engine API option that @types/dockerode does not list; SizeRw takes ~3 ms.
+    const options = { size: true } as unknown as Docker.ContainerInspectOptions;
+    const info = await this.call(`inspect container ${id}`, () => this.docker.getContainer(id).inspect(options));
+    const size = (info as { SizeRw?: unknown }).SizeRw;
+    return typeof size === 'number' ? size : null;
+  }
+
+  /** Follows the engine's `oom` events for the container, from its start on (past events included). */
+  private async watchOomEvents(id: string): Promise<{ seen(): boolean; close(): void }> {
+    const info = await this.docker.getContainer(id).inspect();
+    const started = Date.parse(info.State.StartedAt);
+    const since = started > 0 ? Math.floor(started / 1000) : Math.floor(Date.now() / 1000) - 1;
+    const stream = (await this.docker.getEvents({ since, filters: { container: [id], event: ['oom'] } })) as NodeJS.ReadableStream & {
+      destroy(): void;
+    };
+    let seen = false;
+    stream.on('data', (chunk: Buffer | string) => {
+      if (chunk.toString().includes('"oom"')) seen = true;
+    });
+    stream.on('error', () => undefined); // closing the stream early is the normal end
+    return { seen: () => seen, close: () => stream.destroy() };
+  }
+
   /** Runs one API call and turns its failure into a RuntimeError that says what was tried. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -146,6 +157,46 @@ export class DockerRuntime implements ContainerRuntime {
       throw toRuntimeError(what, this.address, error);
     }
   }
+}
+
+/** Capabilities a normal program needs (file ownership, signals, low ports); everything else is dropped. */
+export const CONTAINER_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE'];
+
+/** The Engine API body that creates `spec`'s container: limits, hardening, GPUs by device request. */
+export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  const [entrypoint, ...args] = spec.command;
+  const gpus = spec.gpus ?? [];
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Entrypoint: entrypoint === undefined ? [] : [entrypoint],
+    Cmd: args,
+    WorkingDir: spec.workingDir,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    User: spec.user,
+    Labels: spec.labels,
+    Tty: false,
+    AttachStdin: false,
+    OpenStdin: false,
+    HostConfig: {
+      Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+      Memory: spec.memoryBytes,
+      // Swap equal to memory: no swap beyond the limit, so the limit means what it says.
+      MemorySwap: spec.memoryBytes,
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      ...(spec.cpuset.length > 0 ? { CpusetCpus: spec.cpuset.join(',') } : {}),
+      ...(gpus.length > 0 ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: [...gpus], Capabilities: [['gpu']] }] } : {}),
+      ...(spec.shmBytes !== undefined ? { ShmSize: spec.shmBytes } : {}),
+      ...(spec.pidsLimit !== undefined ? { PidsLimit: spec.pidsLimit } : {}),
+      SecurityOpt: ['no-new-privileges'],
+      CapDrop: ['ALL'],
+      CapAdd: CONTAINER_CAPABILITIES,
+      NetworkMode: spec.network ? 'bridge' : 'none',
+      Init: true,
+      AutoRemove: false,
+      LogConfig: { Type: 'json-file', Config: { 'max-size': `${Math.max(1, Math.ceil(spec.logMaxBytes / 1024))}k`, 'max-file': '1' } },
+    },
+  };
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -95,6 +95,13 @@ export class FakeRuntime implements ContainerRuntime {
     return null;
   }
 
+  /** Bytes a test says the container wrote outside its bind mounts. */
+  writableLayerBytes = 0;
+
+  async readWritableLayerSize(): Promise<number | null> {
+    return this.writableLayerBytes;
+  }
+
   /** Ends a running container as if its command had exited. */
   finish(id: string, exit: ContainerExit): void {
     this.exit(this.get(id), exit);

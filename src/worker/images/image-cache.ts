@@ -40,6 +40,11 @@ export class ImageCache {
   private async fetch(ref: string): Promise<ImageInfo> {
     const local = await this.runtime.inspectImage(ref);
     if (local) return local;
+    // A pinned `name@sha256:ID` (cl mimic) of an image built locally has no registry digest: the
+    // part after '@' is the image id, so the image is found by its id.
+    const pinnedId = /@(sha256:[0-9a-f]{64})$/.exec(ref)?.[1];
+    const byId = pinnedId !== undefined ? await this.runtime.inspectImage(pinnedId) : null;
+    if (byId && byId.id === pinnedId) return { ...byId, digest: ref };
     try {
       await this.runtime.pullImage(ref);
     } catch (error) {

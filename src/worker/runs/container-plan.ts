@@ -29,7 +29,13 @@ export interface PlanContext {
   workerId: string;
   runDir: string;
   user: string;
+  /** The cores this run was given; empty = any. */
   cpuset: readonly number[];
+  /** UUIDs of the GPUs this run was given. */
+  gpus?: readonly string[];
+  /** /dev/shm size and process limit of the container (`--shared-memory-size-gb`, `--pids-limit`). */
+  shmBytes?: number;
+  pidsLimit?: number;
   imageRef: string;
   logMaxBytes: number;
 }
@@ -60,17 +66,31 @@ export function planContainer(run: RunSpec, deps: readonly PlannedDependency[], 
       image: ctx.imageRef,
       command: wrapCommand(run.command),
       workingDir: home,
-      env: { HOME: home, CODALAB: 'true' },
+      env: { HOME: home, CODALAB: 'true', ...gpuEnvironment(ctx.gpus ?? []) },
       user: ctx.user,
       mounts,
       memoryBytes: run.resources.memory,
       cpus: run.resources.cpus,
       cpuset: ctx.cpuset,
+      gpus: ctx.gpus ?? [],
+      ...(ctx.shmBytes !== undefined ? { shmBytes: ctx.shmBytes } : {}),
+      ...(ctx.pidsLimit !== undefined ? { pidsLimit: ctx.pidsLimit } : {}),
       network: run.resources.network,
       labels: { [RUN_LABEL]: run.uuid, [WORKER_LABEL]: ctx.workerId },
       logMaxBytes: ctx.logMaxBytes,
     },
   };
+}
+
+/**
+ * Which GPUs the program sees, by UUID (indices differ between host and container). A CPU run
+ * gets `void`, so an image that says `NVIDIA_VISIBLE_DEVICES=all` cannot reach the host's GPUs
+ * on an engine whose default runtime is nvidia.
+ */
+export function gpuEnvironment(gpus: readonly string[]): Record<string, string> {
+  if (gpus.length === 0) return { NVIDIA_VISIBLE_DEVICES: 'void' };
+  const list = gpus.join(',');
+  return { NVIDIA_VISIBLE_DEVICES: list, CUDA_VISIBLE_DEVICES: list };
 }
 
 function dependencyMountPoints(deps: readonly PlannedDependency[]): Array<MountPoint & { hostPath: string }> {

@@ -25,6 +25,9 @@ export interface RunContext {
   /** `uid:gid` the container runs as. */
   containerUser: string;
   cpuset: readonly number[];
+  /** /dev/shm size and process limit of run containers; absent = the engine's defaults. */
+  shmBytes?: number;
+  pidsLimit?: number;
   killGraceSeconds: number;
   /** Seconds between measurements (run dir size, memory) while running. */
   monitorSeconds: number;

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { finishRequest, initialRunState, reportedState, runProgress, transition, type RunEvent, type RunState } from './run-state.js';
+import {
+  diskExceededMessage,
+  finishRequest,
+  initialRunState,
+  memoryExceededMessage,
+  reportedState,
+  runProgress,
+  timeExceededMessage,
+  transition,
+  type RunEvent,
+  type RunState,
+} from './run-state.js';
 
 const G = 1024 ** 3;
 
@@ -38,8 +49,22 @@ describe('run state transitions', () => {
   it('fails with the exit code, and reports OOM even when the exit code is 0', () => {
     expect(play([[{ type: 'container_started', dockerImage: 'i' }, 1], [{ type: 'container_exited', exitCode: 2, oomKilled: false }, 2]]).state.failureMessage).toBe('Exit code 2');
     const oom = play([[{ type: 'container_started', dockerImage: 'i' }, 1], [{ type: 'container_exited', exitCode: 0, oomKilled: true }, 2]]).state;
-    expect(oom.failureMessage).toBe('Memory limit 2g exceeded. Raise --request-memory.');
+    expect(oom.failureMessage).toBe('Memory limit 2g exceeded (peak 2.0g). Raise --request-memory.');
     expect(oom.exitcode).toBe(0);
+    expect(oom.memoryMax).toBe(2 * 1024 ** 3);
+  });
+
+  it('writes the limit messages with the limit, the measurement and the fix', () => {
+    expect(memoryExceededMessage(2 * 1024 ** 3, 2 * 1024 ** 3 - 4096)).toBe('Memory limit 2g exceeded (peak 2.0g). Raise --request-memory.');
+    expect(memoryExceededMessage(512 * 1024 ** 2, 600 * 1024 ** 2)).toBe('Memory limit 512m exceeded (peak 600m). Raise --request-memory.');
+    expect(timeExceededMessage(600, 600)).toBe('Time limit 10m exceeded (ran 10m0s). Raise --request-time.');
+    expect(timeExceededMessage(2, 2.04)).toBe('Time limit 2s exceeded (ran 2s). Raise --request-time.');
+    expect(diskExceededMessage(1024 ** 3, 1.1 * 1024 ** 3)).toBe('Disk limit 1g exceeded (wrote 1.1g). Raise --request-disk.');
+  });
+
+  it('records the cores and GPUs the run was given', () => {
+    const state = initialRunState({ uuid: 'u', assignmentId: 'a', memoryLimitBytes: 1, cpuset: '0,1', gpuset: 'GPU-1' }, 0);
+    expect(runProgress(state, 0, 'h')).toMatchObject({ cpuset: '0,1', gpuset: 'GPU-1' });
   });
 
   it('kills a running run: stop the container, then finish killed with the message', () => {
@@ -83,9 +108,19 @@ describe('run state transitions', () => {
       [{ type: 'container_exited', exitCode: 1, oomKilled: false }, 1],
       [{ type: 'prepare_failed', message: 'Failed to download dependency x: gone' }, 2],
       [{ type: 'container_started', dockerImage: 'i' }, 3],
-      [{ type: 'kill', message: 'Kill requested' }, 4],
     ]);
     expect(state).toMatchObject({ stage: 'finalizing', failureMessage: 'Failed to download dependency x: gone', killed: false, dockerImage: null });
+  });
+
+  it('a kill while uploading marks the run killed and cuts the upload short', () => {
+    const uploading = play([
+      [{ type: 'container_started', dockerImage: 'i' }, 1],
+      [{ type: 'container_exited', exitCode: 0, oomKilled: false }, 2],
+    ]).state;
+    const { state, effects } = transition(uploading, { type: 'kill', message: 'Kill requested' }, 3);
+    expect(state).toMatchObject({ stage: 'finalizing', killed: true, failureMessage: 'Kill requested' });
+    expect(effects).toEqual([{ type: 'cut_upload' }]);
+    expect(transition(state, { type: 'kill', message: 'Kill requested' }, 4).effects).toEqual([]);
   });
 
   it('adds upload failures to the message and keeps the largest memory sample', () => {

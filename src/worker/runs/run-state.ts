@@ -2,7 +2,7 @@
 // the effects the supervisor must carry out. It decides stages, timings and the final verdict
 // (exit code, failure message, killed); it does no I/O and reads no clock.
 import type { FinishRunRequest, ReportedRunState, RunProgress } from '../../protocol/index.js';
-import { formatSize } from '../../common/sizes.js';
+import { formatDuration, formatSize, formatTimeLimit } from '../../common/sizes.js';
 
 export type RunStage = 'preparing' | 'running' | 'finalizing' | 'finished';
 
@@ -28,6 +28,18 @@ export interface RunState {
   readonly stopReason: string | null;
   readonly dataSize: number | null;
   readonly memoryMax: number | null;
+  /** The container's latest counters (memory now, CPU seconds, CPU use as a fraction of its CPUs). */
+  readonly stats: LiveStats | null;
+  /** What the run was given here, recorded in its metadata: core indices and GPU UUIDs, comma-separated. */
+  readonly cpuset: string | null;
+  readonly gpuset: string | null;
+}
+
+export interface LiveStats {
+  memory?: number;
+  userSeconds?: number;
+  systemSeconds?: number;
+  cpuUsage?: number;
 }
 
 export type RunEvent =
@@ -36,7 +48,7 @@ export type RunEvent =
   | { type: 'prepare_failed'; message: string }
   | { type: 'kill'; message: string }
   | { type: 'limit_exceeded'; message: string }
-  | { type: 'measured'; dataSize?: number; memoryMax?: number }
+  | { type: 'measured'; dataSize?: number; memoryMax?: number; stats?: LiveStats }
   | { type: 'container_exited'; exitCode: number; oomKilled: boolean }
   | { type: 'container_lost'; message: string }
   | { type: 'upload_failed'; message: string }
@@ -48,7 +60,9 @@ export type RunEffect =
   /** Stop the container (SIGTERM, grace, SIGKILL); its exit arrives as `container_exited`. */
   | { type: 'stop_container' }
   /** Stop preparing: the run goes straight to finalizing. */
-  | { type: 'cancel_preparation' };
+  | { type: 'cancel_preparation' }
+  /** Killed while uploading: give the upload a short deadline, then keep only stdout and stderr. */
+  | { type: 'cut_upload' };
 
 export interface Transition {
   state: RunState;
@@ -56,10 +70,12 @@ export interface Transition {
 }
 
 export function initialRunState(
-  run: { uuid: string; assignmentId: string; memoryLimitBytes: number },
+  run: { uuid: string; assignmentId: string; memoryLimitBytes: number; cpuset?: string; gpuset?: string },
   now: number,
 ): RunState {
   return {
+    cpuset: null,
+    gpuset: null,
     ...run,
     stage: 'preparing',
     acceptedAt: now,
@@ -75,6 +91,7 @@ export function initialRunState(
     stopReason: null,
     dataSize: null,
     memoryMax: null,
+    stats: null,
   };
 }
 
@@ -89,6 +106,7 @@ export function transition(state: RunState, event: RunEvent, now: number): Trans
           ...state,
           dataSize: event.dataSize ?? state.dataSize,
           memoryMax: Math.max(state.memoryMax ?? 0, event.memoryMax ?? 0) || state.memoryMax,
+          stats: event.stats ? { ...state.stats, ...event.stats } : state.stats,
         },
         effects: [],
       };
@@ -106,7 +124,14 @@ export function transition(state: RunState, event: RunEvent, now: number): Trans
     case 'container_exited':
       if (state.stage !== 'running') return same;
       return moveTo(
-        { ...state, exitcode: event.exitCode, failureMessage: verdict(state, event), runStatus: 'Uploading results' },
+        {
+          ...state,
+          exitcode: event.exitCode,
+          failureMessage: verdict(state, event),
+          // An OOM kill means the run reached its limit, whatever the last sample said.
+          memoryMax: event.oomKilled ? oomPeak(state) : state.memoryMax,
+          runStatus: 'Uploading results',
+        },
         'finalizing',
         now,
       );
@@ -125,7 +150,11 @@ export function transition(state: RunState, event: RunEvent, now: number): Trans
 
 function onKill(state: RunState, message: string, now: number): Transition {
   const text = message.trim() || 'Kill requested';
-  if (state.killed || state.stage === 'finalizing' || state.stage === 'finished') return { state, effects: [] };
+  if (state.killed || state.stage === 'finished') return { state, effects: [] };
+  if (state.stage === 'finalizing') {
+    const failureMessage = [state.failureMessage, text].filter(Boolean).join('. ');
+    return { state: { ...state, killed: true, failureMessage }, effects: [{ type: 'cut_upload' }] };
+  }
   if (state.stage === 'preparing') {
     const next = moveTo({ ...state, killed: true, failureMessage: text, runStatus: 'Uploading results' }, 'finalizing', now);
     return { state: next.state, effects: [{ type: 'cancel_preparation' }, ...next.effects] };
@@ -140,13 +169,34 @@ function onKill(state: RunState, message: string, now: number): Transition {
 /** The failure message of a finished container: kill first, then limits, OOM, exit code. */
 function verdict(state: RunState, exit: { exitCode: number; oomKilled: boolean }): string | null {
   if (state.stopReason !== null) return state.stopReason;
-  if (exit.oomKilled) return memoryExceededMessage(state.memoryLimitBytes);
+  if (exit.oomKilled) return memoryExceededMessage(state.memoryLimitBytes, oomPeak(state));
   if (exit.exitCode !== 0) return `Exit code ${exit.exitCode}`;
   return null;
 }
 
-export function memoryExceededMessage(limitBytes: number): string {
-  return `Memory limit ${formatSize(limitBytes)} exceeded. Raise --request-memory.`;
+function oomPeak(state: RunState): number {
+  return Math.max(state.memoryMax ?? 0, state.memoryLimitBytes);
+}
+
+/** `Memory limit 2g exceeded (peak 2.0g). Raise --request-memory.` */
+export function memoryExceededMessage(limitBytes: number, peakBytes: number): string {
+  return `Memory limit ${formatSize(limitBytes)} exceeded (peak ${formatPeak(peakBytes)}). Raise --request-memory.`;
+}
+
+/** `2.0g`: one decimal below 100 units, so a peak reads as a measurement next to the limit. */
+function formatPeak(bytes: number): string {
+  const text = formatSize(bytes);
+  return /^\d{1,2}[kmgt]$/.test(text) ? text.replace(/([kmgt])$/, '.0$1') : text;
+}
+
+/** `Time limit 10m exceeded (ran 10m0s). Raise --request-time.` */
+export function timeExceededMessage(limitSeconds: number, ranSeconds: number): string {
+  return `Time limit ${formatTimeLimit(limitSeconds)} exceeded (ran ${formatDuration(ranSeconds)}). Raise --request-time.`;
+}
+
+/** `Disk limit 1g exceeded (wrote 1.1g). Raise --request-disk.` */
+export function diskExceededMessage(limitBytes: number, wroteBytes: number): string {
+  return `Disk limit ${formatSize(limitBytes)} exceeded (wrote ${formatSize(wroteBytes)}). Raise --request-disk.`;
 }
 
 function moveTo(state: RunState, stage: RunStage, now: number): Transition {
@@ -186,6 +236,9 @@ export function runProgress(state: RunState, now: number, remote: string): RunPr
     ...(state.dockerImage !== null ? { docker_image: state.dockerImage } : {}),
     ...(state.dataSize !== null ? { data_size: state.dataSize } : {}),
     ...(state.memoryMax !== null ? { memory_max: state.memoryMax } : {}),
+    ...liveStatsProgress(state.stats),
+    ...(state.cpuset !== null ? { cpuset: state.cpuset } : {}),
+    ...(state.gpuset !== null ? { gpuset: state.gpuset } : {}),
   };
 }
 
@@ -197,4 +250,14 @@ export function finishRequest(state: RunState, now: number, remote: string): Fin
     killed: state.killed,
     progress: runProgress(state, now, remote),
   };
+}
+
+function liveStatsProgress(stats: LiveStats | null): RunProgress {
+  if (stats === null) return {};
+  const progress: RunProgress = {};
+  if (stats.memory !== undefined) progress.memory = stats.memory;
+  if (stats.userSeconds !== undefined) progress.time_user = stats.userSeconds;
+  if (stats.systemSeconds !== undefined) progress.time_system = stats.systemSeconds;
+  if (stats.cpuUsage !== undefined) progress.cpu_usage = stats.cpuUsage;
+  return progress;
 }

@@ -4,21 +4,46 @@
 // finished on the server, dropped as stale, or abandoned because the worker is stopping.
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
 import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
-import { formatDuration, formatSize } from '../../common/sizes.js';
+import { formatSize } from '../../common/sizes.js';
 import { errorMessage, sleep } from '../clock.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
 import { isRuntimeError, type ContainerExit } from '../docker/container-runtime.js';
 import { chownTree, treeSize } from '../fs/tree.js';
 import { ImageUnavailableError } from '../images/image-cache.js';
+import type { DependencyMount } from '../reads/run-paths.js';
+import type { LiveRun } from '../reads/run-reads.js';
 import { withRetry } from '../retry.js';
 import { planContainer, PlanError, type MountPoint, type PlannedDependency } from './container-plan.js';
 import type { RunContext } from './run-context.js';
-import { finishRequest, initialRunState, reportedState, runProgress, transition, type RunEvent, type RunState } from './run-state.js';
+import {
+  diskExceededMessage,
+  finishRequest,
+  initialRunState,
+  reportedState,
+  runProgress,
+  timeExceededMessage,
+  transition,
+  type LiveStats,
+  type RunEvent,
+  type RunState,
+} from './run-state.js';
+import { nextDiskCheckMs, type DiskSample } from './disk-watch.js';
+import type { Allocation } from './resource-pool.js';
 import { compileExclusions } from './upload-exclusion.js';
-import { createResultsTar } from './upload-tar.js';
+import { createOutputTar, createResultsTar } from './upload-tar.js';
 
 const LOG_MAX_BYTES = 1024 * 1024;
+/**
+ * A killed run's results upload is cut off this long after the kill request, and only stdout and
+ * stderr are uploaded instead, so a kill ends the run within seconds even while a large upload runs.
+ */
+const KILL_UPLOAD_DEADLINE_MS = 12_000;
+/** Least time the upload of a killed run gets, however late the container stopped. */
+const MIN_KILLED_UPLOAD_MS = 1_000;
+/** Seconds between samples of the container's memory and CPU counters. */
+const STATS_SECONDS = 1;
 /** setTimeout cannot wait longer than this; longer time limits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -29,16 +54,29 @@ export class RunSupervisor {
   private readonly preparation = new AbortController();
   private readonly held: CachedDependency[] = [];
   private mountPoints: MountPoint[] = [];
+  /** Dependency mount points with their cached copies, for reads of the running bundle. */
+  private dependencyMounts: DependencyMount[] = [];
   private containerId: string | null = null;
+  /** When a kill was first requested (epoch ms), and the cut-off of the upload it arms. */
+  private killRequestedAt: number | null = null;
+  private readonly uploadCut = new AbortController();
+  private uploadCutTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: RunContext,
     readonly spec: RunSpec,
     readonly assignmentId: string,
+    /** The cores and GPUs this run holds on the worker; without one, the worker's whole cpuset. */
+    private readonly allocation: Allocation | null = null,
   ) {
     this.runDir = path.join(ctx.runsDir, spec.uuid);
     this.state = initialRunState(
-      { uuid: spec.uuid, assignmentId, memoryLimitBytes: spec.resources.memory },
+      {
+        uuid: spec.uuid,
+        assignmentId,
+        memoryLimitBytes: spec.resources.memory,
+        ...(allocation ? { cpuset: allocation.cpuset.join(','), gpuset: allocation.gpus.join(',') } : {}),
+      },
       ctx.clock.now(),
     );
   }
@@ -61,7 +99,17 @@ export class RunSupervisor {
     };
   }
 
+  /** What relayed reads and writes see of this run: its files, and whether it still runs. */
+  liveRun(): LiveRun {
+    return {
+      files: { runDir: this.runDir, mounts: this.dependencyMounts },
+      isLive: () => this.state.stage === 'preparing' || this.state.stage === 'running',
+      chownTo: this.ctx.chownTo,
+    };
+  }
+
   kill(message: string): void {
+    this.killRequestedAt ??= this.ctx.clock.now();
     this.dispatch({ type: 'kill', message });
   }
 
@@ -90,6 +138,7 @@ export class RunSupervisor {
     for (const effect of effects) {
       if (effect.type === 'report') this.ctx.onChange();
       else if (effect.type === 'stop_container') this.stopContainer();
+      else if (effect.type === 'cut_upload') this.armUploadCut();
       else this.preparation.abort();
     }
   }
@@ -116,8 +165,12 @@ export class RunSupervisor {
         workerId: this.ctx.workerId,
         runDir: this.runDir,
         user: this.ctx.containerUser,
-        cpuset: this.ctx.cpuset,
-        imageRef: ref,
+        cpuset: this.allocation?.cpuset ?? this.ctx.cpuset,
+        gpus: this.allocation?.gpus ?? [],
+        ...(this.ctx.shmBytes !== undefined ? { shmBytes: this.ctx.shmBytes } : {}),
+        ...(this.ctx.pidsLimit !== undefined ? { pidsLimit: this.ctx.pidsLimit } : {}),
+        // A pinned ref may name a local image only by its id (see ImageCache), so use the id.
+        imageRef: ref.includes('@') ? image.id : ref,
         logMaxBytes: LOG_MAX_BYTES,
       });
     } catch (error) {
@@ -126,6 +179,10 @@ export class RunSupervisor {
       return null;
     }
     this.mountPoints = plan.mountPoints;
+    const home = `/${this.spec.uuid}/`;
+    this.dependencyMounts = plan.spec.mounts
+      .filter((m) => m.readOnly && m.target.startsWith(home))
+      .map((m) => ({ path: m.target.slice(home.length), hostPath: m.source }));
     await this.createMountPoints(plan.mountPoints);
     if (this.ctx.chownTo) await chownTree(this.runDir, this.ctx.chownTo.uid, this.ctx.chownTo.gid);
     this.status('Starting container');
@@ -180,7 +237,8 @@ export class RunSupervisor {
       }
       if (signal.aborted) return null;
       try {
-        return await call();
+        // A kill does not wait for a call that cannot be cancelled (an image pull from a slow registry).
+        return await untilAborted(call(), signal);
       } catch (error) {
         if (isRuntimeError(error, 'unreachable')) {
           this.ctx.docker.markDown(error);
@@ -213,6 +271,7 @@ export class RunSupervisor {
     const watch = new AbortController();
     const timeLimit = this.armTimeLimit(startedAt, watch.signal);
     const monitor = this.monitor(id, watch.signal);
+    const stats = this.sampleStats(id, watch.signal);
     try {
       const exit = await this.waitForExit(id);
       if ('lost' in exit) this.dispatch({ type: 'container_lost', message: exit.lost });
@@ -221,6 +280,7 @@ export class RunSupervisor {
       watch.abort();
       clearTimeout(timeLimit.timer);
       await monitor;
+      await stats;
     }
     await this.removeContainer();
   }
@@ -256,32 +316,67 @@ export class RunSupervisor {
         handle.timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
         return;
       }
-      const ran = formatDuration((this.ctx.clock.now() - startedAt) / 1000);
-      this.dispatch({
-        type: 'limit_exceeded',
-        message: `Time limit ${formatLimit(limitSeconds)} exceeded (ran ${ran}). Raise --request-time.`,
-      });
+      const ran = (this.ctx.clock.now() - startedAt) / 1000;
+      this.dispatch({ type: 'limit_exceeded', message: timeExceededMessage(limitSeconds, ran) });
     };
     arm();
     return handle;
   }
 
-  /** Measures the run dir and memory every few seconds; enforces the disk limit. */
+  /**
+   * Measures what the run wrote (its dir plus the container's writable layer) as often as
+   * nextDiskCheckMs says, and the memory peak with it; enforces the disk limit.
+   */
   private async monitor(id: string, signal: AbortSignal): Promise<void> {
     const disk = this.spec.resources.disk;
+    let previous: DiskSample | null = null;
+    let waitMs = Math.min(1000, this.ctx.monitorSeconds * 1000);
     while (!signal.aborted) {
-      await sleep(this.ctx.monitorSeconds * 1000, signal);
+      await sleep(waitMs, signal);
       if (signal.aborted) break;
+      const started = this.ctx.clock.now();
       // A failed measurement (a file vanishing mid-walk, Docker busy) just skips this sample.
-      const dataSize = await treeSize(this.runDir).catch(() => undefined);
-      const memoryMax = (await this.ctx.runtime.readMemoryPeak(id).catch(() => null)) ?? undefined;
-      this.dispatch({ type: 'measured', ...(dataSize !== undefined ? { dataSize } : {}), ...(memoryMax !== undefined ? { memoryMax } : {}) });
-      if (disk > 0 && dataSize !== undefined && dataSize > disk) {
-        this.dispatch({
-          type: 'limit_exceeded',
-          message: `Disk limit ${formatSize(disk)} exceeded (used ${formatSize(dataSize)}). Raise --request-disk.`,
-        });
+      const [tree, layer, memoryMax] = await Promise.all([
+        treeSize(this.runDir).catch(() => undefined),
+        this.ctx.runtime.readWritableLayerSize(id).catch(() => null),
+        this.ctx.runtime.readMemoryPeak(id).catch(() => null),
+      ]);
+      const at = this.ctx.clock.now();
+      this.dispatch({ type: 'measured', ...(tree !== undefined ? { dataSize: tree } : {}), ...(memoryMax !== null ? { memoryMax } : {}) });
+      if (tree === undefined) {
+        waitMs = 1000;
+        continue;
       }
+      const wrote = tree + (layer ?? 0);
+      if (disk > 0 && wrote > disk) this.dispatch({ type: 'limit_exceeded', message: diskExceededMessage(disk, wrote) });
+      const latest = { bytes: wrote, at, scanMs: at - started };
+      waitMs = nextDiskCheckMs(previous, latest, disk, this.ctx.monitorSeconds * 1000);
+      previous = latest;
+    }
+  }
+
+  /** Reads the container's memory and CPU counters every STATS_SECONDS (cheap: cgroup files). */
+  private async sampleStats(id: string, signal: AbortSignal): Promise<void> {
+    const readStats = this.ctx.runtime.readStats?.bind(this.ctx.runtime);
+    if (!readStats) return;
+    let last: { at: number; cpu: number } | null = null;
+    while (!signal.aborted) {
+      const sample = await readStats(id).catch(() => null);
+      const now = this.ctx.clock.now();
+      if (sample !== null) {
+        const stats: LiveStats = {};
+        if (sample.memory !== null) stats.memory = sample.memory;
+        if (sample.userSeconds !== null) stats.userSeconds = sample.userSeconds;
+        if (sample.systemSeconds !== null) stats.systemSeconds = sample.systemSeconds;
+        if (sample.cpuSeconds !== null) {
+          if (last !== null && now > last.at) {
+            stats.cpuUsage = Math.max(0, (sample.cpuSeconds - last.cpu) / ((now - last.at) / 1000) / this.spec.resources.cpus);
+          }
+          last = { at: now, cpu: sample.cpuSeconds };
+        }
+        this.dispatch({ type: 'measured', stats, ...(sample.memoryMax !== null ? { memoryMax: sample.memoryMax } : {}) });
+      }
+      await sleep(STATS_SECONDS * 1000, signal);
     }
   }
 
@@ -292,6 +387,34 @@ export class RunSupervisor {
       // Safe to only log: waitForExit keeps waiting, and cleanUp force-removes the container.
       this.ctx.log.warn(`Could not stop container ${id.slice(0, 12)} of run ${this.spec.uuid}: ${errorMessage(error)}`);
     });
+  }
+
+  /** Passes the upload through, updating run_status ("Uploading results: 300m of 1g") twice a second. */
+  private countUpload(tar: Readable): Readable {
+    const total = this.state.dataSize;
+    let sent = 0;
+    let shownAt = 0;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        sent += chunk.length;
+        const now = this.ctx.clock.now();
+        if (now - shownAt >= 500) {
+          shownAt = now;
+          this.status(`Uploading results: ${formatSize(sent)}${total !== null ? ` of ${formatSize(total)}` : ''}`);
+        }
+        callback(null, chunk);
+      },
+    });
+    tar.on('error', (error) => counter.destroy(error));
+    return tar.pipe(counter);
+  }
+
+  /** Arms the cut-off of a killed run's upload (once): KILL_UPLOAD_DEADLINE_MS after the kill request. */
+  private armUploadCut(): void {
+    if (this.uploadCutTimer !== undefined) return;
+    const since = this.killRequestedAt ?? this.ctx.clock.now();
+    const left = Math.max(MIN_KILLED_UPLOAD_MS, since + KILL_UPLOAD_DEADLINE_MS - this.ctx.clock.now());
+    this.uploadCutTimer = setTimeout(() => this.uploadCut.abort(), left);
   }
 
   private async removeContainer(): Promise<void> {
@@ -316,9 +439,21 @@ export class RunSupervisor {
       this.mountPoints.map((m) => m.path),
       this.spec.exclude_patterns,
     );
-    const uploaded = await this.send('upload the results of', () =>
-      this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => createResultsTar(this.runDir, rules), this.ctx.stopSignal),
+    if (this.state.killed) this.armUploadCut();
+    const cutOrStop = AbortSignal.any([this.ctx.stopSignal, this.uploadCut.signal]);
+    let uploaded = await this.send(
+      'upload the results of',
+      () => this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => this.countUpload(createResultsTar(this.runDir, rules)), cutOrStop),
+      cutOrStop,
     );
+    clearTimeout(this.uploadCutTimer);
+    if (this.uploadCut.signal.aborted && !this.ctx.stopSignal.aborted) {
+      this.status('Uploading stdout and stderr');
+      uploaded = await this.send('upload the output of', () =>
+        this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => createOutputTar(this.runDir), this.ctx.stopSignal),
+      );
+      if (uploaded === 'ok') uploaded = new Error('the upload was cut off after the kill; only stdout and stderr were kept');
+    }
     if (uploaded === 'stale') return;
     if (uploaded instanceof Error) this.dispatch({ type: 'upload_failed', message: errorMessage(uploaded) });
     this.status('Finished');
@@ -337,14 +472,18 @@ export class RunSupervisor {
   }
 
   /** One server call, retried through outages: 'ok', 'stale' (the assignment is no longer ours), or the error. */
-  private async send(what: string, call: () => Promise<{ accepted: boolean; reason?: string | undefined }>): Promise<'ok' | 'stale' | Error> {
+  private async send(
+    what: string,
+    call: () => Promise<{ accepted: boolean; reason?: string | undefined }>,
+    signal: AbortSignal = this.ctx.stopSignal,
+  ): Promise<'ok' | 'stale' | Error> {
     try {
-      const answer = await withRetry(call, { log: this.ctx.log, what: `${what} run ${this.spec.uuid}`, signal: this.ctx.stopSignal });
+      const answer = await withRetry(call, { log: this.ctx.log, what: `${what} run ${this.spec.uuid}`, signal });
       if (answer.accepted) return 'ok';
       this.ctx.log.warn(`The server refused to ${what} run ${this.spec.uuid} (${answer.reason ?? 'stale assignment'}); dropping it.`);
       return 'stale';
     } catch (error) {
-      if (this.ctx.stopSignal.aborted) return 'stale';
+      if (signal.aborted) return 'stale';
       if (error instanceof ApiError && ['conflict', 'not_found', 'forbidden'].includes(error.code)) {
         this.ctx.log.warn(`The server refused to ${what} run ${this.spec.uuid} (${error.message}); dropping it.`);
         return 'stale';
@@ -378,10 +517,12 @@ export class RunSupervisor {
   }
 }
 
-/** `10m`, `2h`, `90s`: a limit as users write it. */
-export function formatLimit(seconds: number): string {
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
+/** Settles like `promise`, or rejects as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -18,3 +18,13 @@ export function createResultsTar(runDir: string, rules: ExclusionRules): Readabl
   // node-tar gives a Minipass stream; fetch needs a real Readable.
   return Readable.from(stream);
 }
+
+/** Only stdout and stderr of a run (what a killed run keeps when its full upload is cut off). */
+export function createOutputTar(runDir: string): Readable {
+  const keep = new Set(['.', 'stdout', 'stderr']);
+  const stream = tar.c(
+    { cwd: runDir, portable: true, follow: false, filter: (entryPath: string) => keep.has(entryPath.replace(/^\.\//, '')) },
+    ['.'],
+  );
+  return Readable.from(stream);
+}

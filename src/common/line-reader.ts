@@ -1,0 +1,59 @@
+// The first or last N lines of a file, read without loading the whole file: forwards for the
+// head, backwards in blocks for the tail.
+import { open } from 'node:fs/promises';
+
+const BLOCK = 64 * 1024;
+
+export async function readHeadLines(path: string, lines: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    let position = 0;
+    for (;;) {
+      const buffer = Buffer.alloc(BLOCK);
+      const { bytesRead } = await handle.read(buffer, 0, BLOCK, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      let chunk = buffer.subarray(0, bytesRead);
+      for (let i = 0; i < chunk.length; i += 1) {
+        if (chunk[i] === 0x0a && ++seen === lines) {
+          chunk = chunk.subarray(0, i + 1);
+          chunks.push(chunk);
+          return Buffer.concat(chunks);
+        }
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function readTailLines(path: string, lines: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const chunks: Buffer[] = [];
+    let end = size;
+    let newlines = 0;
+    while (end > 0) {
+      const start = Math.max(0, end - BLOCK);
+      const buffer = Buffer.alloc(end - start);
+      await handle.read(buffer, 0, buffer.length, start);
+      for (let i = buffer.length - 1; i >= 0; i -= 1) {
+        // A newline that ends the file does not start a line.
+        if (buffer[i] === 0x0a && start + i !== size - 1 && ++newlines === lines) {
+          chunks.unshift(buffer.subarray(i + 1));
+          return Buffer.concat(chunks);
+        }
+      }
+      chunks.unshift(buffer);
+      end = start;
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    await handle.close();
+  }
+}

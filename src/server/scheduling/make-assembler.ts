@@ -1,0 +1,61 @@
+// Assembles make bundles on the server: a staged make moves to `making`, its targets are copied
+// from the parents' contents into staging (symlinks copied as links, never followed), and it
+// becomes `ready`, or `failed` with the reason. Guarded updates: a make killed meanwhile stays killed.
+import { cp, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+
+/** Assembles every staged make; returns whether any changed state (so a new pass can stage children). */
+export async function assembleStagedMakes(store: Store, blobs: BlobStore, clock: Clock, log: Logger): Promise<boolean> {
+  const makes = (await store.listBundlesInStates(['staged'])).filter((b) => b.bundle_type === 'make');
+  for (const make of makes) {
+    const claimed = await store.updateBundle(
+      make.uuid,
+      { state: 'making', last_updated: clock.now(), metadata: { staged_status: null } },
+      { states: ['staged'] },
+    );
+    if (!claimed) continue;
+    const deps = await store.getDependencies([make.uuid]);
+    try {
+      const stored = await blobs.storeAssembled(make.uuid, async (stage) => {
+        const [only] = deps;
+        if (deps.length === 1 && only && only.child_path === '') {
+          const source = await blobs.resolve(only.parent_uuid, only.parent_path);
+          const target = join(stage, 'content');
+          await copyVerbatim(source.path, target);
+          return target;
+        }
+        const root = join(stage, 'content');
+        await mkdir(root);
+        for (const dep of deps) {
+          const source = await blobs.resolve(dep.parent_uuid, dep.parent_path);
+          const target = join(root, dep.child_path);
+          await mkdir(dirname(target), { recursive: true });
+          await copyVerbatim(source.path, target);
+        }
+        return root;
+      });
+      await store.updateBundle(
+        make.uuid,
+        { state: 'ready', is_dir: stored.is_dir, last_updated: clock.now(), metadata: { data_size: stored.data_size } },
+        { states: ['making'] },
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn(`make ${make.uuid} failed: ${message}`);
+      await store.updateBundle(
+        make.uuid,
+        { state: 'failed', last_updated: clock.now(), metadata: { failure_message: `Make failed: ${message}` } },
+        { states: ['making'] },
+      );
+    }
+  }
+  return makes.length > 0;
+}
+
+async function copyVerbatim(source: string, target: string): Promise<void> {
+  await cp(source, target, { recursive: true, verbatimSymlinks: true, dereference: false, errorOnExist: true, force: false });
+}

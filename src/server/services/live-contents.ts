@@ -1,0 +1,153 @@
+// Contents of bundles that a worker is running: listings, downloads, followed output and writes,
+// relayed to the worker that holds the run, with the same semantics as reads of a finished
+// bundle from the store. Decides only where a read goes; the bytes stream through untouched.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { encodeFrame, type OutputStream } from '../../common/output-frames.js';
+import {
+  ApiError,
+  TargetInfo,
+  WRITE_MAX_BYTES,
+  type BundleState,
+  type ReadArgs,
+  type User,
+  type WriteAction,
+} from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import { requireOwner, type BundleService } from './bundle-service.js';
+import type { ContentsService } from './contents-service.js';
+import type { HeldBy, RelayReply, WorkerRelay } from './worker-relay.js';
+
+/** States in which the run's files live in the worker's run dir. */
+const LIVE_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing'];
+const MAX_INFO_BYTES = 16 * 1024 * 1024;
+/** A follow ends after this long and the client reconnects, so no connection outlives HTTP timeouts. */
+const FOLLOW_MAX_SECONDS = 60;
+
+export interface LiveTarget extends HeldBy {
+  uuid: string;
+  subpath: string;
+  assignmentId: string;
+}
+
+export type FollowSource = 'live' | 'store' | 'pending';
+
+export class LiveContentsService {
+  constructor(
+    private readonly store: Store,
+    private readonly contents: ContentsService,
+    private readonly bundles: BundleService,
+    private readonly relay: WorkerRelay,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Where a path of a bundle lives when a worker has it; null when the store serves it. */
+  async liveTarget(uuid: string, subpath: string): Promise<LiveTarget | null> {
+    const target = await this.contents.locateTarget(uuid, subpath);
+    const { row } = target;
+    if (target.hasContents || !LIVE_STATES.includes(row.state)) return null;
+    if (!row.worker_owner_id || !row.worker_id || !row.assignment_id) return null;
+    return { uuid: target.uuid, subpath: target.subpath, ownerId: row.worker_owner_id, workerId: row.worker_id, assignmentId: row.assignment_id };
+  }
+
+  async info(target: LiveTarget, signal?: AbortSignal): Promise<TargetInfo> {
+    const reply = await this.read(target, { type: 'info' }, signal);
+    const text = await readAll(reply.body, MAX_INFO_BYTES);
+    const parsed = TargetInfo.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new ApiError('internal', `Worker ${target.workerId} sent a malformed listing.`);
+    return parsed.data;
+  }
+
+  /** A file's bytes or a directory's tar, as the worker streams it. */
+  blob(target: LiveTarget, args: Extract<ReadArgs, { type: 'blob' }>, signal?: AbortSignal): Promise<RelayReply> {
+    return this.read(target, args, signal);
+  }
+
+  /** stdout and stderr from the given offsets, as output frames: live from the worker, or from the store. */
+  async follow(uuid: string, offsets: Record<OutputStream, number>, signal?: AbortSignal): Promise<{ source: FollowSource; body: Readable }> {
+    const row = await this.bundles.getRow(uuid);
+    if (row.state === 'preparing' || row.state === 'running') {
+      const target = await this.liveTarget(uuid, '');
+      if (target) {
+        const reply = await this.read(target, { type: 'follow', ...offsets, max_seconds: FOLLOW_MAX_SECONDS }, signal);
+        return { source: 'live', body: reply.body };
+      }
+    }
+    if (await this.contents.locateTarget(uuid, '').then((t) => t.hasContents)) {
+      return { source: 'store', body: Readable.from(this.storedOutput(uuid, offsets)) };
+    }
+    return { source: 'pending', body: Readable.from([]) };
+  }
+
+  /** `cl write`: a small file into a running bundle, never onto a dependency or outside it. */
+  async write(user: User, action: WriteAction, signal?: AbortSignal): Promise<void> {
+    const row = await this.bundles.getRow(action.uuid);
+    requireOwner(user, row, 'write to');
+    if (row.state !== 'running' || !row.worker_owner_id || !row.worker_id || !row.assignment_id) {
+      throw new ApiError('conflict', `Bundle ${row.uuid} is ${row.state}; only a running bundle can be written to.`);
+    }
+    const path = checkWritePath(action.subpath);
+    if (Buffer.byteLength(action.string) > WRITE_MAX_BYTES) {
+      throw new ApiError('too_large', `The string is ${Buffer.byteLength(action.string)} bytes; cl write takes at most ${WRITE_MAX_BYTES}.`);
+    }
+    const deps = await this.store.getDependencies([row.uuid]);
+    const dep = deps.find((d) => path === d.child_path || path.startsWith(`${d.child_path}/`) || d.child_path.startsWith(`${path}/`));
+    if (dep) throw new ApiError('bad_request', `'${path}' is dependency '${dep.child_path}' (or inside it), which is read-only.`);
+    const held: HeldBy = { ownerId: row.worker_owner_id, workerId: row.worker_id };
+    const assignment = row.assignment_id;
+    const reply = await this.relay.request(
+      held,
+      (id) => ({ type: 'write', request_id: id, uuid: row.uuid, assignment_id: assignment, path, string: action.string }),
+      signal,
+    );
+    reply.body.resume();
+    throwIfFailed(reply);
+    const actions = Array.isArray(row.metadata.actions) ? row.metadata.actions : [];
+    await this.store.updateBundle(row.uuid, { last_updated: this.clock.now(), metadata: { actions: [...actions, `write\t${path}\t${action.string}`] } });
+  }
+
+  private async read(target: LiveTarget, args: ReadArgs, signal?: AbortSignal): Promise<RelayReply> {
+    const reply = await this.relay.request(
+      target,
+      (id) => ({ type: 'read', request_id: id, uuid: target.uuid, assignment_id: target.assignmentId, path: target.subpath, args }),
+      signal,
+    );
+    if (!reply.header.ok) reply.body.resume();
+    throwIfFailed(reply);
+    return reply;
+  }
+
+  private async *storedOutput(uuid: string, offsets: Record<OutputStream, number>): AsyncGenerator<Buffer> {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const file = await this.contents.resolveForRead(uuid, stream).catch(() => null);
+      if (!file || file.kind !== 'file' || file.size <= offsets[stream]) continue;
+      for await (const chunk of createReadStream(file.path, { start: offsets[stream] })) yield encodeFrame(stream, chunk as Buffer);
+    }
+  }
+}
+
+function throwIfFailed(reply: RelayReply): void {
+  if (reply.header.ok) return;
+  const error = reply.header.error ?? { code: 'internal' as const, message: 'The worker could not serve the request.' };
+  throw new ApiError(error.code, error.message);
+}
+
+function checkWritePath(subpath: string): string {
+  if (subpath.startsWith('/')) throw new ApiError('bad_request', `Path '${subpath}' must be relative to the bundle.`);
+  const parts = subpath.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new ApiError('bad_request', `Path '${subpath}' may not contain '..'.`);
+  if (parts.length === 0) throw new ApiError('bad_request', 'Name a file inside the bundle to write.');
+  return parts.join('/');
+}
+
+async function readAll(body: Readable, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) throw new ApiError('too_large', `Reply larger than ${maxBytes} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,104 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isInside, openInside, resolveRunPath, RunPathError, splitRunPath, type RunFiles } from './run-paths.js';
+
+let files: RunFiles;
+let outside: string;
+
+beforeAll(() => {
+  const root = mkdtempSync(path.join(tmpdir(), 'run-paths-'));
+  const runDir = path.join(root, 'run');
+  const dep = path.join(root, 'dep-cache', 'data');
+  outside = path.join(root, 'secret.txt');
+  writeFileSync(outside, 'secret');
+  mkdirSync(path.join(runDir, 'sub'), { recursive: true });
+  mkdirSync(path.join(runDir, 'in'), { recursive: true }); // empty mount point, as the supervisor makes it
+  mkdirSync(path.join(runDir, 'nested', 'key'), { recursive: true });
+  mkdirSync(dep, { recursive: true });
+  writeFileSync(path.join(runDir, 'stdout'), 'out');
+  writeFileSync(path.join(runDir, 'sub', 'a.txt'), 'a');
+  writeFileSync(path.join(dep, 'lines.txt'), 'lines');
+  symlinkSync(outside, path.join(runDir, 'link-out'));
+  symlinkSync(path.join(root), path.join(runDir, 'dir-link'));
+  symlinkSync('/etc', path.join(dep, 'etc-link'));
+  files = {
+    runDir,
+    mounts: [
+      { path: 'in', hostPath: dep },
+      { path: 'nested/key', hostPath: dep },
+    ],
+  };
+});
+
+async function refusal(subpath: string): Promise<RunPathError> {
+  const error = await resolveRunPath(files, subpath).then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(RunPathError);
+  return error as RunPathError;
+}
+
+describe('resolveRunPath', () => {
+  it('resolves files and directories inside the run dir', async () => {
+    expect(await resolveRunPath(files, 'sub/a.txt')).toMatchObject({ kind: 'file', size: 1, path: path.join(files.runDir, 'sub', 'a.txt') });
+    expect(await resolveRunPath(files, '')).toMatchObject({ kind: 'directory', path: files.runDir });
+    expect(await resolveRunPath(files, './sub//a.txt')).toMatchObject({ kind: 'file' });
+  });
+
+  it('hides dependency mount points from listings of the directories above them', async () => {
+    expect((await resolveRunPath(files, '')).hidden).toEqual(['in', 'nested/key']);
+    expect((await resolveRunPath(files, 'nested')).hidden).toEqual(['key']);
+    expect((await resolveRunPath(files, 'sub')).hidden).toEqual([]);
+  });
+
+  it("resolves KEY/file into the dependency's cached copy", async () => {
+    const dep = files.mounts[0]?.hostPath ?? '';
+    expect(await resolveRunPath(files, 'in/lines.txt')).toMatchObject({ kind: 'file', path: path.join(dep, 'lines.txt'), root: dep });
+    expect(await resolveRunPath(files, 'nested/key/lines.txt')).toMatchObject({ kind: 'file', path: path.join(dep, 'lines.txt') });
+    expect(await resolveRunPath(files, 'in')).toMatchObject({ kind: 'directory', path: dep });
+  });
+
+  it('refuses .. anywhere, even where it would stay inside', async () => {
+    expect((await refusal('../secret.txt')).code).toBe('bad_request');
+    expect((await refusal('sub/../../secret.txt')).code).toBe('bad_request');
+    expect((await refusal('sub/../stdout')).code).toBe('bad_request');
+    expect((await refusal('in/../../secret.txt')).code).toBe('bad_request');
+    expect(() => splitRunPath('a/../b')).toThrow(/may not contain/);
+  });
+
+  it('refuses absolute paths', async () => {
+    expect((await refusal('/etc/passwd')).code).toBe('bad_request');
+    expect((await refusal(outside)).code).toBe('bad_request');
+  });
+
+  it('reports a symbolic link as a link and never passes through one', async () => {
+    expect(await resolveRunPath(files, 'link-out')).toMatchObject({ kind: 'link' });
+    expect((await refusal('dir-link/secret.txt')).code).toBe('not_found');
+    expect((await refusal('in/etc-link/passwd')).code).toBe('not_found');
+    expect((await refusal('no-such-file')).code).toBe('not_found');
+  });
+});
+
+describe('openInside', () => {
+  it('opens a file inside the root', async () => {
+    const handle = await openInside(files.runDir, path.join(files.runDir, 'stdout'), constants.O_RDONLY);
+    expect((await handle.readFile()).toString()).toBe('out');
+    await handle.close();
+  });
+
+  it('refuses a link at the end, even one swapped in after resolving', async () => {
+    await expect(openInside(files.runDir, path.join(files.runDir, 'link-out'), constants.O_RDONLY)).rejects.toThrow(/symbolic link/);
+  });
+
+  it('refuses a file reached through a linked directory', async () => {
+    await expect(openInside(files.runDir, path.join(files.runDir, 'dir-link', 'secret.txt'), constants.O_RDONLY)).rejects.toThrow(/outside the bundle/);
+  });
+
+  it('isInside tells a child from a sibling with a common prefix', () => {
+    expect(isInside('/a/b/c', '/a/b')).toBe(true);
+    expect(isInside('/a/b', '/a/b')).toBe(true);
+    expect(isInside('/a/bc', '/a/b')).toBe(false);
+    expect(isInside('/a/b/..x', '/a/b')).toBe(true);
+  });
+});
