@@ -2,10 +2,10 @@
 // specs and ranges, download, rm, edit, detach, search, worksheets, make, upload flags, memoize,
 // mimic/macro, info genpaths, uinfo/alias/config, --json and completion, with their error cases.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, DEFAULT_IMAGE } from './harness.js';
+import { Cluster, DEFAULT_IMAGE, REPO_ROOT } from './harness.js';
 
 const UUID = /^0x[0-9a-f]{32}$/;
 let cluster: Cluster;
@@ -308,6 +308,19 @@ describe('info genpaths, uinfo, alias, config, json, completion', () => {
     expect(await cluster.clOk(['__complete', '2', 'cl', 'info', 'numbers'])).toMatch(/^numbers$/m);
     expect(await cluster.clOk(['help', 'search'])).toMatch(/--json: \{"bundles"/);
     expect(existsSync(join(cluster.clHome, 'config.json'))).toBe(true);
-    expect(typeof readlinkSync).toBe('function');
   }, 180_000);
+
+  it('completes commands, flags and bundle names in a real bash', () => {
+    const script = [
+      'source <(cl completion bash)',
+      'COMP_WORDS=(cl mim); COMP_CWORD=1; _cl_complete; echo "cmd:${COMPREPLY[*]}"',
+      'COMP_WORDS=(cl rm --dr); COMP_CWORD=2; _cl_complete; echo "flag:${COMPREPLY[*]}"',
+      'COMP_WORDS=(cl info numb); COMP_CWORD=2; _cl_complete; echo "bundle:${COMPREPLY[*]}"',
+    ].join('\n');
+    const env = { ...cluster.baseEnv(), PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? ''}` };
+    const output = execFileSync('bash', ['-c', script], { env, cwd: cluster.root, encoding: 'utf8' });
+    expect(output).toContain('cmd:mimic\n');
+    expect(output).toContain('flag:--dry-run\n');
+    expect(output).toMatch(/bundle:.*\bnumbers\b/);
+  }, 60_000);
 });

@@ -76,6 +76,14 @@ describe('cl against a server with one worker', () => {
     expect(await cluster.clOk(['cat', `${uuid}/stderr`])).toBe('oops');
   }, 150_000);
 
+  it('fails a run whose image does not exist, naming the image', async () => {
+    const uuid = await cluster.clOk(['run', '--request-docker-image', 'no-such/image:1', 'true']);
+    expect((await cluster.cl(['wait', uuid], { timeoutMs: 120_000 })).code).toBe(1);
+    const [state, message] = (await cluster.clOk(['info', '-f', 'state,failure_message', uuid])).split('\t');
+    expect(state).toBe('failed');
+    expect(message).toContain('no-such/image:1');
+  }, 150_000);
+
   it('keeps symbolic links a run leaves, even ones pointing outside, as links', async () => {
     const uuid = await cluster.clOk(['run', 'ln -s /etc/passwd abs; ln -s stdout rel; echo linked']);
     expect((await cluster.cl(['wait', uuid], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);

@@ -142,7 +142,8 @@ export class Cluster {
     await Promise.all(this.children.map(({ child }) => stopProcess(child)));
   }
 
-  private baseEnv(): Record<string, string> {
+  /** The environment bin/cl runs with: this cluster's CODALAB_HOME and root credentials. */
+  baseEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
       const value = process.env[key];
