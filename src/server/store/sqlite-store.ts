@@ -3,9 +3,10 @@
 import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BundleState, Dependency, Metadata } from '../../protocol/index.js';
+import type { BundleState, Dependency } from '../../protocol/index.js';
 import type { BundleQuery } from './bundle-query.js';
 import { bundleQuerySql } from './sqlite-bundle-query.js';
+import { boolOrNull, marks, toBundle, toUser, toWorker, type Raw, type SqlValue } from './sqlite-rows.js';
 import type {
   BundleChange,
   BundleGuard,
@@ -19,8 +20,6 @@ import type {
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
-type SqlValue = string | number | null;
-type Raw = Record<string, SqlValue>;
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -357,62 +356,4 @@ export class SqliteStore implements Store {
     this.db.prepare(`DELETE FROM worksheet_items WHERE id IN (${marks(chosen)})`).run(...chosen);
     return chosen.length;
   }
-}
-
-function marks(values: readonly unknown[]): string {
-  return values.map(() => '?').join(', ');
-}
-
-function boolOrNull(value: boolean | null): number | null {
-  return value === null ? null : value ? 1 : 0;
-}
-
-function toUser(r: Raw): UserRow {
-  return {
-    id: String(r.id),
-    user_name: String(r.user_name),
-    password_hash: String(r.password_hash),
-    is_root: r.is_root === 1,
-    created: Number(r.created),
-  };
-}
-
-function toBundle(r: Raw): BundleRow {
-  return {
-    uuid: String(r.uuid),
-    bundle_type: String(r.bundle_type) as BundleRow['bundle_type'],
-    command: r.command === null ? null : String(r.command),
-    state: String(r.state) as BundleState,
-    owner_id: String(r.owner_id),
-    is_dir: r.is_dir === null ? null : r.is_dir === 1,
-    created: Number(r.created),
-    last_updated: Number(r.last_updated),
-    metadata: JSON.parse(String(r.metadata)) as Metadata,
-    name: String(r.name),
-    worker_owner_id: r.worker_owner_id === null ? null : String(r.worker_owner_id),
-    worker_id: r.worker_id === null ? null : String(r.worker_id),
-    assignment_id: r.assignment_id === null ? null : String(r.assignment_id),
-    kill_requested: r.kill_requested === 1,
-  };
-}
-
-function toWorker(r: Raw): WorkerRow {
-  return {
-    owner_id: String(r.owner_id),
-    id: String(r.id),
-    hostname: String(r.hostname),
-    tag: r.tag === null ? null : String(r.tag),
-    tag_exclusive: r.tag_exclusive === 1,
-    cpus: Number(r.cpus),
-    gpus: Number(r.gpus),
-    memory_bytes: Number(r.memory_bytes),
-    free_disk_bytes: Number(r.free_disk_bytes),
-    slots: Number(r.slots),
-    runs_left: r.runs_left === null ? null : Number(r.runs_left),
-    cached_dependencies: JSON.parse(String(r.cached_dependencies)) as string[],
-    docker_ok: r.docker_ok === 1,
-    docker_message: r.docker_message === null ? null : String(r.docker_message),
-    checkin_time: Number(r.checkin_time),
-    gpus_seen: Number(r.gpus_seen ?? 0),
-  };
 }

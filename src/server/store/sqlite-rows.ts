@@ -1,0 +1,65 @@
+// Row conversions for the SQLite store: SQLite has no booleans or JSON columns, so rows carry
+// 0/1 integers and JSON text, turned into typed rows here and nowhere else.
+import type { BundleState, Metadata } from '../../protocol/index.js';
+import type { BundleRow, UserRow, WorkerRow } from './store.js';
+
+export type SqlValue = string | number | null;
+export type Raw = Record<string, SqlValue>;
+
+export function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+export function boolOrNull(value: boolean | null): number | null {
+  return value === null ? null : value ? 1 : 0;
+}
+
+export function toUser(r: Raw): UserRow {
+  return {
+    id: String(r.id),
+    user_name: String(r.user_name),
+    password_hash: String(r.password_hash),
+    is_root: r.is_root === 1,
+    created: Number(r.created),
+  };
+}
+
+export function toBundle(r: Raw): BundleRow {
+  return {
+    uuid: String(r.uuid),
+    bundle_type: String(r.bundle_type) as BundleRow['bundle_type'],
+    command: r.command === null ? null : String(r.command),
+    state: String(r.state) as BundleState,
+    owner_id: String(r.owner_id),
+    is_dir: r.is_dir === null ? null : r.is_dir === 1,
+    created: Number(r.created),
+    last_updated: Number(r.last_updated),
+    metadata: JSON.parse(String(r.metadata)) as Metadata,
+    name: String(r.name),
+    worker_owner_id: r.worker_owner_id === null ? null : String(r.worker_owner_id),
+    worker_id: r.worker_id === null ? null : String(r.worker_id),
+    assignment_id: r.assignment_id === null ? null : String(r.assignment_id),
+    kill_requested: r.kill_requested === 1,
+  };
+}
+
+export function toWorker(r: Raw): WorkerRow {
+  return {
+    owner_id: String(r.owner_id),
+    id: String(r.id),
+    hostname: String(r.hostname),
+    tag: r.tag === null ? null : String(r.tag),
+    tag_exclusive: r.tag_exclusive === 1,
+    cpus: Number(r.cpus),
+    gpus: Number(r.gpus),
+    memory_bytes: Number(r.memory_bytes),
+    free_disk_bytes: Number(r.free_disk_bytes),
+    slots: Number(r.slots),
+    runs_left: r.runs_left === null ? null : Number(r.runs_left),
+    cached_dependencies: JSON.parse(String(r.cached_dependencies)) as string[],
+    docker_ok: r.docker_ok === 1,
+    docker_message: r.docker_message === null ? null : String(r.docker_message),
+    checkin_time: Number(r.checkin_time),
+    gpus_seen: Number(r.gpus_seen ?? 0),
+  };
+}
