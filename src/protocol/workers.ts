@@ -25,7 +25,12 @@ export const RunSpec = z.object({
   uuid: Uuid,
   command: z.string().min(1),
   owner_id: z.string(),
-  dependencies: z.array(Dependency),
+  dependencies: z.array(
+    Dependency.extend({
+      /** Bytes of the parent bundle when the dependency is all of it and its size is known: the total of download progress. */
+      data_size: z.number().int().nonnegative().optional(),
+    }),
+  ),
   resources: RunResources,
   exclude_patterns: z.array(z.string()),
 });

@@ -199,7 +199,8 @@ describe('run life cycle with a scripted worker', () => {
     const message = messages.find((m) => m.type === 'run');
     expect(message?.type).toBe('run');
     if (message?.type !== 'run') throw new Error('no run message');
-    expect(message.run.dependencies).toEqual([{ child_path: 'in', parent_uuid: data.uuid, parent_path: '' }]);
+    // The parent's size comes along: the worker shows download progress against it.
+    expect(message.run.dependencies).toEqual([{ child_path: 'in', parent_uuid: data.uuid, parent_path: '', data_size: 3 }]);
     expect(message.run.resources.memory).toBe(1024 ** 3);
     expect(message.run.resources.docker_image).toBe('codalab/default-cpu:latest');
 

@@ -122,7 +122,37 @@ describe('worker with a fake runtime', () => {
   });
 });
 
+describe('progress of a preparing run', () => {
+  it('reports the bytes of a dependency being downloaded, of its data_size', async () => {
+    const parent = `0x${'d'.repeat(32)}`;
+    server.blobs.set(`${parent}:`, { type: 'file', body: Buffer.alloc(4 * 1024 * 1024, 1) });
+    server.blobPartDelayMs = 1500;
+    await start();
+    const run = { ...runSpec(7), dependencies: [{ child_path: 'in', parent_uuid: parent, parent_path: '', data_size: 4 * 1024 * 1024 }] };
+    server.sendRun(run);
+    const shown = (): string[] =>
+      server.checkins.flatMap((c) => c.runs.filter((r) => r.uuid === run.uuid).map((r) => String(r.progress.run_status)));
+    await server.waitFor(() => shown().some((s) => /^Downloading dependency data: [\d.]+m of 4m$/.test(s)), 'a download status');
+    await server.waitForFinish(run.uuid);
+    expect(shown().filter((s) => s.startsWith('Downloading dependency data: ')).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('image cache', () => {
+  it('tells every run waiting for a pull how far it got', async () => {
+    const rt = new FakeRuntime();
+    rt.registry.set('busybox:latest', { id: 'sha256:1', digest: 'busybox@sha256:1' });
+    rt.pullEvents = [
+      { id: 'a', status: 'Pulling fs layer' },
+      { id: 'a', status: 'Downloading', current: 50, total: 100 },
+      { id: 'a', status: 'Pull complete' },
+    ];
+    const cache = new ImageCache(rt);
+    const seen: Array<number | null> = [];
+    await cache.ensure('busybox', (percent) => seen.push(percent));
+    expect(seen).toEqual([null, null, 50, 100]);
+  });
+
   it('pulls a missing image once for concurrent runs, and names the image when it cannot', async () => {
     const rt = new FakeRuntime();
     rt.registry.set('busybox:latest', { id: 'sha256:1', digest: 'busybox@sha256:1' });

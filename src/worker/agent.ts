@@ -291,7 +291,9 @@ export class WorkerAgent {
   /** A read or write of a run we hold, relayed by the server; answered on its own task. */
   private async serveLive(message: ReadMessage | WriteMessage, signal: AbortSignal): Promise<void> {
     const held = this.runs.get(message.uuid);
-    const run = held && held.supervisor.assignmentId === message.assignment_id ? held.supervisor.liveRun() : null;
+    // A finished run's files are being deleted; the server reads them from its store instead.
+    const isOurs = held !== undefined && held.supervisor.assignmentId === message.assignment_id && !held.supervisor.isFinished;
+    const run = isOurs ? held.supervisor.liveRun() : null;
     try {
       await serveLiveRequest(run, message, (id, header, body) => this.parts.api.reply(id, header, body, signal), signal);
     } catch (error) {

@@ -1,8 +1,10 @@
 // Contents of bundles that a worker is running: listings, downloads, followed output and writes,
 // relayed to the worker that holds the run, with the same semantics as reads of a finished
 // bundle from the store. Decides only where a read goes; the bytes stream through untouched.
+// A read that races the end of its run (the worker dropped it just before) is served by the store.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { encodeFrame, type OutputStream } from '../../common/output-frames.js';
 import {
   ApiError,
@@ -24,6 +26,13 @@ const LIVE_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing
 const MAX_INFO_BYTES = 16 * 1024 * 1024;
 /** A follow ends after this long and the client reconnects, so no connection outlives HTTP timeouts. */
 const FOLLOW_MAX_SECONDS = 60;
+/**
+ * A worker that no longer holds a run answers `conflict`; its contents are then in the store or
+ * about to be (the worker drops a run once the server accepted its end). Polled this often, this
+ * many times, before the conflict is passed on.
+ */
+const ENDED_RUN_POLL_MS = 100;
+const ENDED_RUN_POLLS = 50;
 
 export interface LiveTarget extends HeldBy {
   uuid: string;
@@ -51,16 +60,18 @@ export class LiveContentsService {
     return { uuid: target.uuid, subpath: target.subpath, ownerId: row.worker_owner_id, workerId: row.worker_id, assignmentId: row.assignment_id };
   }
 
-  async info(target: LiveTarget, signal?: AbortSignal): Promise<TargetInfo> {
+  /** The listing of a path, or null when the run ended meanwhile and the store has it now. */
+  async info(target: LiveTarget, signal?: AbortSignal): Promise<TargetInfo | null> {
     const reply = await this.read(target, { type: 'info' }, signal);
+    if (reply === null) return null;
     const text = await readAll(reply.body, MAX_INFO_BYTES);
     const parsed = TargetInfo.safeParse(JSON.parse(text));
     if (!parsed.success) throw new ApiError('internal', `Worker ${target.workerId} sent a malformed listing.`);
     return parsed.data;
   }
 
-  /** A file's bytes or a directory's tar, as the worker streams it. */
-  blob(target: LiveTarget, args: Extract<ReadArgs, { type: 'blob' }>, signal?: AbortSignal): Promise<RelayReply> {
+  /** A file's bytes or a directory's tar, as the worker streams it; null when the store has it now. */
+  blob(target: LiveTarget, args: Extract<ReadArgs, { type: 'blob' }>, signal?: AbortSignal): Promise<RelayReply | null> {
     return this.read(target, args, signal);
   }
 
@@ -71,7 +82,7 @@ export class LiveContentsService {
       const target = await this.liveTarget(uuid, '');
       if (target) {
         const reply = await this.read(target, { type: 'follow', ...offsets, max_seconds: FOLLOW_MAX_SECONDS }, signal);
-        return { source: 'live', body: reply.body };
+        if (reply !== null) return { source: 'live', body: reply.body };
       }
     }
     if (await this.contents.locateTarget(uuid, '').then((t) => t.hasContents)) {
@@ -107,15 +118,33 @@ export class LiveContentsService {
     await this.store.updateBundle(row.uuid, { last_updated: this.clock.now(), metadata: { actions: [...actions, `write\t${path}\t${action.string}`] } });
   }
 
-  private async read(target: LiveTarget, args: ReadArgs, signal?: AbortSignal): Promise<RelayReply> {
+  /** The worker's reply to a read, or null when the run ended before the worker got the read. */
+  private async read(target: LiveTarget, args: ReadArgs, signal?: AbortSignal): Promise<RelayReply | null> {
     const reply = await this.relay.request(
       target,
       (id) => ({ type: 'read', request_id: id, uuid: target.uuid, assignment_id: target.assignmentId, path: target.subpath, args }),
       signal,
     );
     if (!reply.header.ok) reply.body.resume();
-    throwIfFailed(reply);
+    try {
+      throwIfFailed(reply);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'conflict' && (await this.waitForStoredContents(target, signal))) return null;
+      throw error;
+    }
     return reply;
+  }
+
+  /** Waits (briefly) for an ended run's contents to reach the store; false when they do not. */
+  private async waitForStoredContents(target: LiveTarget, signal?: AbortSignal): Promise<boolean> {
+    for (let poll = 0; poll < ENDED_RUN_POLLS; poll += 1) {
+      const located = await this.contents.locateTarget(target.uuid, target.subpath);
+      if (located.hasContents) return true;
+      // Failed or lost without contents: the store will not get any, so the conflict stands.
+      if (!LIVE_STATES.includes(located.row.state)) return false;
+      await delay(ENDED_RUN_POLL_MS, undefined, signal ? { signal } : {});
+    }
+    return false;
   }
 
   private async *storedOutput(uuid: string, offsets: Record<OutputStream, number>): AsyncGenerator<Buffer> {

@@ -206,6 +206,7 @@ export class WorkerService {
   private async pendingMessages(ownerId: string, workerId: string): Promise<WorkerMessage[]> {
     const rows = await this.store.listBundlesOfWorker(ownerId, workerId, ACTIVE_STATES);
     const deps = await this.store.getDependencies(rows.filter((r) => r.state === 'starting').map((r) => r.uuid));
+    const sizes = await this.parentSizes(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid));
     const messages: WorkerMessage[] = [];
     for (const row of rows) {
       if (!row.assignment_id) continue;
@@ -219,7 +220,10 @@ export class WorkerService {
             owner_id: row.owner_id,
             dependencies: deps
               .filter((d) => d.child_uuid === row.uuid)
-              .map((d) => ({ child_path: d.child_path, parent_uuid: d.parent_uuid, parent_path: d.parent_path })),
+              .map((d) => {
+                const size = d.parent_path === '' ? sizes.get(d.parent_uuid) : undefined;
+                return { child_path: d.child_path, parent_uuid: d.parent_uuid, parent_path: d.parent_path, ...(size !== undefined ? { data_size: size } : {}) };
+              }),
             resources: this.resources(row),
             exclude_patterns: Array.isArray(row.metadata.exclude_patterns) ? row.metadata.exclude_patterns : [],
           },
@@ -229,6 +233,18 @@ export class WorkerService {
       }
     }
     return [...messages, ...(this.relay?.take(ownerId, workerId) ?? [])];
+  }
+
+  /** data_size of these bundles where it is known (the worker shows download progress against it). */
+  private async parentSizes(uuids: readonly string[]): Promise<Map<string, number>> {
+    if (uuids.length === 0) return new Map();
+    const rows = await this.store.getBundles([...new Set(uuids)]);
+    const sizes = new Map<string, number>();
+    for (const row of rows) {
+      const size = row.metadata.data_size;
+      if (typeof size === 'number' && Number.isInteger(size) && size >= 0) sizes.set(row.uuid, size);
+    }
+    return sizes;
   }
 
   /** A kill goes out at once, then again only every KILL_RESEND_MS, so a worker's long poll does not spin. */

@@ -1,7 +1,8 @@
 // The dependency cache: each (parent uuid, parent path) is downloaded once into the work dir and
 // shared by every run that needs it, with one download per key at a time, a temp dir renamed into
 // place (so a present entry is always complete), and LRU eviction of unused entries above a size
-// cap. It knows nothing of runs or containers: it hands out host paths and reference counts.
+// cap. It knows nothing of runs or containers: it hands out host paths and reference counts, and
+// tells every run that waits for a download how far it got.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +15,16 @@ import { downloadInto, type FetchBlob } from './dependency-fetch.js';
 export interface DependencyKey {
   parent_uuid: string;
   parent_path: string;
+  /** Size of the parent bundle, when the key is all of it: the total shown while downloading. */
+  data_size?: number | undefined;
 }
+
+export interface DownloadProgress {
+  done: number;
+  total: number | null;
+}
+
+export type DownloadListener = (progress: DownloadProgress) => void;
 
 export interface CachedDependency {
   /** Host path of the cached file or directory; read-only to runs by convention. */
@@ -34,6 +44,8 @@ interface Entry {
   /** Pending while downloading; resolved once the entry is in place. */
   ready: Promise<void>;
   done: boolean;
+  /** Told of every chunk downloaded, while downloading. */
+  listeners: Set<DownloadListener>;
 }
 
 export interface DependencyCacheOptions {
@@ -81,6 +93,7 @@ export class DependencyCache {
         isDirectory: dirent.isDirectory(),
         ready: Promise.resolve(),
         done: true,
+        listeners: new Set(),
       });
     }
   }
@@ -90,9 +103,13 @@ export class DependencyCache {
     return [...this.entries.values()].map((e) => e.key);
   }
 
-  /** Waits for the dependency (downloading it if nobody has) and holds it until release(). */
-  async acquire(key: DependencyKey, signal?: AbortSignal): Promise<CachedDependency> {
+  /**
+   * Waits for the dependency (downloading it if nobody has) and holds it until release();
+   * `onProgress` hears how far a download got while it waits.
+   */
+  async acquire(key: DependencyKey, signal?: AbortSignal, onProgress?: DownloadListener): Promise<CachedDependency> {
     const entry = this.entryFor(key);
+    if (onProgress && !entry.done) entry.listeners.add(onProgress);
     entry.refs += 1;
     let released = false;
     const release = (): void => {
@@ -107,6 +124,8 @@ export class DependencyCache {
     } catch (error) {
       release();
       throw error;
+    } finally {
+      if (onProgress) entry.listeners.delete(onProgress);
     }
     return { path: path.join(this.options.dir, entry.name), isDirectory: entry.isDirectory, release };
   }
@@ -124,6 +143,7 @@ export class DependencyCache {
       isDirectory: false,
       ready: Promise.resolve(),
       done: false,
+      listeners: new Set(),
     };
     entry.ready = this.download(key, entry).catch((error: unknown) => {
       // A failed entry is forgotten so that the next run asking for it tries again.
@@ -144,7 +164,11 @@ export class DependencyCache {
       const kind = await withRetry(
         async () => {
           await rm(temp, { recursive: true, force: true });
-          return downloadInto(this.options.fetchBlob, key.parent_uuid, key.parent_path, temp, signal);
+          const announce = (done: number, total: number | null): void => {
+            const progress = { done, total: total ?? key.data_size ?? null };
+            for (const listener of entry.listeners) listener(progress);
+          };
+          return downloadInto(this.options.fetchBlob, key.parent_uuid, key.parent_path, temp, signal, announce);
         },
         { log, what, signal },
       );

@@ -3,7 +3,7 @@
 // never retries (the cache does).
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as tar from 'tar';
@@ -12,12 +12,16 @@ import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 /** GET /rest/bundles/:uuid/contents/blob/PATH, answered as a fetch Response. */
 export type FetchBlob = (uuid: string, subPath: string, signal?: AbortSignal) => Promise<Response>;
 
+/** Bytes received so far, and the total when the server said (a file's content-length) or the caller knew. */
+export type OnBytes = (received: number, total: number | null) => void;
+
 export async function downloadInto(
   fetchBlob: FetchBlob,
   uuid: string,
   subPath: string,
   dest: string,
   signal?: AbortSignal,
+  onBytes?: OnBytes,
 ): Promise<'file' | 'directory'> {
   const response = await fetchBlob(uuid, subPath, signal);
   const kind = response.headers.get(TARGET_TYPE_HEADER);
@@ -27,13 +31,26 @@ export async function downloadInto(
   const body = response.body
     ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
     : Readable.from([]);
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const counter = countBytes(Number.isInteger(length) ? length : null, onBytes);
   if (kind === 'file') {
-    await pipeline(body, createWriteStream(dest, { mode: 0o644 }), signal ? { signal } : {});
+    await pipeline(body, counter, createWriteStream(dest, { mode: 0o644 }), signal ? { signal } : {});
   } else {
     await mkdir(dest, { recursive: true });
     // strict: a damaged archive is an error, not a partial dependency. node-tar already refuses
     // absolute paths and `..` entries and never writes through symlinks it unpacked.
-    await pipeline(body, tar.x({ cwd: dest, strict: true, preserveOwner: false }), signal ? { signal } : {});
+    await pipeline(body, counter, tar.x({ cwd: dest, strict: true, preserveOwner: false }), signal ? { signal } : {});
   }
   return kind;
+}
+
+function countBytes(total: number | null, onBytes: OnBytes | undefined): Transform {
+  let received = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      onBytes?.(received, total);
+      callback(null, chunk);
+    },
+  });
 }

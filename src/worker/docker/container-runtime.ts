@@ -81,6 +81,16 @@ export function isRuntimeError(error: unknown, kind: RuntimeErrorKind): error is
   return error instanceof RuntimeError && error.kind === kind;
 }
 
+/** The parts of an engine pull progress event that the worker shows (others are left out). */
+export interface PullEvent {
+  /** The layer id; absent on events about the whole image. */
+  id?: string;
+  status?: string;
+  /** Bytes of the layer downloaded so far, and its size, while it downloads. */
+  current?: number;
+  total?: number;
+}
+
 export interface ContainerRuntime {
   /** Where the engine is, for messages ("/var/run/docker.sock"). */
   readonly address: string;
@@ -88,8 +98,8 @@ export interface ContainerRuntime {
   ping(): Promise<void>;
   /** Null when the image is not present locally. */
   inspectImage(ref: string): Promise<ImageInfo | null>;
-  /** Pulls from a registry; throws RuntimeError('failed') with the engine's reason. */
-  pullImage(ref: string, signal?: AbortSignal): Promise<void>;
+  /** Pulls from a registry, reporting progress events; throws RuntimeError('failed') with the engine's reason. */
+  pullImage(ref: string, signal?: AbortSignal, onProgress?: (event: PullEvent) => void): Promise<void>;
   /** Creates (not starts) a container and returns its id. */
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -12,6 +12,7 @@ import {
   type ContainerStats,
   type ImageInfo,
   type LabelledContainer,
+  type PullEvent,
 } from './container-runtime.js';
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'EPIPE', 'ETIMEDOUT']);
@@ -39,14 +40,15 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async pullImage(ref: string, signal?: AbortSignal): Promise<void> {
+  async pullImage(ref: string, signal?: AbortSignal, onProgress?: (event: PullEvent) => void): Promise<void> {
     const stream = await this.call(`pull ${ref}`, () => this.docker.pull(ref, signal ? { abortSignal: signal } : {}));
     await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(stream, (error: Error | null, events: unknown[]) => {
+      const done = (error: Error | null, events: unknown[]): void => {
         const failure = error?.message ?? events.map(eventError).find((m) => m !== null);
         if (failure) reject(new RuntimeError('failed', failure, { cause: error }));
         else resolve();
-      });
+      };
+      this.docker.modem.followProgress(stream, done, (event: unknown) => onProgress?.(toPullEvent(event)));
     });
   }
 
@@ -230,4 +232,16 @@ function eventError(event: unknown): string | null {
   const e = event as { error?: unknown; errorDetail?: { message?: unknown } };
   if (typeof e.errorDetail?.message === 'string') return e.errorDetail.message;
   return typeof e.error === 'string' ? e.error : null;
+}
+
+/** Narrows an engine pull event ({id, status, progressDetail: {current, total}}) to a PullEvent. */
+function toPullEvent(event: unknown): PullEvent {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const detail = (typeof e.progressDetail === 'object' && e.progressDetail !== null ? e.progressDetail : {}) as Record<string, unknown>;
+  const out: PullEvent = {};
+  if (typeof e.id === 'string') out.id = e.id;
+  if (typeof e.status === 'string') out.status = e.status;
+  if (typeof detail.current === 'number') out.current = detail.current;
+  if (typeof detail.total === 'number') out.total = detail.total;
+  return out;
 }

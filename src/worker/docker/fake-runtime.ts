@@ -8,6 +8,7 @@ import {
   type ContainerSpec,
   type ImageInfo,
   type LabelledContainer,
+  type PullEvent,
 } from './container-runtime.js';
 
 /** What a started container does: exit at once with a result, or run until stopped. */
@@ -29,6 +30,8 @@ export class FakeRuntime implements ContainerRuntime {
   readonly registry = new Map<string, ImageInfo>();
   readonly containers = new Map<string, FakeContainer>();
   readonly calls: string[] = [];
+  /** Progress events every pull reports, in order. */
+  pullEvents: PullEvent[] = [];
   behaviour: FakeBehaviour = () => ({ exitCode: 0, oomKilled: false, ranSeconds: 0 });
   private nextId = 1;
 
@@ -41,10 +44,11 @@ export class FakeRuntime implements ContainerRuntime {
     return this.images.get(ref) ?? null;
   }
 
-  async pullImage(ref: string): Promise<void> {
+  async pullImage(ref: string, _signal?: AbortSignal, onProgress?: (event: PullEvent) => void): Promise<void> {
     this.check(`pullImage ${ref}`);
     const found = this.registry.get(ref);
     if (!found) throw new RuntimeError('failed', `pull access denied for ${ref}`);
+    for (const event of this.pullEvents) onProgress?.(event);
     this.images.set(ref, found);
   }
 

@@ -1,8 +1,18 @@
 // Makes sure a run's Docker image is present: inspect locally, pull only when missing, one pull
-// per image at a time however many runs ask (single-flight). It does not evict images yet and
-// never decides a run's fate: it returns the image or throws an ImageUnavailableError.
+// per image at a time however many runs ask (single-flight), its progress shown to every run that
+// waits for it. It does not evict images yet and never decides a run's fate: it returns the image
+// or throws an ImageUnavailableError.
 import { errorMessage } from '../clock.js';
 import { isRuntimeError, type ContainerRuntime, type ImageInfo } from '../docker/container-runtime.js';
+import { PullProgress } from './pull-progress.js';
+
+/** Called while an image is pulled, with the percent pulled (null until a layer's size is known). */
+export type PullListener = (percent: number | null) => void;
+
+interface Pull {
+  image: Promise<ImageInfo>;
+  listeners: Set<PullListener>;
+}
 
 export class ImageUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -19,25 +29,33 @@ export function normalizeImageRef(ref: string): string {
 }
 
 export class ImageCache {
-  private readonly inFlight = new Map<string, Promise<ImageInfo>>();
+  private readonly inFlight = new Map<string, Pull>();
 
   constructor(private readonly runtime: ContainerRuntime) {}
 
   /**
-   * Resolves with the image's id and digest. Throws ImageUnavailableError when the image is
-   * neither local nor pullable, and a RuntimeError('unreachable') when Docker is down.
+   * Resolves with the image's id and digest; `onProgress` hears of the pull, if one is needed.
+   * Throws ImageUnavailableError when the image is neither local nor pullable, and a
+   * RuntimeError('unreachable') when Docker is down.
    */
-  ensure(ref: string): Promise<ImageInfo> {
+  async ensure(ref: string, onProgress?: PullListener): Promise<ImageInfo> {
     const key = normalizeImageRef(ref);
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.fetch(key).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
+    let pull = this.inFlight.get(key);
+    if (!pull) {
+      const listeners = new Set<PullListener>();
+      const image = this.fetch(key, (percent) => listeners.forEach((l) => l(percent))).finally(() => this.inFlight.delete(key));
+      pull = { image, listeners };
+      this.inFlight.set(key, pull);
     }
-    return pending;
+    if (onProgress) pull.listeners.add(onProgress);
+    try {
+      return await pull.image;
+    } finally {
+      if (onProgress) pull.listeners.delete(onProgress);
+    }
   }
 
-  private async fetch(ref: string): Promise<ImageInfo> {
+  private async fetch(ref: string, onProgress: PullListener): Promise<ImageInfo> {
     const local = await this.runtime.inspectImage(ref);
     if (local) return local;
     // A pinned `name@sha256:ID` (cl mimic) of an image built locally has no registry digest: the
@@ -46,7 +64,12 @@ export class ImageCache {
     const byId = pinnedId !== undefined ? await this.runtime.inspectImage(pinnedId) : null;
     if (byId && byId.id === pinnedId) return { ...byId, digest: ref };
     try {
-      await this.runtime.pullImage(ref);
+      const progress = new PullProgress();
+      onProgress(null);
+      await this.runtime.pullImage(ref, undefined, (event) => {
+        progress.update(event);
+        onProgress(progress.percent());
+      });
     } catch (error) {
       if (isRuntimeError(error, 'unreachable')) throw error;
       throw new ImageUnavailableError(

@@ -41,6 +41,6 @@ export interface RunContext {
   clock: Clock;
   /** Aborted when the worker stops: runs are abandoned, not finished. */
   stopSignal: AbortSignal;
-  /** Asks the agent to check in now (a run changed stage). */
+  /** Asks the agent to check in now (a run changed stage, or its progress text moved on). */
   onChange(): void;
 }

@@ -6,7 +6,6 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
-import { formatSize } from '../../common/sizes.js';
 import { errorMessage, sleep } from '../clock.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
 import { isRuntimeError, type ContainerExit } from '../docker/container-runtime.js';
@@ -31,6 +30,7 @@ import {
 } from './run-state.js';
 import { nextDiskCheckMs, type DiskSample } from './disk-watch.js';
 import type { Allocation } from './resource-pool.js';
+import { dependencyProgressText, pullProgressText, uploadProgressText, type ByteProgress } from './progress-text.js';
 import { compileExclusions } from './upload-exclusion.js';
 import { createOutputTar, createResultsTar } from './upload-tar.js';
 
@@ -44,6 +44,8 @@ const KILL_UPLOAD_DEADLINE_MS = 12_000;
 const MIN_KILLED_UPLOAD_MS = 1_000;
 /** Seconds between samples of the container's memory and CPU counters. */
 const STATS_SECONDS = 1;
+/** A moving progress text (download, pull, upload) is sent to the server this often. */
+const PROGRESS_REPORT_MS = 2_000;
 /** setTimeout cannot wait longer than this; longer time limits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -61,6 +63,7 @@ export class RunSupervisor {
   private killRequestedAt: number | null = null;
   private readonly uploadCut = new AbortController();
   private uploadCutTimer: NodeJS.Timeout | undefined;
+  private progressReportedAt = 0;
 
   constructor(
     private readonly ctx: RunContext,
@@ -147,6 +150,16 @@ export class RunSupervisor {
     this.dispatch({ type: 'status', text });
   }
 
+  /** A progress text: kept at once, and checked in with at most every PROGRESS_REPORT_MS. */
+  private progress(text: string): void {
+    if (text === this.state.runStatus) return;
+    this.status(text);
+    const now = this.ctx.clock.now();
+    if (now - this.progressReportedAt < PROGRESS_REPORT_MS) return;
+    this.progressReportedAt = now;
+    this.ctx.onChange();
+  }
+
   // ---- preparing ----------------------------------------------------------------------------
 
   /** Returns the started container's id, or null when the run will not run (failed, killed, stopping). */
@@ -157,7 +170,11 @@ export class RunSupervisor {
     if (deps === null) return null;
     const ref = this.spec.resources.docker_image;
     this.status(`Preparing Docker image ${ref}`);
-    const image = await this.withDocker(() => this.ctx.images.ensure(ref), signal, 'image');
+    // A pull goes on for other runs after this one was killed: only a run still preparing shows it.
+    const showPull = (percent: number | null): void => {
+      if (!signal.aborted && this.state.stage === 'preparing') this.progress(pullProgressText(ref, percent));
+    };
+    const image = await this.withDocker(() => this.ctx.images.ensure(ref, showPull), signal, 'image');
     if (image === null || this.state.stage !== 'preparing') return null;
     let plan;
     try {
@@ -201,15 +218,15 @@ export class RunSupervisor {
   }
 
   private async fetchDependencies(signal: AbortSignal): Promise<PlannedDependency[] | null> {
-    const total = this.spec.dependencies.length;
-    let done = 0;
-    if (total > 0) this.status(`Downloading dependencies (0 of ${total} done)`);
+    // Bytes of each dependency being downloaded; cached ones never show up here.
+    const downloads = new Map<number, ByteProgress>();
     const results = await Promise.allSettled(
-      this.spec.dependencies.map(async (dep) => {
-        const cached = await this.ctx.deps.acquire(dep, signal);
+      this.spec.dependencies.map(async (dep, i) => {
+        const cached = await this.ctx.deps.acquire(dep, signal, (progress) => {
+          downloads.set(i, progress);
+          this.progress(dependencyProgressText([...downloads.values()]));
+        });
         this.held.push(cached);
-        done += 1;
-        this.status(`Downloading dependencies (${done} of ${total} done)`);
         const entries = cached.isDirectory && path.normalize(dep.child_path) === '.'
           ? (await readdir(cached.path, { withFileTypes: true })).map((e) => ({ name: e.name, isDirectory: e.isDirectory() }))
           : undefined;
@@ -400,7 +417,7 @@ export class RunSupervisor {
         const now = this.ctx.clock.now();
         if (now - shownAt >= 500) {
           shownAt = now;
-          this.status(`Uploading results: ${formatSize(sent)}${total !== null ? ` of ${formatSize(total)}` : ''}`);
+          this.progress(uploadProgressText(sent, total));
         }
         callback(null, chunk);
       },

@@ -34,6 +34,8 @@ export class FakeServer {
   readonly startAnswers: Array<{ status: number; body: unknown }> = [];
   readonly finishAnswers: Array<{ status: number; body: unknown }> = [];
   blobRequests = 0;
+  /** When set, a blob is sent in four parts this many ms apart (a slow download). */
+  blobPartDelayMs = 0;
   private queue: WorkerMessage[] = [];
   private pollers: Array<() => void> = [];
   private finishWaiters: Array<() => void> = [];
@@ -136,7 +138,13 @@ export class FakeServer {
       const blob = this.blobs.get(`${m[1]}:${decodeURIComponent(m[2] ?? '')}`);
       if (!blob) return send(res, 404, { error: { code: 'not_found', message: 'no such target' } });
       res.writeHead(200, { [TARGET_TYPE_HEADER]: blob.type, 'content-type': 'application/octet-stream' });
-      return void res.end(blob.body);
+      const part = this.blobPartDelayMs > 0 ? Math.ceil(blob.body.length / 4) : blob.body.length;
+      let at = 0;
+      for (; at + part < blob.body.length; at += part) {
+        res.write(blob.body.subarray(at, at + part));
+        await new Promise((r) => setTimeout(r, this.blobPartDelayMs));
+      }
+      return void res.end(blob.body.subarray(at));
     }
     send(res, 404, { error: { code: 'not_found', message: `no route ${p}` } });
   }

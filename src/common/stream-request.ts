@@ -1,0 +1,75 @@
+// Sends one request whose body is a Node stream through node:http(s), piped straight into the
+// socket: no web-stream conversion, so large uploads (run results, replies to live reads) go at
+// the speed of a plain pipe. It returns the answer's status and text; mapping them to errors and
+// parsing them is the caller's (HttpClient's) job.
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+
+export interface StreamRequestOptions {
+  method: string;
+  headers: Record<string, string>;
+  body: Readable;
+  signal?: AbortSignal;
+}
+
+export interface StreamAnswer {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * Pipes `body` into a request to `url` and resolves with the answer once it has been read. An
+ * error of the body, the connection or the signal rejects (the body is then destroyed); an error
+ * answer that arrives before the body was sent stops the upload at once.
+ */
+export function streamRequest(url: string, options: StreamRequestOptions): Promise<StreamAnswer> {
+  const target = new URL(url);
+  const { body } = options;
+  return new Promise<StreamAnswer>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      body.destroy();
+      request.destroy();
+      reject(error);
+    };
+    const request = (target.protocol === 'https:' ? https : http).request(target, {
+      method: options.method,
+      headers: options.headers,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    request.on('error', fail);
+    request.once('response', (response) => {
+      const status = response.statusCode ?? 0;
+      // The server will not read the rest: stop producing it (the file handle or tar closes).
+      if (status >= 400 && !body.readableEnded) body.unpipe(request).destroy();
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', fail);
+      response.once('end', () => {
+        if (settled) return;
+        settled = true;
+        // Answered before the whole body was sent: stop it; this connection cannot carry another request.
+        if (!request.writableFinished) {
+          body.destroy();
+          request.destroy();
+        }
+        resolve({ status, statusText: response.statusMessage ?? '', headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    body.on('error', fail);
+    body.pipe(request);
+  });
+}
+
+function toHeaders(raw: http.IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+  }
+  return headers;
+}
