@@ -1,13 +1,12 @@
 // Watching a bundle until it reaches a final state (ready, failed, killed), and following a run's
 // output meanwhile. Polling backs off from 200 ms to 1 s. How output is obtained sits behind
-// RunOutputSource: today the files are read once the run is final; a live stream from the worker
-// can replace that source without touching the loop.
+// RunOutputSource: the live source follows the worker's stream while the run is active and reads
+// what is left from the stored results once it is final.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { FrameDecoder } from '../common/output-frames.js';
 import { ApiError, Bundle, isFinalState, liveRoutes, routes } from '../protocol/index.js';
 import type { ApiClient } from './api-client.js';
-import { copyBlobIfPresent } from './contents.js';
 import type { CliIo } from './io.js';
 
 const FIRST_POLL_MS = 200;
@@ -35,23 +34,6 @@ export async function waitUntilFinal(
 export interface RunOutputSource {
   /** Writes the output that appeared since the last call, given the bundle's latest state. */
   pump(bundle: Bundle): Promise<void>;
-}
-
-/** Reads stdout and stderr once, when the run is final (files of running bundles are not served yet). */
-export class FinalOutputSource implements RunOutputSource {
-  private copied = false;
-
-  constructor(
-    private readonly api: ApiClient,
-    private readonly io: CliIo,
-  ) {}
-
-  async pump(bundle: Bundle): Promise<void> {
-    if (this.copied || !isFinalState(bundle.state)) return;
-    this.copied = true;
-    await copyBlobIfPresent(this.api, bundle.uuid, 'stdout', this.io.stdout);
-    await copyBlobIfPresent(this.api, bundle.uuid, 'stderr', this.io.stderr);
-  }
 }
 
 /**

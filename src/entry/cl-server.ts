@@ -5,7 +5,7 @@ import { CommanderError } from 'commander';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
-import { createLogger } from '../server/log.js';
+import { createStderrLogger } from '../common/log.js';
 import { startServer } from '../server/server.js';
 import { createWorkerConfig } from '../worker/config.js';
 import { startWorker } from '../worker/index.js';
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`cl-server: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  const log = createLogger('server', args.verbose);
+  const log = createStderrLogger({ verbose: args.verbose, prefix: 'cl-server' });
   let server;
   try {
     server = await startServer(args.config, log);

@@ -15,34 +15,22 @@ import {
   LIVE_REPLY_HEADER,
   liveRoutes,
   MessagesResponse,
-  TokenResponse,
   Worksheet,
   routes,
   type WorkerCheckin,
 } from '../protocol/index.js';
-import { SERVER_DEFAULTS } from './config.js';
-import { startServer, type RunningServer } from './server.js';
+import { startTestServer, type TestServer } from './test-server.js';
 
-let home: string;
-let server: RunningServer;
+let testServer: TestServer;
 let client: HttpClient;
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'cl-live-race-'));
-  server = await startServer(
-    { ...SERVER_DEFAULTS, home, port: 0, databaseUrl: join(home, 'db.sqlite'), rootPassword: 'secret-root', schedulerIntervalMs: 100 },
-    quiet,
-  );
-  client = new HttpClient({ baseUrl: server.url });
-  const token = await client.json(routes.token(), TokenResponse, { json: { grant_type: 'password', username: 'codalab', password: 'secret-root' } });
-  client.token = token.access_token;
+  testServer = await startTestServer();
+  ({ client } = testServer);
 });
 
 afterAll(async () => {
-  await server.stop();
-  await rm(home, { recursive: true, force: true });
+  await testServer.stop();
 });
 
 function checkin(runs: WorkerCheckin['runs']): WorkerCheckin {

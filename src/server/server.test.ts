@@ -22,41 +22,22 @@ import {
   type WorkerCheckin,
 } from '../protocol/index.js';
 import { z } from 'zod';
-import { SERVER_DEFAULTS } from './config.js';
-import { startServer, type RunningServer } from './server.js';
+import type { RunningServer } from './server.js';
+import { startTestServer, type TestServer } from './test-server.js';
 
-let home: string;
+let testServer: TestServer;
 let server: RunningServer;
 let client: HttpClient;
 let worksheet: Worksheet;
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'cl-server-test-'));
-  server = await startServer(
-    {
-      ...SERVER_DEFAULTS,
-      home,
-      port: 0,
-      databaseUrl: join(home, 'db.sqlite'),
-      rootPassword: 'secret-root',
-      workerTimeoutSeconds: 2,
-      schedulerIntervalMs: 100,
-    },
-    quiet,
-  );
-  client = new HttpClient({ baseUrl: server.url });
-  const token = await client.json(routes.token(), TokenResponse, {
-    json: { grant_type: 'password', username: 'codalab', password: 'secret-root' },
-  });
-  client.token = token.access_token;
+  testServer = await startTestServer({ workerTimeoutSeconds: 2 });
+  ({ server, client } = testServer);
   worksheet = await client.json(routes.homeWorksheet(), Worksheet);
 });
 
 afterAll(async () => {
-  await server.stop();
-  await rm(home, { recursive: true, force: true });
+  await testServer.stop();
 });
 
 async function createDataset(name: string): Promise<Bundle> {

@@ -8,7 +8,7 @@ import { BlobStore } from './blobs/blob-store.js';
 import { randomIds, systemClock } from './clock.js';
 import type { ServerConfig } from './config.js';
 import { buildApp } from './http/app.js';
-import { createLogger, type Logger } from './log.js';
+import { createStderrLogger, type Logger } from '../common/log.js';
 import { BundleManager } from './scheduling/bundle-manager.js';
 import { assembleStagedMakes } from './scheduling/make-assembler.js';
 import { AuthService } from './services/auth-service.js';
@@ -27,7 +27,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, log: Logger = createLogger('server')): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, log: Logger = createStderrLogger({ verbose: false, prefix: 'cl-server' })): Promise<RunningServer> {
   await mkdir(config.home, { recursive: true });
   const store = new SqliteStore(config.databaseUrl);
   await store.migrate();

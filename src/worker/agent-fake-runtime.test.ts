@@ -8,7 +8,7 @@ import { createWorkerConfig } from './config.js';
 import { FakeRuntime } from './docker/fake-runtime.js';
 import { ImageCache } from './images/image-cache.js';
 import { startWorker, type RunningWorker } from './index.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../common/log.js';
 import { FakeServer } from './testing/fake-server.js';
 
 let server: FakeServer;

@@ -9,7 +9,7 @@ import { createWorkerConfig } from './config.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker/docker-test-support.js';
 import { startWorker, type RunningWorker } from './index.js';
-import { createStderrLogger, silentLogger } from './log.js';
+import { createStderrLogger, silentLogger } from '../common/log.js';
 import { FakeServer, tarOf } from './testing/fake-server.js';
 import { WORKER_LABEL } from './docker/container-runtime.js';
 

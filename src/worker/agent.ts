@@ -16,7 +16,7 @@ import { errorMessage, sleep, type Clock } from './clock.js';
 import type { DependencyCache } from './deps/dependency-cache.js';
 import { RUN_LABEL, WORKER_LABEL, type ContainerRuntime } from './docker/container-runtime.js';
 import type { DockerHealth } from './docker/docker-health.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 import { isRetryable, withRetry } from './retry.js';
 import type { RunContext } from './runs/run-context.js';
 import { ResourcePool, type Allocation } from './runs/resource-pool.js';

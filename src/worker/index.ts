@@ -13,14 +13,14 @@ import { DockerRuntime } from './docker/docker-runtime.js';
 import { detectGpus } from './gpus/gpu-discovery.js';
 import { GpuInventory } from './gpus/gpu-inventory.js';
 import { ImageCache } from './images/image-cache.js';
-import { createStderrLogger, type Logger } from './log.js';
+import { createStderrLogger, type Logger } from '../common/log.js';
 import { withRetry } from './retry.js';
 import { WorkerServerApi } from './server-api.js';
 import { resolveWorkerId } from './worker-id.js';
 
 export type { WorkerConfig } from './config.js';
 export { createWorkerConfig } from './config.js';
-export type { Logger } from './log.js';
+export type { Logger } from '../common/log.js';
 
 export interface StartWorkerDeps {
   log?: Logger;
@@ -44,7 +44,7 @@ const MONITOR_SECONDS = 5;
 const GPU_REFRESH_MS = 60_000;
 
 export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
-  const log = deps.log ?? createStderrLogger({ verbose: config.verbose });
+  const log = deps.log ?? createStderrLogger({ verbose: config.verbose, prefix: 'cl-worker' });
   const clock = deps.clock ?? systemClock;
   const runtime = deps.runtime ?? new DockerRuntime(config.dockerSocket);
   const runsDir = path.join(config.workDir, 'runs');

@@ -8,7 +8,7 @@ import type { RunSpec } from '../protocol/index.js';
 import { createWorkerConfig } from './config.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker/docker-test-support.js';
 import { startWorker, type RunningWorker } from './index.js';
-import { silentLogger } from './log.js';
+import { silentLogger } from '../common/log.js';
 import { FakeServer } from './testing/fake-server.js';
 
 const M = 1024 ** 2;

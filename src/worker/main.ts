@@ -5,7 +5,7 @@ import { UserInputError } from '../common/user-input-error.js';
 import { errorMessage } from './clock.js';
 import { parseWorkerArgs } from './config.js';
 import { startWorker, type RunningWorker } from './index.js';
-import { createStderrLogger } from './log.js';
+import { createStderrLogger } from '../common/log.js';
 
 export async function main(argv: string[]): Promise<void> {
   let parsed;
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(parsed.text);
     return;
   }
-  const log = createStderrLogger({ verbose: parsed.config.verbose });
+  const log = createStderrLogger({ verbose: parsed.config.verbose, prefix: 'cl-worker' });
   const starting = new AbortController();
   let worker: RunningWorker | null = null;
   let signals = 0;

@@ -2,7 +2,7 @@
 // tries. The one place that tells retryable from permanent errors; it knows nothing of runs.
 import { ApiError } from '../protocol/index.js';
 import { errorMessage, sleep } from './clock.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 

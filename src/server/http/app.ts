@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ZodError, type z } from 'zod';
 import { UserInputError } from '../../common/user-input-error.js';
 import { ApiError, type ErrorBody, type User } from '../../protocol/index.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import type { Services } from '../services/services.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerBundleOpsRoutes } from './bundle-ops-routes.js';

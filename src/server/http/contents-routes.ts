@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ApiError, REST, TARGET_TYPE_HEADER, Uuid } from '../../protocol/index.js';
-import { readHeadLines, readTailLines } from '../blobs/line-reader.js';
+import { readHeadLines, readTailLines } from '../../common/line-reader.js';
 import type { RouteContext } from './app.js';
 import { clientGone, sendLiveReply } from './live-routes.js';
 

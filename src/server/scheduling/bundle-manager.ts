@@ -3,7 +3,7 @@
 // timer and, to keep dispatch latency low, right after anything that can change a decision.
 import type { BundleState, RunResources, User } from '../../protocol/index.js';
 import type { Clock, IdSource } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import { WorkerHub } from '../services/worker-hub.js';
 import type { BundleRow, Store, WorkerRow } from '../store/store.js';
 import { matchRuns, type StagedRun, type WorkerSnapshot } from './matcher.js';

@@ -5,7 +5,7 @@ import { cp, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import type { Store } from '../store/store.js';
 
 /** Assembles every staged make; returns whether any changed state (so a new pass can stage children). */

@@ -17,7 +17,7 @@ import {
 } from '../../protocol/index.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { WorkerHub } from './worker-hub.js';

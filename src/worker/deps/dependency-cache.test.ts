@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
-import { silentLogger } from '../log.js';
+import { silentLogger } from '../../common/log.js';
 import { DependencyCache, entryName, keyOfEntryName } from './dependency-cache.js';
 
 const U1 = '0x' + '1'.repeat(32);

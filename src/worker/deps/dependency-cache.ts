@@ -8,7 +8,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
 import { makeReadableByAll, treeSize } from '../fs/tree.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import { withRetry } from '../retry.js';
 import { downloadInto, type FetchBlob } from './dependency-fetch.js';
 

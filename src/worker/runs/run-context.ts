@@ -7,7 +7,7 @@ import type { DependencyCache } from '../deps/dependency-cache.js';
 import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { DockerHealth } from '../docker/docker-health.js';
 import type { ImageCache } from '../images/image-cache.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 
 /** The server calls a run makes once it has been accepted. */
 export interface RunServerCalls {

@@ -4,7 +4,7 @@
 import { Transform, type Readable } from 'node:stream';
 import { ApiError } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import { withRetry } from '../retry.js';
 import { uploadProgressText } from './progress-text.js';
 

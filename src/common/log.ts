@@ -1,5 +1,5 @@
-// The worker's logger: one line per message on stderr, with a timestamp and a level.
-// It formats and writes only; callers decide what is worth saying.
+// One-line log messages on stderr with a timestamp, a prefix naming the program, and a level.
+// Shared by server and worker. It formats and writes only; callers decide what is worth saying.
 
 export interface Logger {
   debug(message: string): void;
@@ -17,7 +17,7 @@ export interface StderrLoggerOptions {
 
 export function createStderrLogger(options: StderrLoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const prefix = options.prefix ?? 'cl-worker';
+  const prefix = options.prefix ?? 'codalab';
   const emit = (level: string, message: string): void => {
     const oneLine = message.replace(/\s*\n\s*/g, ' | ');
     write(`${new Date().toISOString()} ${prefix} ${level} ${oneLine}\n`);

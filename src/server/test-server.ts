@@ -1,0 +1,48 @@
+// Test support: a real server on loopback with a temp home and SQLite file, and an HTTP client
+// logged in as root. Used by the server's integration tests; not part of the product.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../common/log.js';
+import { HttpClient } from '../common/http-client.js';
+import { TokenResponse, routes } from '../protocol/index.js';
+import { SERVER_DEFAULTS, type ServerConfig } from './config.js';
+import { startServer, type RunningServer } from './server.js';
+
+export interface TestServer {
+  server: RunningServer;
+  /** Logged in as root. */
+  client: HttpClient;
+  stop(): Promise<void>;
+}
+
+const ROOT_PASSWORD = 'secret-root';
+
+export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const home = await mkdtemp(join(tmpdir(), 'cl-server-test-'));
+  const server = await startServer(
+    {
+      ...SERVER_DEFAULTS,
+      home,
+      port: 0,
+      databaseUrl: join(home, 'db.sqlite'),
+      rootPassword: ROOT_PASSWORD,
+      schedulerIntervalMs: 100,
+      ...overrides,
+    },
+    silentLogger,
+  );
+  const client = new HttpClient({ baseUrl: server.url });
+  const token = await client.json(routes.token(), TokenResponse, {
+    json: { grant_type: 'password', username: 'codalab', password: ROOT_PASSWORD },
+  });
+  client.token = token.access_token;
+  return {
+    server,
+    client,
+    stop: async () => {
+      await server.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
