@@ -25,6 +25,7 @@ import { registerSearch } from './commands/search.js';
 import { registerSettings } from './commands/settings.js';
 import { registerUinfo } from './commands/uinfo.js';
 import { registerWorksheetCommands } from './commands/worksheets.js';
+import { registerNetcat } from './commands/netcat.js';
 import { registerWrite } from './commands/write.js';
 import type { CliContext } from './session.js';
 
@@ -53,6 +54,7 @@ export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | 
   registerWait(program, ctx);
   registerKill(program, ctx);
   registerWrite(program, ctx);
+  registerNetcat(program, ctx);
   registerWorkers(program, ctx);
   // Issue 3: the rest of the CodaLab bundle and worksheet commands.
   registerDownload(program, ctx);

@@ -18,6 +18,8 @@ export interface RequestOptions {
   json?: unknown;
   /** A streamed request body; sent with chunked transfer encoding, piped through node:http. */
   body?: Readable;
+  /** A small raw request body, sent as application/octet-stream. */
+  bytes?: Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -50,10 +52,13 @@ export class HttpClient {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { ...options.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
+    } else if (options.bytes !== undefined) {
+      headers['content-type'] ??= 'application/octet-stream';
+      body = options.bytes;
     } else if (options.body) {
       headers['content-type'] ??= 'application/octet-stream';
     }

@@ -53,6 +53,41 @@ export const WriteMessage = z.object({
 });
 export type WriteMessage = z.infer<typeof WriteMessage>;
 
+/** Most bytes `cl netcat` sends to a port in one message. */
+export const NETCAT_MAX_BYTES = 1024 * 1024;
+/** Largest request body the HTTP proxy forwards into a running bundle. */
+export const PROXY_BODY_MAX_BYTES = 16 * 1024 * 1024;
+
+export const PortNumber = z.number().int().min(1).max(65535);
+/** Header name and value pairs, in order (a name may repeat). */
+export const HeaderPairs = z.array(z.tuple([z.string(), z.string()]));
+
+export const PortRequest = z.discriminatedUnion('kind', [
+  /** Raw TCP: send these bytes, close the sending side, and answer with everything the port sends back until it closes. */
+  z.object({ kind: z.literal('netcat'), message_base64: z.string() }),
+  /** One HTTP/1.1 request to the port; the answer carries its status, headers and body. */
+  z.object({
+    kind: z.literal('http'),
+    method: z.string().regex(/^[A-Z]+$/, 'an HTTP method in capitals'),
+    /** Path and query, starting with '/'. */
+    path: z.string().startsWith('/'),
+    headers: HeaderPairs,
+    body_base64: z.string(),
+  }),
+]);
+export type PortRequest = z.infer<typeof PortRequest>;
+
+/** Talk to a port of a running bundle's container (`cl netcat`, the HTTP proxy). */
+export const PortMessage = z.object({
+  type: z.literal('port'),
+  request_id: z.string().min(1),
+  uuid: Uuid,
+  assignment_id: z.string(),
+  port: PortNumber,
+  request: PortRequest,
+});
+export type PortMessage = z.infer<typeof PortMessage>;
+
 export const LiveReplyHeader = z.object({
   ok: z.boolean(),
   error: z.object({ code: ErrorCode, message: z.string() }).optional(),
@@ -60,6 +95,9 @@ export const LiveReplyHeader = z.object({
   target_type: z.enum(['file', 'directory', 'link']).optional(),
   /** For whole-file blob reads: the exact byte count of the body. */
   size: Count.optional(),
+  /** For proxied HTTP requests: the status and headers the bundle's server answered with. */
+  status: z.number().int().min(100).max(599).optional(),
+  headers: HeaderPairs.optional(),
 });
 export type LiveReplyHeader = z.infer<typeof LiveReplyHeader>;
 
@@ -79,4 +117,8 @@ export const liveRoutes = {
   /** GET: stdout and stderr of a run from these offsets, as output frames, live while it runs. */
   follow: (uuid: string, offsets: { stdout: number; stderr: number }) =>
     `/rest/bundles/${uuid}/follow?stdout=${offsets.stdout}&stderr=${offsets.stderr}`,
+  /** PUT: raw bytes to a port of a running bundle; the answer is what the port sent back. */
+  netcat: (uuid: string, port: number) => `/rest/bundles/${uuid}/netcat/${port}`,
+  /** Any method: an HTTP proxy to a port of a running bundle; `path` starts with '/'. */
+  netcurl: (uuid: string, port: number, path = '/') => `/rest/bundles/${uuid}/netcurl/${port}${path}`,
 } as const;

@@ -3,7 +3,7 @@
 // and report each run's progress naming the assignment it belongs to, so a stale report is ignored.
 import { z } from 'zod';
 import { Dependency, Metadata, Uuid } from './bundles.js';
-import { ReadMessage, WriteMessage } from './live-runs.js';
+import { PortMessage, ReadMessage, WriteMessage } from './live-runs.js';
 import { ReportedRunState } from './states.js';
 
 export const WORKER_ID_PATTERN = /^[a-zA-Z0-9_.:@-]{1,100}$/;
@@ -47,7 +47,7 @@ export const KillMessage = z.object({
   assignment_id: z.string(),
   message: z.string(),
 });
-export const WorkerMessage = z.discriminatedUnion('type', [RunMessage, KillMessage, ReadMessage, WriteMessage]);
+export const WorkerMessage = z.discriminatedUnion('type', [RunMessage, KillMessage, ReadMessage, WriteMessage, PortMessage]);
 export type RunMessage = z.infer<typeof RunMessage>;
 export type KillMessage = z.infer<typeof KillMessage>;
 export type WorkerMessage = z.infer<typeof WorkerMessage>;

@@ -14,6 +14,7 @@ import { assembleStagedMakes } from './scheduling/make-assembler.js';
 import { AuthService } from './services/auth-service.js';
 import { BundleService } from './services/bundle-service.js';
 import { ContentsService } from './services/contents-service.js';
+import { LivePortsService } from './services/live-ports.js';
 import { LiveContentsService } from './services/live-contents.js';
 import { WorkerRelay } from './services/worker-relay.js';
 import { WorkerHub } from './services/worker-hub.js';
@@ -66,6 +67,7 @@ export async function startServer(config: ServerConfig, log: Logger = createStde
     contents,
     relay,
     live: new LiveContentsService(store, contents, bundles, relay, clock),
+    ports: new LivePortsService(bundles, relay),
     workers: new WorkerService(store, blobs, hub, clock, log, {
       defaultCpuImage: config.defaultCpuImage,
       defaultGpuImage: config.defaultGpuImage,

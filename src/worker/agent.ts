@@ -6,6 +6,7 @@ import {
   ApiError,
   PROTOCOL_VERSION,
   type KillMessage,
+  type PortMessage,
   type ReadMessage,
   type WriteMessage,
   type RunMessage,
@@ -24,7 +25,8 @@ import { RunSupervisor } from './runs/run-supervisor.js';
 import type { GpuInventory } from './gpus/gpu-inventory.js';
 import { formatSize } from '../common/sizes.js';
 import type { WorkerServerApi } from './server-api.js';
-import { serveLiveRequest } from './reads/run-reads.js';
+import { servePortRequest } from './reads/run-ports.js';
+import { serveLiveRequest, type ReplySender } from './reads/run-reads.js';
 import { WakeSignal } from './wake-signal.js';
 import type { WorkerConfig } from './config.js';
 
@@ -228,7 +230,7 @@ export class WorkerAgent {
       this.handleKill(message);
       return undefined;
     }
-    if (message.type === 'read' || message.type === 'write') {
+    if (message.type === 'read' || message.type === 'write' || message.type === 'port') {
       this.track(this.serveLive(message, signal));
       return undefined;
     }
@@ -288,14 +290,15 @@ export class WorkerAgent {
     }
   }
 
-  /** A read or write of a run we hold, relayed by the server; answered on its own task. */
-  private async serveLive(message: ReadMessage | WriteMessage, signal: AbortSignal): Promise<void> {
+  /** A read, write or port request about a run we hold, relayed by the server; answered on its own task. */
+  private async serveLive(message: ReadMessage | WriteMessage | PortMessage, signal: AbortSignal): Promise<void> {
     const held = this.runs.get(message.uuid);
     // A finished run's files are being deleted; the server reads them from its store instead.
     const isOurs = held !== undefined && held.supervisor.assignmentId === message.assignment_id && !held.supervisor.isFinished;
     const run = isOurs ? held.supervisor.liveRun() : null;
     try {
-      await serveLiveRequest(run, message, (id, header, body) => this.parts.api.reply(id, header, body, signal), signal);
+      const send: ReplySender = (id, header, body) => this.parts.api.reply(id, header, body, signal);
+      await (message.type === 'port' ? servePortRequest(run, message, send, signal) : serveLiveRequest(run, message, send, signal));
     } catch (error) {
       // Safe to only log: the server answers the waiting client with a timeout or a cut stream.
       if (!signal.aborted) this.parts.log.debug(`Could not answer ${message.type} of ${message.uuid}: ${errorMessage(error)}`);

@@ -27,6 +27,8 @@ export interface ClOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   timeoutMs?: number;
+  /** Written to cl's standard input, which is then closed (by default it is empty). */
+  input?: string | Buffer;
 }
 
 export interface WorkerOptions {
@@ -91,8 +93,9 @@ export class Cluster {
       const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'cl'), ...args], {
         cwd: options.cwd ?? this.root,
         env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe'],
       });
+      child.stdin.end(options.input ?? '');
       const stdout: Buffer[] = [];
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

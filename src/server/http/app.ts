@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ZodError, type z } from 'zod';
 import { UserInputError } from '../../common/user-input-error.js';
-import { ApiError, type ErrorBody, type User } from '../../protocol/index.js';
+import { ApiError, HTTP_STATUS_OF, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Services } from '../services/services.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -11,6 +11,7 @@ import { registerBundleOpsRoutes } from './bundle-ops-routes.js';
 import { registerBundleRoutes } from './bundle-routes.js';
 import { registerContentsRoutes } from './contents-routes.js';
 import { registerLiveRoutes } from './live-routes.js';
+import { registerPortRoutes } from './port-routes.js';
 import { registerWorkerRoutes } from './worker-routes.js';
 import { registerWorksheetRoutes } from './worksheet-routes.js';
 
@@ -27,8 +28,9 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
 
   app.setErrorHandler((error, _request, reply) => {
     const body = toErrorBody(error);
-    const status = error instanceof ApiError ? error.status : body.error.code === 'bad_request' ? 400 : 500;
-    if (status >= 500) log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    const status = error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
+    // Only unexpected failures have a stack worth logging; the others are answers.
+    if (status === 500) log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -51,6 +53,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
   registerContentsRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerLiveRoutes(app, context);
+  registerPortRoutes(app, context);
   return app;
 }
 
@@ -63,6 +66,7 @@ function toErrorBody(error: unknown): ErrorBody {
   }
   if (error instanceof UserInputError) return { error: { code: 'bad_request', message: error.message } };
   const status = (error as { statusCode?: number }).statusCode;
+  if (status === 413) return { error: { code: 'too_large', message: `${(error as Error).message}.` } };
   if (status !== undefined && status >= 400 && status < 500) {
     return { error: { code: 'bad_request', message: (error as Error).message } };
   }

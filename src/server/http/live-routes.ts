@@ -64,7 +64,7 @@ export function sendLiveReply(reply: FastifyReply, live: RelayReply): FastifyRep
 }
 
 /** A client that leaves ends the worker's upload too, so the worker stops reading. */
-function destroyWhenClientLeaves(reply: FastifyReply, body: Readable): void {
+export function destroyWhenClientLeaves(reply: FastifyReply, body: Readable): void {
   reply.raw.once('close', () => {
     if (!body.readableEnded) body.destroy();
   });

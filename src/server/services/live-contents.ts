@@ -19,7 +19,7 @@ import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import { requireOwner, type BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
-import type { HeldBy, RelayReply, WorkerRelay } from './worker-relay.js';
+import { throwIfFailed, type HeldBy, type RelayReply, type WorkerRelay } from './worker-relay.js';
 
 /** States in which the run's files live in the worker's run dir. */
 const LIVE_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing'];
@@ -154,12 +154,6 @@ export class LiveContentsService {
       for await (const chunk of createReadStream(file.path, { start: offsets[stream] })) yield encodeFrame(stream, chunk as Buffer);
     }
   }
-}
-
-function throwIfFailed(reply: RelayReply): void {
-  if (reply.header.ok) return;
-  const error = reply.header.error ?? { code: 'internal' as const, message: 'The worker could not serve the request.' };
-  throw new ApiError(error.code, error.message);
 }
 
 function checkWritePath(subpath: string): string {

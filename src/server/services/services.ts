@@ -5,6 +5,7 @@ import type { AuthService } from './auth-service.js';
 import type { BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
 import type { LiveContentsService } from './live-contents.js';
+import type { LivePortsService } from './live-ports.js';
 import type { WorkerRelay } from './worker-relay.js';
 import type { WorkerService } from './worker-service.js';
 import type { WorksheetService } from './worksheet-service.js';
@@ -20,4 +21,6 @@ export interface Services {
   /** Requests relayed to the worker running a bundle, and the reads of running bundles. */
   relay: WorkerRelay;
   live: LiveContentsService;
+  /** `cl netcat` and the HTTP proxy into running bundles. */
+  ports: LivePortsService;
 }

@@ -4,7 +4,7 @@
 // waiting HTTP handler, which streams it on. Nothing here touches the database or buffers a body.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ApiError, type LiveReplyHeader, type ReadMessage, type WorkerMessage, type WriteMessage } from '../../protocol/index.js';
+import { ApiError, type LiveReplyHeader, type PortMessage, type ReadMessage, type WorkerMessage, type WriteMessage } from '../../protocol/index.js';
 import { WorkerHub } from './worker-hub.js';
 
 export interface RelayReply {
@@ -17,7 +17,7 @@ export interface HeldBy {
   workerId: string;
 }
 
-type LiveMessage = ReadMessage | WriteMessage;
+type LiveMessage = ReadMessage | WriteMessage | PortMessage;
 
 interface Pending {
   key: string;
@@ -37,8 +37,12 @@ export class WorkerRelay {
     private readonly replyTimeoutMs = 15_000,
   ) {}
 
-  /** Queues the message for the worker and resolves with the start of its reply. */
-  request(worker: HeldBy, make: (requestId: string) => LiveMessage, signal?: AbortSignal): Promise<RelayReply> {
+  /**
+   * Queues the message for the worker and resolves with the start of its reply. `extraWaitMs`
+   * lengthens the wait for requests whose answer the worker must itself wait for (a port's).
+   */
+  request(worker: HeldBy, make: (requestId: string) => LiveMessage, signal?: AbortSignal, extraWaitMs = 0): Promise<RelayReply> {
+    const waitMs = this.replyTimeoutMs + extraWaitMs;
     const key = WorkerHub.key(worker.ownerId, worker.workerId);
     const message = make(randomBytes(12).toString('hex'));
     const id = message.request_id;
@@ -68,11 +72,11 @@ export class WorkerRelay {
           entry.reject(
             new ApiError(
               'unavailable',
-              `Worker ${worker.workerId}, which runs bundle ${message.uuid}, did not answer within ${this.replyTimeoutMs / 1000} s; ` +
+              `Worker ${worker.workerId}, which runs bundle ${message.uuid}, did not answer within ${waitMs / 1000} s; ` +
                 'it may be offline or overloaded. Try again, or read the bundle once it is finished.',
             ),
           );
-        }, this.replyTimeoutMs),
+        }, waitMs),
       };
       this.pending.set(id, entry);
       if (signal?.aborted) return onAbort();
@@ -118,4 +122,12 @@ export class WorkerRelay {
     if (rest.length > 0) this.queues.set(key, rest);
     else this.queues.delete(key);
   }
+}
+
+/** Turns a worker's error reply into the ApiError it carries (its body is drained). */
+export function throwIfFailed(reply: RelayReply): void {
+  if (reply.header.ok) return;
+  reply.body.resume();
+  const error = reply.header.error ?? { code: 'internal' as const, message: 'The worker could not serve the request.' };
+  throw new ApiError(error.code, error.message);
 }

@@ -117,4 +117,6 @@ export interface ContainerRuntime {
   readStats?(id: string): Promise<ContainerStats | null>;
   /** Bytes the container wrote to its own filesystem (outside bind mounts); null if unknown. */
   readWritableLayerSize(id: string): Promise<number | null>;
+  /** An IP address of the running container that this host can connect to; null when it has no network. */
+  containerAddress(id: string): Promise<string | null>;
 }

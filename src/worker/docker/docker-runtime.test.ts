@@ -123,6 +123,21 @@ describe('DockerRuntime (real dockerd)', () => {
     }
   });
 
+  it('gives the address of a running container with a network, and none without one', async () => {
+    const ids = [
+      await runtime.createContainer(spec({ script: 'sleep 30', user: '0:0', network: true })),
+      await runtime.createContainer(spec({ script: 'sleep 30', user: '0:0' })),
+    ];
+    try {
+      for (const id of ids) await runtime.startContainer(id);
+      const [bridged, isolated] = await Promise.all(ids.map((id) => runtime.containerAddress(id)));
+      expect(bridged).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(isolated).toBeNull();
+    } finally {
+      await Promise.all(ids.map((id) => runtime.removeContainer(id)));
+    }
+  });
+
   it('labels containers, stops them with a grace period, and lists them by label', async () => {
     const id = await runtime.createContainer(spec({ script: 'sleep 60', user: '0:0' }));
     await runtime.startContainer(id);

@@ -136,6 +136,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** Follows the engine's `oom` events for the container, from its start on (past events included). */
+  async containerAddress(id: string): Promise<string | null> {
+    const info = await this.call(`inspect container ${id}`, () => this.docker.getContainer(id).inspect());
+    const networks = Object.values(info.NetworkSettings.Networks ?? {});
+    return networks.map((n) => n.IPAddress).find((ip) => typeof ip === 'string' && ip !== '') ?? null;
+  }
+
   private async watchOomEvents(id: string): Promise<{ seen(): boolean; close(): void }> {
     const info = await this.docker.getContainer(id).inspect();
     const started = Date.parse(info.State.StartedAt);

@@ -106,6 +106,12 @@ export class FakeRuntime implements ContainerRuntime {
     return this.writableLayerBytes;
   }
 
+  /** Where a running container with a network listens: loopback, so tests can serve its ports themselves. */
+  async containerAddress(id: string): Promise<string | null> {
+    const c = this.get(id);
+    return c.state === 'running' && c.spec.network ? '127.0.0.1' : null;
+  }
+
   /** Ends a running container as if its command had exited. */
   finish(id: string, exit: ContainerExit): void {
     this.exit(this.get(id), exit);

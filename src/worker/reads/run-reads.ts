@@ -25,6 +25,8 @@ export interface LiveRun {
   isLive(): boolean;
   /** Owner to give files written into the run, so the container can change them. */
   chownTo: { uid: number; gid: number } | null;
+  /** Where this host reaches the running container; null before it runs, after it ran, or without a network. */
+  containerAddress(): Promise<string | null>;
 }
 
 export interface Reply {
@@ -171,7 +173,7 @@ function jsonReply(value: unknown): Reply {
   return { header: { ok: true }, body: Readable.from([Buffer.from(JSON.stringify(value))]) };
 }
 
-function errorReply(error: unknown): Reply {
+export function errorReply(error: unknown): Reply {
   const code = error instanceof ApiError || error instanceof RunPathError ? error.code : 'internal';
   return { header: { ok: false, error: { code, message: errorMessage(error) } }, body: Readable.from([]) };
 }

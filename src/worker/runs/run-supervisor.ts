@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { RunReport, RunSpec } from '../../protocol/index.js';
+import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
 import { errorMessage } from '../clock.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
 import { chownTree, treeSize } from '../fs/tree.js';
@@ -95,6 +95,18 @@ export class RunSupervisor {
       files: { runDir: this.runDir, mounts: this.dependencyMounts },
       isLive: () => this.state.stage === 'preparing' || this.state.stage === 'running',
       chownTo: this.ctx.chownTo,
+      containerAddress: async () => {
+        if (!this.spec.resources.network) {
+          throw new ApiError(
+            'conflict',
+            `Bundle ${this.spec.uuid} runs without a network (request_network false), so none of its ports can be reached; ` +
+              'run it again with --request-network.',
+          );
+        }
+        const id = this.containerId;
+        if (id === null || this.state.stage !== 'running') return null;
+        return this.ctx.runtime.containerAddress(id);
+      },
     };
   }
 

@@ -1,0 +1,64 @@
+// Ports of running bundles: `cl netcat` (raw bytes in, the port's answer out) and the HTTP proxy,
+// both relayed to the worker that runs the bundle, which connects to its container. Decides only
+// whether a bundle has ports to reach and what goes to the worker; the bytes stream through.
+import {
+  ApiError,
+  NETCAT_MAX_BYTES,
+  PROXY_BODY_MAX_BYTES,
+  type PortRequest,
+} from '../../protocol/index.js';
+import type { BundleService } from './bundle-service.js';
+import { throwIfFailed, type RelayReply, type WorkerRelay } from './worker-relay.js';
+
+/** How long the worker may wait for a port to connect and answer, beyond the relay's own wait. */
+const PORT_ANSWER_WAIT_MS = 75_000;
+
+export interface ProxiedRequest {
+  method: string;
+  /** Path and query inside the bundle's server, starting with '/'. */
+  path: string;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+export class LivePortsService {
+  constructor(
+    private readonly bundles: BundleService,
+    private readonly relay: WorkerRelay,
+  ) {}
+
+  /** Sends `message` to the port and answers with what it sent back, streamed. */
+  netcat(uuid: string, port: number, message: Buffer, signal?: AbortSignal): Promise<RelayReply> {
+    if (message.length > NETCAT_MAX_BYTES) {
+      throw new ApiError('too_large', `The message is ${message.length} bytes; netcat sends at most ${NETCAT_MAX_BYTES}.`);
+    }
+    return this.send(uuid, port, { kind: 'netcat', message_base64: message.toString('base64') }, signal);
+  }
+
+  /** One HTTP request to the port; the reply header carries the answer's status and headers. */
+  proxy(uuid: string, port: number, request: ProxiedRequest, signal?: AbortSignal): Promise<RelayReply> {
+    if (request.body.length > PROXY_BODY_MAX_BYTES) {
+      throw new ApiError('too_large', `The request body is ${request.body.length} bytes; the proxy forwards at most ${PROXY_BODY_MAX_BYTES}.`);
+    }
+    const { method, path, headers } = request;
+    return this.send(uuid, port, { kind: 'http', method, path, headers, body_base64: request.body.toString('base64') }, signal);
+  }
+
+  private async send(uuid: string, port: number, request: PortRequest, signal?: AbortSignal): Promise<RelayReply> {
+    const row = await this.bundles.getRow(uuid);
+    if (row.bundle_type !== 'run') throw new ApiError('bad_request', `Bundle ${uuid} is a ${row.bundle_type} bundle; only runs have ports.`);
+    if (row.state !== 'running' || !row.worker_owner_id || !row.worker_id || !row.assignment_id) {
+      const when = row.state === 'staged' || row.state === 'starting' || row.state === 'preparing' ? 'yet' : 'any more';
+      throw new ApiError('conflict', `Bundle ${uuid} is ${row.state}, not running ${when}; only a running bundle has ports to reach.`);
+    }
+    const assignmentId = row.assignment_id;
+    const reply = await this.relay.request(
+      { ownerId: row.worker_owner_id, workerId: row.worker_id },
+      (id) => ({ type: 'port', request_id: id, uuid, assignment_id: assignmentId, port, request }),
+      signal,
+      PORT_ANSWER_WAIT_MS,
+    );
+    throwIfFailed(reply);
+    return reply;
+  }
+}
