@@ -11,9 +11,9 @@ import type { CliContext } from '../session.js';
 
 export const NETCAT_EXAMPLES = `
 Examples:
-  cl netcat ^1 8000 'GET / HTTP/1.0\\r\\n\\r\\n'   talk to a server the newest run started
-  cl netcat server 5000 -f query.json           send a file's contents
-  echo ping | cl netcat server 5000 -f -        send standard input
+  cl netcat ^1 8000 $'GET / HTTP/1.0\\r\\n\\r\\n'   talk to a server the newest run started
+  cl netcat server 5000 -f query.json            send a file's contents
+  echo ping | cl netcat server 5000 -f -         send standard input
 
 The program must listen on 0.0.0.0 (not only 127.0.0.1) and the run must have a network.
 The message is sent, the sending side closed, and the answer printed until the port closes it

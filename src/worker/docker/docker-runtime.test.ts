@@ -1,11 +1,12 @@
 // Conformance of DockerRuntime against the real dockerd: lifecycle, mounts, user, limits, labels.
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL, WORKER_LABEL, type ContainerSpec } from './container-runtime.js';
-import { DockerRuntime } from './docker-runtime.js';
+import { DockerRuntime, RUN_NETWORK } from './docker-runtime.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker-test-support.js';
 
 const runtime = new DockerRuntime(DOCKER_SOCKET);
@@ -106,20 +107,45 @@ describe('DockerRuntime (real dockerd)', () => {
     expect(r.oomKilled).toBe(true);
   });
 
-  it('has no network with network off, and asks for the bridge with it on', async () => {
+  it('has no network with network off, and joins the run network with it on', async () => {
     const off = await runToEnd(spec({ script: 'ls /sys/class/net > nets', user: '0:0' }));
     expect(off.out('nets').split('\n').filter(Boolean)).toEqual(['lo']);
     // Only create (not start) the bridged one: some hosts have no docker0 bridge to attach to.
     const id = await runtime.createContainer(spec({ script: 'true', network: true }));
     try {
       const info = await new Docker({ socketPath: DOCKER_SOCKET }).getContainer(id).inspect();
-      expect(info.HostConfig.NetworkMode).toBe('bridge');
+      expect(info.HostConfig.NetworkMode).toBe(RUN_NETWORK);
       expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
       expect(info.HostConfig.MemorySwap).toBe(64 * 1024 * 1024);
       expect(info.HostConfig.NanoCpus).toBe(1e9);
       expect(info.Config.User).toBe('65534:65534');
     } finally {
       await runtime.removeContainer(id);
+    }
+  });
+
+  it('keeps runs on the run network from reaching each other, while this host reaches them', async () => {
+    const server = await runtime.createContainer(spec({ script: 'while true; do echo served | nc -l -p 7000; done', user: '0:0', network: true }));
+    try {
+      await runtime.startContainer(server);
+      const address = await runtime.containerAddress(server);
+      if (address === null) throw new Error('the server container has no address');
+      const fromHost = await new Promise<string>((resolve, reject) => {
+        const attempt = (left: number): void => {
+          const socket = net.connect({ host: address, port: 7000 });
+          let text = '';
+          socket.on('data', (c: Buffer) => (text += c.toString()));
+          socket.on('end', () => resolve(text));
+          socket.on('error', (error) => (left > 0 ? setTimeout(() => attempt(left - 1), 100) : reject(error)));
+        };
+        attempt(50);
+      });
+      expect(fromHost).toBe('served\n');
+      const peer = await runToEnd(spec({ script: `nc -w 3 ${address} 7000 </dev/null > got; echo $? > code`, user: '0:0', network: true }));
+      expect(peer.out('got')).toBe('');
+      expect(peer.out('code').trim()).not.toBe('0');
+    } finally {
+      await runtime.removeContainer(server);
     }
   });
 

@@ -17,9 +17,17 @@ import {
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'EPIPE', 'ETIMEDOUT']);
 
+/**
+ * The bridge network of runs that have a network. Unlike Docker's default bridge it lets no
+ * container talk to another (a program a run serves on a port is reachable only from this host,
+ * and through the server's netcat and proxy), while each still reaches the outside world.
+ */
+export const RUN_NETWORK = 'codalab-runs';
+
 export class DockerRuntime implements ContainerRuntime {
   readonly address: string;
   private readonly docker: Docker;
+  private runNetwork: Promise<void> | null = null;
 
   constructor(socketPath: string) {
     this.address = socketPath;
@@ -53,6 +61,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
+    if (spec.network) await this.ensureRunNetwork();
     const container = await this.call(`create container ${spec.name}`, () => this.docker.createContainer(toCreateOptions(spec)));
     return container.id;
   }
@@ -142,6 +151,33 @@ export class DockerRuntime implements ContainerRuntime {
     return networks.map((n) => n.IPAddress).find((ip) => typeof ip === 'string' && ip !== '') ?? null;
   }
 
+  /** Creates RUN_NETWORK once if it is missing; another worker creating it meanwhile is fine. */
+  private ensureRunNetwork(): Promise<void> {
+    this.runNetwork ??= this.createRunNetwork().catch((error: unknown) => {
+      this.runNetwork = null; // try again with the next run
+      throw error;
+    });
+    return this.runNetwork;
+  }
+
+  private async createRunNetwork(): Promise<void> {
+    const existing = await this.call('list networks', () => this.docker.listNetworks({ filters: JSON.stringify({ name: [RUN_NETWORK] }) }));
+    if (existing.some((n) => n.Name === RUN_NETWORK)) return;
+    try {
+      await this.call(`create network ${RUN_NETWORK}`, () =>
+        this.docker.createNetwork({
+          Name: RUN_NETWORK,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+          Labels: { 'org.codalab.network': 'runs' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof RuntimeError && statusOf(error.cause) === 409)) throw error;
+    }
+  }
+
   private async watchOomEvents(id: string): Promise<{ seen(): boolean; close(): void }> {
     const info = await this.docker.getContainer(id).inspect();
     const started = Date.parse(info.State.StartedAt);
@@ -199,7 +235,7 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['ALL'],
       CapAdd: CONTAINER_CAPABILITIES,
-      NetworkMode: spec.network ? 'bridge' : 'none',
+      NetworkMode: spec.network ? RUN_NETWORK : 'none',
       Init: true,
       AutoRemove: false,
       LogConfig: { Type: 'json-file', Config: { 'max-size': `${Math.max(1, Math.ceil(spec.logMaxBytes / 1024))}k`, 'max-file': '1' } },
