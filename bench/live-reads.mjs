@@ -4,7 +4,7 @@
 // whole `bin/cl cat` process) and the throughput of streaming a 100 MB file, with ratios.
 // Needs `npm run build`, a running dockerd and the image.
 //
-//   node bench/live-reads.mjs [--runs N] [--image IMAGE] [--mb 100]
+//   node bench/live-reads.mjs [--runs N] [--streams N] [--image IMAGE] [--mb 100]
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ const option = (name, fallback) => {
 const RUNS = Number(option('--runs', '20'));
 const IMAGE = option('--image', 'codalab/default-cpu:latest');
 const MB = Number(option('--mb', '100'));
+const STREAMS = Number(option('--streams', '7'));
 const root = new URL('..', import.meta.url).pathname;
 const PASSWORD = 'bench-password';
 
@@ -92,21 +93,23 @@ async function main() {
       return bytes / ((performance.now() - start) / 1000);
     };
 
-    const measure = async (fn, n) => {
-      await fn(); // warm
-      const values = [];
-      for (let i = 0; i < n; i += 1) values.push(await fn());
-      return median(values);
+    // Running and finished alternate, so drifting load on a shared machine hits both alike.
+    const measurePair = async (live, done, n) => {
+      await live();
+      await done(); // warm
+      const values = { live: [], done: [] };
+      for (let i = 0; i < n; i += 1) {
+        values.live.push(await live());
+        values.done.push(await done());
+      }
+      return [median(values.live), median(values.done)];
     };
-    const latencyLive = await measure(() => catOnce(running.uuid), RUNS);
-    const latencyDone = await measure(() => catOnce(finished.uuid), RUNS);
-    const clLive = await measure(() => clCatOnce(running.uuid), 5);
-    const clDone = await measure(() => clCatOnce(finished.uuid), 5);
-    const rateLive = await measure(() => streamOnce(running.uuid), 3);
-    const rateDone = await measure(() => streamOnce(finished.uuid), 3);
+    const [latencyLive, latencyDone] = await measurePair(() => catOnce(running.uuid), () => catOnce(finished.uuid), RUNS);
+    const [clLive, clDone] = await measurePair(() => clCatOnce(running.uuid), () => clCatOnce(finished.uuid), 5);
+    const [rateLive, rateDone] = await measurePair(() => streamOnce(running.uuid), () => streamOnce(finished.uuid), STREAMS);
     const mbps = (rate) => (rate / 1024 / 1024).toFixed(0);
 
-    console.log(`image: ${IMAGE}, latency runs: ${RUNS}, file: ${MB} MiB`);
+    console.log(`image: ${IMAGE}, latency runs: ${RUNS}, file: ${MB} MiB, streams: ${STREAMS} each, alternating`);
     console.log(`cat small file (info + blob requests): running ${latencyLive.toFixed(1)} ms, finished ${latencyDone.toFixed(1)} ms, ratio ${(latencyLive / latencyDone).toFixed(2)}`);
     console.log(`bin/cl cat small file (whole process): running ${clLive.toFixed(0)} ms, finished ${clDone.toFixed(0)} ms, ratio ${(clLive / clDone).toFixed(2)}`);
     console.log(`stream ${MB} MiB file: running ${mbps(rateLive)} MiB/s, finished ${mbps(rateDone)} MiB/s, throughput ratio ${(rateLive / rateDone).toFixed(2)}`);

@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { ApiError, ErrorBody } from '../protocol/index.js';
+import type { FileSlice } from './file-slice.js';
 import { streamRequest } from './stream-request.js';
 
 export interface HttpClientOptions {
@@ -16,8 +17,8 @@ export interface HttpClientOptions {
 export interface RequestOptions {
   method?: string;
   json?: unknown;
-  /** A streamed request body; sent with chunked transfer encoding, piped through node:http. */
-  body?: Readable;
+  /** A streamed request body (or a file slice); sent with chunked transfer encoding through node:http. */
+  body?: Readable | FileSlice;
   /** A small raw request body, sent as application/octet-stream. */
   bytes?: Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;

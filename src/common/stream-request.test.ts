@@ -1,7 +1,12 @@
 // streamRequest against a real HTTP server on loopback: a body is piped through whole, and an
 // error answer sent before the body was read stops the upload instead of streaming it all.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, expect, it } from 'vitest';
 import { streamRequest } from './stream-request.js';
@@ -58,3 +63,34 @@ it('rejects with the body error when the body fails', async () => {
   });
   await expect(streamRequest(`${url}/x`, { method: 'PUT', headers: {}, body })).rejects.toThrow('disk read failed');
 });
+
+it('sends a file slice whole, and closes its handle', async () => {
+  const url = await listen((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => res.writeHead(200).end(Buffer.concat(chunks).toString('hex')));
+  });
+  const data = randomBytes(2.5 * 1024 * 1024);
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'stream-request-')), 'data.bin');
+  writeFileSync(file, data);
+  const handle = await open(file);
+  const answer = await streamRequest(`${url}/x`, { method: 'PUT', headers: {}, body: { handle, start: 5, end: data.length } });
+  expect(answer.text).toBe(data.subarray(5).toString('hex'));
+  await waitUntil(() => handle.fd === -1);
+});
+
+it('stops reading a file slice once the server answered with an error, and closes it', async () => {
+  const url = await listen((_req, res) => res.writeHead(404).end('{"error":{"code":"not_found","message":"gone"}}'));
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'stream-request-')), 'sparse.bin');
+  writeFileSync(file, '');
+  truncateSync(file, 8 * 1024 ** 3); // 8 GiB of holes: sending it all would take far longer than the test
+  const handle = await open(file);
+  const answer = await streamRequest(`${url}/x`, { method: 'PUT', headers: {}, body: { handle, start: 0, end: 8 * 1024 ** 3 } });
+  expect(answer.status).toBe(404);
+  await waitUntil(() => handle.fd === -1);
+});
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(check()).toBe(true);
+}

@@ -5,11 +5,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { isFileSlice, writeFileSlice, type FileSlice } from './file-slice.js';
 
 export interface StreamRequestOptions {
   method: string;
   headers: Record<string, string>;
-  body: Readable;
+  /** A stream, or a slice of an open file (sent with reused buffers, then its handle is closed). */
+  body: Readable | FileSlice;
   signal?: AbortSignal;
 }
 
@@ -28,12 +30,19 @@ export interface StreamAnswer {
 export function streamRequest(url: string, options: StreamRequestOptions): Promise<StreamAnswer> {
   const target = new URL(url);
   const { body } = options;
+  const sending = new AbortController();
+  let bodyDone = false;
+  /** Stops producing the body: destroys a stream, or stops reading a file slice. */
+  const stopBody = (): void => {
+    sending.abort();
+    if (!isFileSlice(body)) body.destroy();
+  };
   return new Promise<StreamAnswer>((resolve, reject) => {
     let settled = false;
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
-      body.destroy();
+      stopBody();
       request.destroy();
       reject(error);
     };
@@ -46,7 +55,10 @@ export function streamRequest(url: string, options: StreamRequestOptions): Promi
     request.once('response', (response) => {
       const status = response.statusCode ?? 0;
       // The server will not read the rest: stop producing it (the file handle or tar closes).
-      if (status >= 400 && !body.readableEnded) body.unpipe(request).destroy();
+      if (status >= 400 && !bodyDone) {
+        if (!isFileSlice(body)) body.unpipe(request);
+        stopBody();
+      }
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', fail);
@@ -55,14 +67,24 @@ export function streamRequest(url: string, options: StreamRequestOptions): Promi
         settled = true;
         // Answered before the whole body was sent: stop it; this connection cannot carry another request.
         if (!request.writableFinished) {
-          body.destroy();
+          stopBody();
           request.destroy();
         }
         resolve({ status, statusText: response.statusMessage ?? '', headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') });
       });
     });
-    body.on('error', fail);
-    body.pipe(request);
+    if (isFileSlice(body)) {
+      writeFileSlice(body, request, sending.signal)
+        .then(() => {
+          bodyDone = true;
+          if (!sending.signal.aborted) request.end();
+        }, fail)
+        .finally(() => void body.handle.close().catch(() => undefined));
+    } else {
+      body.once('end', () => (bodyDone = true));
+      body.on('error', fail);
+      body.pipe(request);
+    }
   });
 }
 

@@ -2,6 +2,7 @@
 // dependency downloads. It holds the token and logs in again once when it expires; it holds no
 // worker logic and does not retry (callers decide, through retry.ts).
 import type { Readable } from 'node:stream';
+import type { FileSlice } from '../common/file-slice.js';
 import { HttpClient } from '../common/http-client.js';
 import {
   AcceptedResponse,
@@ -87,7 +88,7 @@ export class WorkerServerApi {
   }
 
   /** Answers a relayed request: the header as JSON in LIVE_REPLY_HEADER, then the streamed body. */
-  reply(requestId: string, header: LiveReplyHeader, body: Readable, signal?: AbortSignal): Promise<unknown> {
+  reply(requestId: string, header: LiveReplyHeader, body: Readable | FileSlice, signal?: AbortSignal): Promise<unknown> {
     // Not retried on a 401 (the body cannot be replayed): the token is refreshed by check-ins.
     return this.http.send(liveRoutes.reply(this.options.workerId, requestId), {
       method: 'PUT',

@@ -2,7 +2,7 @@
 // standing in for a container's ports (the address a run gives is 127.0.0.1 here).
 import http from 'node:http';
 import net from 'node:net';
-import type { Readable } from 'node:stream';
+import { isFileSlice } from '../../common/file-slice.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LiveReplyHeader, PortMessage, PortRequest } from '../../protocol/index.js';
 import { servePortRequest } from './run-ports.js';
@@ -44,7 +44,8 @@ async function ask(run: LiveRun | null, port: number, request: PortRequest, time
   await servePortRequest(
     run,
     message,
-    async (_id, header, body: Readable) => {
+    async (_id, header, body) => {
+      if (isFileSlice(body)) throw new Error('a port reply is a stream, not a file slice');
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
       sent = { header, body: Buffer.concat(chunks) };

@@ -6,6 +6,7 @@ import { chown, lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar';
+import type { FileSlice } from '../../common/file-slice.js';
 import { readHeadLines, readTailLines } from '../../common/line-reader.js';
 import { encodeFrame, type OutputStream } from '../../common/output-frames.js';
 import { ApiError, type LiveReplyHeader, type ReadArgs, type ReadMessage, type TargetInfo, type WriteMessage } from '../../protocol/index.js';
@@ -15,8 +16,6 @@ import { findMount, openInside, resolveRunPath, RunPathError, splitRunPath, type
 const FOLLOW_TICK_MS = 100;
 const FOLLOW_CHUNK = 256 * 1024;
 const KEEPALIVE_MS = 15_000;
-/** Large reads: fewer chunks through fetch and the server's pipe. */
-const STREAM_CHUNK = 1024 * 1024;
 
 /** What a held run shows to reads. */
 export interface LiveRun {
@@ -31,10 +30,11 @@ export interface LiveRun {
 
 export interface Reply {
   header: LiveReplyHeader;
-  body: Readable;
+  /** A stream, or a slice of a file (sent with reused buffers; see file-slice). */
+  body: Readable | FileSlice;
 }
 
-export type ReplySender = (requestId: string, header: LiveReplyHeader, body: Readable) => Promise<unknown>;
+export type ReplySender = (requestId: string, header: LiveReplyHeader, body: Readable | FileSlice) => Promise<unknown>;
 
 /** Answers one request; `run` is null when this worker does not hold the bundle (any more). */
 export async function serveLiveRequest(run: LiveRun | null, message: ReadMessage | WriteMessage, send: ReplySender, signal: AbortSignal): Promise<void> {
@@ -74,9 +74,11 @@ async function read(run: LiveRun, subpath: string, args: ReadArgs, signal: Abort
   const start = Math.min(args.offset ?? 0, size);
   const end = args.length !== undefined ? Math.min(size, start + args.length) : size;
   // Exactly `end - start` bytes, even while the file grows: the header promised that many.
-  const body = end > start ? handle.createReadStream({ start, end: end - 1, autoClose: true, highWaterMark: STREAM_CHUNK }) : Readable.from([]);
-  if (end <= start) await handle.close();
-  return { header: { ok: true, target_type: 'file', size: end - start }, body };
+  if (end <= start) {
+    await handle.close();
+    return { header: { ok: true, target_type: 'file', size: 0 }, body: Readable.from([]) };
+  }
+  return { header: { ok: true, target_type: 'file', size: end - start }, body: { handle, start, end } };
 }
 
 /** stdout and stderr as output frames from the offsets, until the container is done (then flushed) or time is up. */
