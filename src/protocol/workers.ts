@@ -56,6 +56,26 @@ export const MessagesResponse = z.object({ messages: z.array(WorkerMessage) });
 export type MessagesResponse = z.infer<typeof MessagesResponse>;
 
 /**
+ * A message list as a worker reads it: each message on its own, so that one it does not know (a
+ * newer server's) is set aside instead of failing the whole list with the runs and kills in it.
+ */
+export const IncomingMessages = z.array(z.unknown()).transform((list) => {
+  const messages: WorkerMessage[] = [];
+  const unknown: string[] = [];
+  for (const item of list) {
+    const parsed = WorkerMessage.safeParse(item);
+    if (parsed.success) messages.push(parsed.data);
+    else unknown.push(describeMessage(item));
+  }
+  return { messages, unknown };
+});
+
+function describeMessage(item: unknown): string {
+  const type = typeof item === 'object' && item !== null ? (item as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? `a '${type.slice(0, 40)}' message` : 'a message without a type';
+}
+
+/**
  * Generated metadata a worker reports for a run (seconds, bytes, epoch seconds). Only these
  * keys are accepted from workers; everything else in a bundle's metadata is the user's.
  */
@@ -122,6 +142,12 @@ export const CheckinResponse = z.object({
   messages: z.array(WorkerMessage),
 });
 export type CheckinResponse = z.infer<typeof CheckinResponse>;
+
+/** The two answers that carry messages, as a worker reads them (see IncomingMessages). */
+export const IncomingCheckinResponse = CheckinResponse.extend({ messages: IncomingMessages });
+export type IncomingCheckinResponse = z.infer<typeof IncomingCheckinResponse>;
+export const IncomingMessagesResponse = z.object({ messages: IncomingMessages });
+export type IncomingMessagesResponse = z.infer<typeof IncomingMessagesResponse>;
 
 export const StartRunRequest = z.object({ assignment_id: z.string(), hostname: z.string() });
 export type StartRunRequest = z.infer<typeof StartRunRequest>;

@@ -130,7 +130,8 @@ export class WorkerAgent {
       this.checkedIn = true;
       if (this.lastCheckinError !== null) this.parts.log.info('Checked in with the server again.');
       this.lastCheckinError = null;
-      for (const message of answer.messages) this.handle(message, signal);
+      this.warnUnknown(answer.messages.unknown);
+      for (const message of answer.messages.messages) this.handle(message, signal);
     } catch (error) {
       if (signal.aborted) return;
       const message = errorMessage(error);
@@ -206,7 +207,8 @@ export class WorkerAgent {
       try {
         const answer = await this.parts.api.messages(MESSAGE_WAIT_SECONDS, signal);
         delayMs = 500;
-        const outcomes = answer.messages.map((message) => this.handle(message, signal));
+        this.warnUnknown(answer.messages.unknown);
+        const outcomes = answer.messages.messages.map((message) => this.handle(message, signal));
         // The server re-offers a run that found no free slot at once: wait for one to free up.
         if (outcomes.includes('busy')) await this.slotFreed.wait(SLOT_RECHECK_MS, signal);
       } catch (error) {
@@ -218,6 +220,12 @@ export class WorkerAgent {
         await sleep(delayMs, signal);
         delayMs = Math.min(delayMs * 2, 15_000);
       }
+    }
+  }
+
+  private warnUnknown(descriptions: readonly string[]): void {
+    for (const text of descriptions) {
+      this.parts.log.warn(`Ignoring ${text} from the server, which this worker does not understand; upgrade the worker.`);
     }
   }
 

@@ -7,11 +7,11 @@ import { HttpClient } from '../common/http-client.js';
 import {
   AcceptedResponse,
   ApiError,
-  CheckinResponse,
+  IncomingCheckinResponse,
   LIVE_REPLY_HEADER,
   liveRoutes,
   type LiveReplyHeader,
-  MessagesResponse,
+  IncomingMessagesResponse,
   TokenResponse,
   routes,
   type FinishRunRequest,
@@ -48,15 +48,17 @@ export class WorkerServerApi {
     this.http.token = answer.access_token;
   }
 
-  checkin(body: WorkerCheckin, signal?: AbortSignal): Promise<CheckinResponse> {
+  /** Messages this worker does not know come back apart, in `messages.unknown`. */
+  checkin(body: WorkerCheckin, signal?: AbortSignal): Promise<IncomingCheckinResponse> {
     return this.authed(() =>
-      this.http.json(routes.checkin(this.options.workerId), CheckinResponse, { json: body, ...opt(signal) }),
+      this.http.json(routes.checkin(this.options.workerId), IncomingCheckinResponse, { json: body, ...opt(signal) }),
     );
   }
 
-  messages(waitSeconds: number, signal?: AbortSignal): Promise<MessagesResponse> {
+  /** Long-polls for messages; those this worker does not know come back apart, in `messages.unknown`. */
+  messages(waitSeconds: number, signal?: AbortSignal): Promise<IncomingMessagesResponse> {
     return this.authed(() =>
-      this.http.json(routes.messages(this.options.workerId, waitSeconds), MessagesResponse, {
+      this.http.json(routes.messages(this.options.workerId, waitSeconds), IncomingMessagesResponse, {
         timeoutMs: (waitSeconds + 30) * 1000,
         ...opt(signal),
       }),
