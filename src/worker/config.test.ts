@@ -34,6 +34,7 @@ describe('worker flags', () => {
       exitWhenIdle: false,
       exitAfterNumRuns: null,
       dockerSocket: '/var/run/docker.sock',
+      runNetwork: 'codalab-runs',
       verbose: false,
       hostname: 'box',
     });
@@ -46,14 +47,14 @@ describe('worker flags', () => {
       '--slots', '3', '--cpuset', '0,2-3', '--gpuset', '0,1', '--max-memory', '1.5g', '--max-work-dir-size', '20g',
       '--max-image-cache-size', '50g', '--checkin-frequency-seconds', '2', '--exit-when-idle', '--idle-seconds', '60',
       '--exit-after-num-runs', '1', '--docker-socket', '/run/d.sock', '--verbose',
-      '--shared-memory-size-gb', '0.5', '--pids-limit', '100', '--disk-reserve', '2g',
+      '--shared-memory-size-gb', '0.5', '--pids-limit', '100', '--disk-reserve', '2g', '--run-network', 'bridge',
     ]);
     expect(c).toMatchObject({
       serverUrl: 'https://cl.example.org', workDir: '/w', id: 'gpu-1', tag: 'big-gpu', tagExclusive: true, slots: 3,
       cpuset: [0, 2, 3], gpuset: ['0', '1'], maxMemoryBytes: 1.5 * 1024 ** 3, maxWorkDirSizeBytes: 20 * 1024 ** 3,
       maxImageCacheSizeBytes: 50 * 1024 ** 3, checkinFrequencySeconds: 2, exitWhenIdle: true, idleSeconds: 60,
       exitAfterNumRuns: 1, dockerSocket: '/run/d.sock', verbose: true,
-      sharedMemoryBytes: 512 * 1024 ** 2, pidsLimit: 100, diskReserveBytes: 2 * 1024 ** 3,
+      sharedMemoryBytes: 512 * 1024 ** 2, pidsLimit: 100, diskReserveBytes: 2 * 1024 ** 3, runNetwork: 'bridge',
     });
   });
 
@@ -68,6 +69,8 @@ describe('worker flags', () => {
     [['--id', 'a/b'], /Invalid --id/],
     [['--server', 'ftp://x'], /only http/],
     [['--bogus'], /unknown option '--bogus'/],
+    [['--run-network', 'host'], /Invalid --run-network 'host': name a bridge network/],
+    [['--run-network', 'a b'], /Invalid --run-network/],
     [['extra'], /too many arguments|excess/i],
   ])('refuses %j with a one-line message', (argv, message) => {
     let error: unknown;

@@ -46,7 +46,7 @@ const GPU_REFRESH_MS = 60_000;
 export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
   const log = deps.log ?? createStderrLogger({ verbose: config.verbose, prefix: 'cl-worker' });
   const clock = deps.clock ?? systemClock;
-  const runtime = deps.runtime ?? new DockerRuntime(config.dockerSocket);
+  const runtime = deps.runtime ?? new DockerRuntime(config.dockerSocket, config.runNetwork);
   const runsDir = path.join(config.workDir, 'runs');
   await mkdir(runsDir, { recursive: true });
   await removeLeftoverRunDirs(runsDir, log);

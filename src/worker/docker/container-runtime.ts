@@ -9,6 +9,13 @@ export type { ContainerStats } from './cgroup-stats.js';
 export const RUN_LABEL = 'org.codalab.run';
 export const WORKER_LABEL = 'org.codalab.worker';
 
+/**
+ * The network a worker makes for runs that have a network. Unlike Docker's default bridge it lets
+ * no container talk to another (a program a run serves on a port is reachable only from the
+ * worker's host, and so through the server's netcat and proxy), while each reaches the outside.
+ */
+export const RUN_NETWORK = 'codalab-runs';
+
 export interface Mount {
   /** Absolute host path. */
   source: string;

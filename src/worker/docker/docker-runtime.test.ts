@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUN_LABEL, WORKER_LABEL, type ContainerSpec } from './container-runtime.js';
-import { DockerRuntime, RUN_NETWORK } from './docker-runtime.js';
+import { RUN_LABEL, RUN_NETWORK, WORKER_LABEL, type ContainerSpec } from './container-runtime.js';
+import { DockerRuntime } from './docker-runtime.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker-test-support.js';
 
 const runtime = new DockerRuntime(DOCKER_SOCKET);
@@ -146,6 +146,17 @@ describe('DockerRuntime (real dockerd)', () => {
       expect(peer.out('code').trim()).not.toBe('0');
     } finally {
       await runtime.removeContainer(server);
+    }
+  });
+
+  it("puts runs on the network it was given instead, such as Docker's default bridge", async () => {
+    const onBridge = new DockerRuntime(DOCKER_SOCKET, 'bridge');
+    const id = await onBridge.createContainer(spec({ script: 'true', network: true }));
+    try {
+      const info = await new Docker({ socketPath: DOCKER_SOCKET }).getContainer(id).inspect();
+      expect(info.HostConfig.NetworkMode).toBe('bridge');
+    } finally {
+      await onBridge.removeContainer(id);
     }
   });
 

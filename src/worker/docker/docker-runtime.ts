@@ -13,23 +13,21 @@ import {
   type ImageInfo,
   type LabelledContainer,
   type PullEvent,
+  RUN_NETWORK,
 } from './container-runtime.js';
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'EPIPE', 'ETIMEDOUT']);
-
-/**
- * The bridge network of runs that have a network. Unlike Docker's default bridge it lets no
- * container talk to another (a program a run serves on a port is reachable only from this host,
- * and through the server's netcat and proxy), while each still reaches the outside world.
- */
-export const RUN_NETWORK = 'codalab-runs';
 
 export class DockerRuntime implements ContainerRuntime {
   readonly address: string;
   private readonly docker: Docker;
   private runNetwork: Promise<void> | null = null;
 
-  constructor(socketPath: string) {
+  /** `runNetwork`: the network of runs with a network; RUN_NETWORK is created on first use, any other must exist. */
+  constructor(
+    socketPath: string,
+    private readonly runNetworkName = RUN_NETWORK,
+  ) {
     this.address = socketPath;
     this.docker = new Docker({ socketPath });
   }
@@ -61,8 +59,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    if (spec.network) await this.ensureRunNetwork();
-    const container = await this.call(`create container ${spec.name}`, () => this.docker.createContainer(toCreateOptions(spec)));
+    if (spec.network && this.runNetworkName === RUN_NETWORK) await this.ensureRunNetwork();
+    const options = toCreateOptions(spec, this.runNetworkName);
+    const container = await this.call(`create container ${spec.name}`, () => this.docker.createContainer(options));
     return container.id;
   }
 
@@ -207,7 +206,7 @@ export class DockerRuntime implements ContainerRuntime {
 export const CONTAINER_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE'];
 
 /** The Engine API body that creates `spec`'s container: limits, hardening, GPUs by device request. */
-export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+export function toCreateOptions(spec: ContainerSpec, runNetwork = RUN_NETWORK): Docker.ContainerCreateOptions {
   const [entrypoint, ...args] = spec.command;
   const gpus = spec.gpus ?? [];
   return {
@@ -235,7 +234,7 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['ALL'],
       CapAdd: CONTAINER_CAPABILITIES,
-      NetworkMode: spec.network ? RUN_NETWORK : 'none',
+      NetworkMode: spec.network ? runNetwork : 'none',
       Init: true,
       AutoRemove: false,
       LogConfig: { Type: 'json-file', Config: { 'max-size': `${Math.max(1, Math.ceil(spec.logMaxBytes / 1024))}k`, 'max-file': '1' } },
