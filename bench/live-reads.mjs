@@ -1,12 +1,13 @@
 // Benchmark: reads of a running bundle (relayed through the server to the worker) against the
 // same reads of a finished bundle (served from the server's store), measured in the same run.
 // Prints the latency of `cl cat` of a small file (the info + blob requests it makes, and the
-// whole `bin/cl cat` process) and the throughput of streaming a 100 MB file, with ratios.
+// whole `bin/cl cat` process) and the throughput of streaming a 100 MB file (through the API, and
+// as a whole `bin/cl cat` to /dev/null, which is what a user waits for), with ratios.
 // Needs `npm run build`, a running dockerd and the image.
 //
 //   node bench/live-reads.mjs [--runs N] [--streams N] [--image IMAGE] [--mb 100]
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +85,16 @@ async function main() {
       if (out.toString() !== 'hello\n') throw new Error('unexpected cl cat output');
       return performance.now() - start;
     };
+    const clStreamOnce = (uuid) => {
+      const start = performance.now();
+      const sink = openSync('/dev/null', 'w');
+      try {
+        execFileSync(join(root, 'bin/cl'), ['cat', `${uuid}/big.bin`], { env, stdio: ['ignore', sink, 'inherit'] });
+      } finally {
+        closeSync(sink);
+      }
+      return (MB * 1024 * 1024) / ((performance.now() - start) / 1000);
+    };
     const streamOnce = async (uuid) => {
       const start = performance.now();
       const response = await client.send(routes.contentsBlob(uuid, 'big.bin'), { timeoutMs: 0 });
@@ -107,12 +118,14 @@ async function main() {
     const [latencyLive, latencyDone] = await measurePair(() => catOnce(running.uuid), () => catOnce(finished.uuid), RUNS);
     const [clLive, clDone] = await measurePair(() => clCatOnce(running.uuid), () => clCatOnce(finished.uuid), 5);
     const [rateLive, rateDone] = await measurePair(() => streamOnce(running.uuid), () => streamOnce(finished.uuid), STREAMS);
+    const [clRateLive, clRateDone] = await measurePair(() => clStreamOnce(running.uuid), () => clStreamOnce(finished.uuid), 5);
     const mbps = (rate) => (rate / 1024 / 1024).toFixed(0);
 
     console.log(`image: ${IMAGE}, latency runs: ${RUNS}, file: ${MB} MiB, streams: ${STREAMS} each, alternating`);
     console.log(`cat small file (info + blob requests): running ${latencyLive.toFixed(1)} ms, finished ${latencyDone.toFixed(1)} ms, ratio ${(latencyLive / latencyDone).toFixed(2)}`);
     console.log(`bin/cl cat small file (whole process): running ${clLive.toFixed(0)} ms, finished ${clDone.toFixed(0)} ms, ratio ${(clLive / clDone).toFixed(2)}`);
-    console.log(`stream ${MB} MiB file: running ${mbps(rateLive)} MiB/s, finished ${mbps(rateDone)} MiB/s, throughput ratio ${(rateLive / rateDone).toFixed(2)}`);
+    console.log(`stream ${MB} MiB file (API): running ${mbps(rateLive)} MiB/s, finished ${mbps(rateDone)} MiB/s, throughput ratio ${(rateLive / rateDone).toFixed(2)}`);
+    console.log(`bin/cl cat ${MB} MiB file > /dev/null (whole process): running ${mbps(clRateLive)} MiB/s, finished ${mbps(clRateDone)} MiB/s, throughput ratio ${(clRateLive / clRateDone).toFixed(2)}`);
     await client.json(routes.bundleActions(), Bundle.pick({ uuid: true, state: true }), { json: { type: 'kill', uuid: running.uuid } });
     await waitFor(async () => (await state(running.uuid)) === 'killed', 'the kill', 60_000);
   } finally {
