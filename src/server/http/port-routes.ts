@@ -15,7 +15,7 @@ const PortParams = z.object({
 });
 const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** Never forwarded: the token is the server's business, and the proxy sets the framing itself. */
-const KEPT_FROM_BUNDLE = new Set(['authorization', 'content-length', 'host']);
+const NOT_FORWARDED = new Set(['authorization', 'content-length', 'host']);
 
 export function registerPortRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   app.put(`${REST}/bundles/:uuid/netcat/:port`, async (request, reply) => {
@@ -42,7 +42,7 @@ async function proxy(request: FastifyRequest, reply: FastifyReply, { services, a
   await authenticate(request);
   const { uuid, port } = PortParams.parse(request.params);
   const prefix = `${REST}/bundles/${uuid}/netcurl/${port}`;
-  const headers = endToEndHeaders(request.raw.rawHeaders, KEPT_FROM_BUNDLE);
+  const headers = endToEndHeaders(request.raw.rawHeaders, NOT_FORWARDED);
   headers.push(
     ['X-Forwarded-For', request.ip],
     ['X-Forwarded-Host', request.headers.host ?? ''],
