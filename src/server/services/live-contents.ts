@@ -19,7 +19,7 @@ import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import { requireOwner, type BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
-import { throwIfFailed, type HeldBy, type RelayReply, type WorkerRelay } from './worker-relay.js';
+import { holderOf, throwIfFailed, type HeldAssignment, type RelayReply, type WorkerRelay } from './worker-relay.js';
 
 /** States in which the run's files live in the worker's run dir. */
 const LIVE_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing'];
@@ -34,10 +34,9 @@ const FOLLOW_MAX_SECONDS = 60;
 const ENDED_RUN_POLL_MS = 100;
 const ENDED_RUN_POLLS = 50;
 
-export interface LiveTarget extends HeldBy {
+export interface LiveTarget extends HeldAssignment {
   uuid: string;
   subpath: string;
-  assignmentId: string;
 }
 
 export type FollowSource = 'live' | 'store' | 'pending';
@@ -56,8 +55,8 @@ export class LiveContentsService {
     const target = await this.contents.locateTarget(uuid, subpath);
     const { row } = target;
     if (target.hasContents || !LIVE_STATES.includes(row.state)) return null;
-    if (!row.worker_owner_id || !row.worker_id || !row.assignment_id) return null;
-    return { uuid: target.uuid, subpath: target.subpath, ownerId: row.worker_owner_id, workerId: row.worker_id, assignmentId: row.assignment_id };
+    const holder = holderOf(row);
+    return holder && { ...holder, uuid: target.uuid, subpath: target.subpath };
   }
 
   /** The listing of a path, or null when the run ended meanwhile and the store has it now. */
@@ -95,9 +94,8 @@ export class LiveContentsService {
   async write(user: User, action: WriteAction, signal?: AbortSignal): Promise<void> {
     const row = await this.bundles.getRow(action.uuid);
     requireOwner(user, row, 'write to');
-    if (row.state !== 'running' || !row.worker_owner_id || !row.worker_id || !row.assignment_id) {
-      throw new ApiError('conflict', `Bundle ${row.uuid} is ${row.state}; only a running bundle can be written to.`);
-    }
+    const holder = row.state === 'running' ? holderOf(row) : null;
+    if (holder === null) throw new ApiError('conflict', `Bundle ${row.uuid} is ${row.state}; only a running bundle can be written to.`);
     const path = checkWritePath(action.subpath);
     if (Buffer.byteLength(action.string) > WRITE_MAX_BYTES) {
       throw new ApiError('too_large', `The string is ${Buffer.byteLength(action.string)} bytes; cl write takes at most ${WRITE_MAX_BYTES}.`);
@@ -105,11 +103,9 @@ export class LiveContentsService {
     const deps = await this.store.getDependencies([row.uuid]);
     const dep = deps.find((d) => path === d.child_path || path.startsWith(`${d.child_path}/`) || d.child_path.startsWith(`${path}/`));
     if (dep) throw new ApiError('bad_request', `'${path}' is dependency '${dep.child_path}' (or inside it), which is read-only.`);
-    const held: HeldBy = { ownerId: row.worker_owner_id, workerId: row.worker_id };
-    const assignment = row.assignment_id;
     const reply = await this.relay.request(
-      held,
-      (id) => ({ type: 'write', request_id: id, uuid: row.uuid, assignment_id: assignment, path, string: action.string }),
+      holder,
+      (id) => ({ type: 'write', request_id: id, uuid: row.uuid, assignment_id: holder.assignmentId, path, string: action.string }),
       signal,
     );
     reply.body.resume();
@@ -125,7 +121,6 @@ export class LiveContentsService {
       (id) => ({ type: 'read', request_id: id, uuid: target.uuid, assignment_id: target.assignmentId, path: target.subpath, args }),
       signal,
     );
-    if (!reply.header.ok) reply.body.resume();
     try {
       throwIfFailed(reply);
     } catch (error) {

@@ -8,7 +8,7 @@ import {
   type PortRequest,
 } from '../../protocol/index.js';
 import type { BundleService } from './bundle-service.js';
-import { throwIfFailed, type RelayReply, type WorkerRelay } from './worker-relay.js';
+import { holderOf, throwIfFailed, type RelayReply, type WorkerRelay } from './worker-relay.js';
 
 /** How long the worker may wait for a port to connect and answer, beyond the relay's own wait. */
 const PORT_ANSWER_WAIT_MS = 75_000;
@@ -47,14 +47,14 @@ export class LivePortsService {
   private async send(uuid: string, port: number, request: PortRequest, signal?: AbortSignal): Promise<RelayReply> {
     const row = await this.bundles.getRow(uuid);
     if (row.bundle_type !== 'run') throw new ApiError('bad_request', `Bundle ${uuid} is a ${row.bundle_type} bundle; only runs have ports.`);
-    if (row.state !== 'running' || !row.worker_owner_id || !row.worker_id || !row.assignment_id) {
+    const holder = row.state === 'running' ? holderOf(row) : null;
+    if (holder === null) {
       const when = row.state === 'staged' || row.state === 'starting' || row.state === 'preparing' ? 'yet' : 'any more';
       throw new ApiError('conflict', `Bundle ${uuid} is ${row.state}, not running ${when}; only a running bundle has ports to reach.`);
     }
-    const assignmentId = row.assignment_id;
     const reply = await this.relay.request(
-      { ownerId: row.worker_owner_id, workerId: row.worker_id },
-      (id) => ({ type: 'port', request_id: id, uuid, assignment_id: assignmentId, port, request }),
+      holder,
+      (id) => ({ type: 'port', request_id: id, uuid, assignment_id: holder.assignmentId, port, request }),
       signal,
       PORT_ANSWER_WAIT_MS,
     );

@@ -17,6 +17,17 @@ export interface HeldBy {
   workerId: string;
 }
 
+/** A worker holding a run, and the assignment it holds it under. */
+export interface HeldAssignment extends HeldBy {
+  assignmentId: string;
+}
+
+/** Who holds a bundle's run, read off its row; null when no worker does. */
+export function holderOf(row: { worker_owner_id: string | null; worker_id: string | null; assignment_id: string | null }): HeldAssignment | null {
+  if (!row.worker_owner_id || !row.worker_id || !row.assignment_id) return null;
+  return { ownerId: row.worker_owner_id, workerId: row.worker_id, assignmentId: row.assignment_id };
+}
+
 type LiveMessage = ReadMessage | WriteMessage | PortMessage;
 
 interface Pending {

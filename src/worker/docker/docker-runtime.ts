@@ -160,8 +160,6 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private async createRunNetwork(): Promise<void> {
-    const existing = await this.call('list networks', () => this.docker.listNetworks({ filters: JSON.stringify({ name: [RUN_NETWORK] }) }));
-    if (existing.some((n) => n.Name === RUN_NETWORK)) return;
     try {
       await this.call(`create network ${RUN_NETWORK}`, () =>
         this.docker.createNetwork({
@@ -173,6 +171,7 @@ export class DockerRuntime implements ContainerRuntime {
         }),
       );
     } catch (error) {
+      // 409: it exists already (made by an earlier start, or by another worker on this engine).
       if (!(error instanceof RuntimeError && statusOf(error.cause) === 409)) throw error;
     }
   }
