@@ -108,6 +108,17 @@ describe('cl netcat', () => {
     expect(fromStdin).toMatchObject({ code: 0, stdout: 'echo:\ncba' });
   });
 
+  it('takes the REST message as raw bytes whatever its declared type, up to its limit', async () => {
+    const put = (body: string | Uint8Array, type: string): Promise<Response> =>
+      fetch(`${cluster.url}/rest/bundles/${run}/netcat/8000`, { method: 'PUT', body, headers: { authorization: `Bearer ${token}`, 'content-type': type } });
+    const json = await put('{"a":1}', 'application/json');
+    expect(json.status).toBe(200);
+    expect(await json.text()).toBe('echo:}1:"a"{');
+    const tooLarge = await put(new Uint8Array(1024 * 1024 + 1), 'application/octet-stream');
+    expect(tooLarge.status).toBe(413);
+    expect(((await tooLarge.json()) as { error: { code: string } }).error.code).toBe('too_large');
+  });
+
   it('says so in one line when nothing listens on the port', async () => {
     const result = await cluster.cl(['netcat', run, '8009', 'hello']);
     expect(result.code).toBe(1);

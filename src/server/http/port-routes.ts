@@ -2,10 +2,9 @@
 // and an HTTP proxy (any method, path and body, answered with the bundle server's own status,
 // headers and streamed body). The access token is used here and never passed to the bundle.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { endToEndHeaders, groupHeaders } from '../../common/http-headers.js';
-import { ApiError, NETCAT_MAX_BYTES, PROXY_BODY_MAX_BYTES, REST, Uuid } from '../../protocol/index.js';
+import { NETCAT_MAX_BYTES, PROXY_BODY_MAX_BYTES, REST, Uuid } from '../../protocol/index.js';
 import type { RouteContext } from './app.js';
 import { clientGone, destroyWhenClientLeaves } from './live-routes.js';
 
@@ -17,25 +16,25 @@ const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS
 /** Never forwarded: the token is the server's business, and the proxy sets the framing itself. */
 const NOT_FORWARDED = new Set(['authorization', 'content-length', 'host']);
 
-export function registerPortRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
-  app.put(`${REST}/bundles/:uuid/netcat/:port`, async (request, reply) => {
-    await authenticate(request);
-    const { uuid, port } = PortParams.parse(request.params);
-    const message = await bodyBytes(request.body, NETCAT_MAX_BYTES);
-    const live = await services.ports.netcat(uuid, port, message, clientGone(reply));
-    destroyWhenClientLeaves(reply, live.body);
-    return reply.header('content-type', 'application/octet-stream').send(live.body);
-  });
-
-  // The proxy takes any body as raw bytes, whatever its type: its own scope, with one catch-all parser.
+export function registerPortRoutes(app: FastifyInstance, context: RouteContext): void {
+  // Both take any body as raw bytes, whatever its declared type: their own scope, with one catch-all parser.
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PROXY_BODY_MAX_BYTES }, (_request, body, done) => done(null, body));
-    const handler = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => proxy(request, reply, { services, authenticate });
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.put(`${REST}/bundles/:uuid/netcat/:port`, { bodyLimit: NETCAT_MAX_BYTES }, (request, reply) => netcat(request, reply, context));
+    const handler = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => proxy(request, reply, context);
     for (const url of [`${REST}/bundles/:uuid/netcurl/:port`, `${REST}/bundles/:uuid/netcurl/:port/*`]) {
-      scope.route({ method: [...PROXY_METHODS], url, handler });
+      scope.route({ method: [...PROXY_METHODS], url, bodyLimit: PROXY_BODY_MAX_BYTES, handler });
     }
   });
+}
+
+async function netcat(request: FastifyRequest, reply: FastifyReply, { services, authenticate }: RouteContext): Promise<FastifyReply> {
+  await authenticate(request);
+  const { uuid, port } = PortParams.parse(request.params);
+  const live = await services.ports.netcat(uuid, port, rawBody(request), clientGone(reply));
+  destroyWhenClientLeaves(reply, live.body);
+  return reply.header('content-type', 'application/octet-stream').send(live.body);
 }
 
 async function proxy(request: FastifyRequest, reply: FastifyReply, { services, authenticate }: RouteContext): Promise<FastifyReply> {
@@ -49,7 +48,7 @@ async function proxy(request: FastifyRequest, reply: FastifyReply, { services, a
     ['X-Forwarded-Proto', request.protocol],
     ['X-Forwarded-Prefix', prefix],
   );
-  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const body = rawBody(request);
   const live = await services.ports.proxy(uuid, port, { method: request.method, path: pathInsideBundle(request.url), headers, body }, clientGone(reply));
   void reply.status(live.header.status ?? 502);
   for (const [name, values] of Object.entries(groupHeaders(live.header.headers ?? []))) {
@@ -66,21 +65,7 @@ export function pathInsideBundle(url: string): string {
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
-/** The whole body of a small request, whichever parser produced it. */
-async function bodyBytes(body: unknown, maxBytes: number): Promise<Buffer> {
-  if (body === undefined || body === null) return Buffer.alloc(0);
-  const tooLarge = (): ApiError => new ApiError('too_large', `The message is larger than ${maxBytes} bytes, the most netcat sends.`);
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    if (bytes.length > maxBytes) throw tooLarge();
-    return bytes;
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as Readable) {
-    total += (chunk as Buffer).length;
-    if (total > maxBytes) throw tooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The request's body as the catch-all parser read it; none for a request without one. */
+function rawBody(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
 }
