@@ -1,12 +1,12 @@
 // The first or last N lines of a file, read without loading the whole file: forwards for the
-// head, backwards in blocks for the tail.
-import { open } from 'node:fs/promises';
+// head, backwards in blocks for the tail. Given a path, the file is opened and closed here; given
+// an open handle (a file that must not be reopened by path), the caller keeps and closes it.
+import { open, type FileHandle } from 'node:fs/promises';
 
 const BLOCK = 64 * 1024;
 
-export async function readHeadLines(path: string, lines: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
+export async function readHeadLines(file: string | FileHandle, lines: number): Promise<Buffer> {
+  return withHandle(file, async (handle) => {
     const chunks: Buffer[] = [];
     let seen = 0;
     let position = 0;
@@ -26,14 +26,11 @@ export async function readHeadLines(path: string, lines: number): Promise<Buffer
       chunks.push(chunk);
     }
     return Buffer.concat(chunks);
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
-export async function readTailLines(path: string, lines: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
+export async function readTailLines(file: string | FileHandle, lines: number): Promise<Buffer> {
+  return withHandle(file, async (handle) => {
     const { size } = await handle.stat();
     const chunks: Buffer[] = [];
     let end = size;
@@ -53,6 +50,14 @@ export async function readTailLines(path: string, lines: number): Promise<Buffer
       end = start;
     }
     return Buffer.concat(chunks);
+  });
+}
+
+async function withHandle<T>(file: string | FileHandle, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  if (typeof file !== 'string') return use(file);
+  const handle = await open(file, 'r');
+  try {
+    return await use(handle);
   } finally {
     await handle.close();
   }

@@ -1,6 +1,6 @@
 // Starting a worker from a frozen config, for `cl-worker` and for a server that embeds one
 // (`cl-server --with-worker`). It wires the parts together and logs in; it reads no environment.
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkerAgent, type AgentExit } from './agent.js';
@@ -10,6 +10,7 @@ import { DependencyCache } from './deps/dependency-cache.js';
 import type { ContainerRuntime } from './docker/container-runtime.js';
 import { DockerHealth } from './docker/docker-health.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
+import { removeTree } from './fs/tree.js';
 import { detectGpus } from './gpus/gpu-discovery.js';
 import { GpuInventory } from './gpus/gpu-inventory.js';
 import { ImageCache } from './images/image-cache.js';
@@ -129,6 +130,7 @@ async function login(api: WorkerServerApi, config: WorkerConfig, log: Logger, si
 async function removeLeftoverRunDirs(runsDir: string, log: Logger): Promise<void> {
   for (const name of await readdir(runsDir)) {
     log.info(`Removing leftover run directory ${name}`);
-    await rm(path.join(runsDir, name), { recursive: true, force: true });
+    // A container of an earlier process may still run and change the tree: never follow a link.
+    await removeTree(path.join(runsDir, name));
   }
 }

@@ -1,9 +1,15 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isInside, openInside, resolveRunPath, RunPathError, splitRunPath, type RunFiles } from './run-paths.js';
+import { locateRunPath, openRunDirectory, RunPathError, splitRunPath, type RunFiles } from './run-paths.js';
+
+/** What locateRunPath found, as plain facts (its held parent closed). */
+async function resolveRunPath(files: RunFiles, subpath: string): Promise<{ kind: string; size: number; name: string; hidden: string[]; root: string }> {
+  const entry = await locateRunPath(files, subpath);
+  await entry.parent.close();
+  return { kind: entry.kind, size: entry.stat.size, name: entry.name, hidden: entry.hidden, root: entry.mount?.hostPath ?? files.runDir };
+}
 
 let files: RunFiles;
 let outside: string;
@@ -41,8 +47,8 @@ async function refusal(subpath: string): Promise<RunPathError> {
 
 describe('resolveRunPath', () => {
   it('resolves files and directories inside the run dir', async () => {
-    expect(await resolveRunPath(files, 'sub/a.txt')).toMatchObject({ kind: 'file', size: 1, path: path.join(files.runDir, 'sub', 'a.txt') });
-    expect(await resolveRunPath(files, '')).toMatchObject({ kind: 'directory', path: files.runDir });
+    expect(await resolveRunPath(files, 'sub/a.txt')).toMatchObject({ kind: 'file', size: 1, name: 'a.txt' });
+    expect(await resolveRunPath(files, '')).toMatchObject({ kind: 'directory', name: path.basename(files.runDir) });
     expect(await resolveRunPath(files, './sub//a.txt')).toMatchObject({ kind: 'file' });
   });
 
@@ -54,9 +60,9 @@ describe('resolveRunPath', () => {
 
   it("resolves KEY/file into the dependency's cached copy", async () => {
     const dep = files.mounts[0]?.hostPath ?? '';
-    expect(await resolveRunPath(files, 'in/lines.txt')).toMatchObject({ kind: 'file', path: path.join(dep, 'lines.txt'), root: dep });
-    expect(await resolveRunPath(files, 'nested/key/lines.txt')).toMatchObject({ kind: 'file', path: path.join(dep, 'lines.txt') });
-    expect(await resolveRunPath(files, 'in')).toMatchObject({ kind: 'directory', path: dep });
+    expect(await resolveRunPath(files, 'in/lines.txt')).toMatchObject({ kind: 'file', size: 5, name: 'lines.txt', root: dep });
+    expect(await resolveRunPath(files, 'nested/key/lines.txt')).toMatchObject({ kind: 'file', size: 5, root: dep });
+    expect(await resolveRunPath(files, 'in')).toMatchObject({ kind: 'directory', name: path.basename(dep) });
   });
 
   it('refuses .. anywhere, even where it would stay inside', async () => {
@@ -80,25 +86,15 @@ describe('resolveRunPath', () => {
   });
 });
 
-describe('openInside', () => {
-  it('opens a file inside the root', async () => {
-    const handle = await openInside(files.runDir, path.join(files.runDir, 'stdout'), constants.O_RDONLY);
-    expect((await handle.readFile()).toString()).toBe('out');
-    await handle.close();
+describe('openRunDirectory', () => {
+  it('opens a directory inside the run and lists it', async () => {
+    const { dir } = await openRunDirectory(files, 'sub');
+    expect(await dir.list()).toEqual(['a.txt']);
+    await dir.close();
   });
 
-  it('refuses a link at the end, even one swapped in after resolving', async () => {
-    await expect(openInside(files.runDir, path.join(files.runDir, 'link-out'), constants.O_RDONLY)).rejects.toThrow(/symbolic link/);
-  });
-
-  it('refuses a file reached through a linked directory', async () => {
-    await expect(openInside(files.runDir, path.join(files.runDir, 'dir-link', 'secret.txt'), constants.O_RDONLY)).rejects.toThrow(/outside the bundle/);
-  });
-
-  it('isInside tells a child from a sibling with a common prefix', () => {
-    expect(isInside('/a/b/c', '/a/b')).toBe(true);
-    expect(isInside('/a/b', '/a/b')).toBe(true);
-    expect(isInside('/a/bc', '/a/b')).toBe(false);
-    expect(isInside('/a/b/..x', '/a/b')).toBe(true);
+  it('refuses a link where a directory is expected', async () => {
+    await expect(openRunDirectory(files, 'dir-link')).rejects.toThrow(/symbolic link/);
+    await expect(openRunDirectory(files, 'stdout')).rejects.toThrow(/doesn't exist/);
   });
 });

@@ -1,10 +1,12 @@
-// Resolving a path of a running bundle on the worker without ever leaving it: no `..`, no
-// absolute paths, no passing through a symbolic link (a link at the end is reported as a link,
-// never followed). Dependency mount points are hidden from listings, and `key/file` resolves into
+// Finding a path of a running bundle on the worker without ever leaving it, while the run may be
+// renaming and swapping its own files: the path is walked one name at a time through held
+// directories (DirHandle), so the kernel refuses a link anywhere on the way, and what is found is
+// handed over as its open parent directory plus one name, never as a path to reopen. No `..`, no
+// absolute paths. Dependency mount points are hidden from listings, and `key/file` is found in
 // the dependency's cached copy (the run dir only holds an empty mount point there).
-import { constants } from 'node:fs';
-import { lstat, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
+import { DirHandle, EntryError } from '../fs/dir-handle.js';
 
 export interface DependencyMount {
   /** Where the dependency appears, relative to the run dir (normalized, no leading `./`). */
@@ -30,14 +32,15 @@ export class RunPathError extends Error {
   }
 }
 
-export interface ResolvedRunPath {
-  /** Absolute host path. */
-  path: string;
-  /** The directory the path was resolved in (the run dir or a dependency's copy). */
-  root: string;
-  kind: 'file' | 'directory' | 'link';
-  size: number;
-  mode: number;
+export type EntryKind = 'file' | 'directory' | 'link' | 'other';
+
+/** An entry found inside a run: its parent directory, held open, and its name in it. */
+export interface LocatedEntry {
+  parent: DirHandle;
+  name: string;
+  kind: EntryKind;
+  /** What lstat said when it was found; open the entry to rely on it. */
+  stat: Stats;
   /** Names below this directory to leave out of listings and tars (dependency mount points). */
   hidden: string[];
   /** The dependency mount the path lies in, if any. */
@@ -56,61 +59,71 @@ export function findMount(files: RunFiles, relative: string): DependencyMount | 
   return files.mounts.find((m) => relative === m.path || relative.startsWith(`${m.path}/`)) ?? null;
 }
 
-export async function resolveRunPath(files: RunFiles, subpath: string): Promise<ResolvedRunPath> {
+/**
+ * Finds `subpath`; the caller closes `parent`. The root itself (the run dir or a dependency's
+ * copy, both made by the worker) is opened by path; every name below it through held directories.
+ */
+export async function locateRunPath(files: RunFiles, subpath: string): Promise<LocatedEntry> {
   const parts = splitRunPath(subpath);
   const relative = parts.join('/');
   const mount = findMount(files, relative);
   const root = mount ? mount.hostPath : files.runDir;
   const rest = mount ? splitRunPath(relative.slice(mount.path.length).replace(/^\/+/, '')) : parts;
   const hidden = mount ? [] : hiddenBelow(files, relative);
-  let current = root;
-  for (let i = 0; i <= rest.length; i += 1) {
-    const stat = await lstat(current).catch(() => null);
-    if (!stat) throw new RunPathError('not_found', `Target '${subpath}' doesn't exist in the bundle.`);
-    const isLast = i === rest.length;
-    if (stat.isSymbolicLink()) {
-      if (!isLast) throw new RunPathError('not_found', `Target '${subpath}' passes through a symbolic link.`);
-      return { path: current, root, kind: 'link', size: stat.size, mode: stat.mode & 0o777, hidden, mount };
+  const names = [path.basename(root), ...rest];
+  let parent = await DirHandle.open(path.dirname(root));
+  try {
+    for (const name of names.slice(0, -1)) {
+      const next = await parent.openDir(name).catch((error: unknown) => {
+        throw pathError(error, subpath);
+      });
+      await parent.close();
+      parent = next;
     }
-    if (isLast) {
-      const kind = stat.isDirectory() ? 'directory' : 'file';
-      return { path: current, root, kind, size: stat.size, mode: stat.mode & 0o777, hidden, mount };
-    }
-    if (!stat.isDirectory()) throw new RunPathError('not_found', `Target '${subpath}' doesn't exist in the bundle.`);
-    current = path.join(current, rest[i] as string);
+    const name = names[names.length - 1] as string;
+    const stat = await parent.lstat(name);
+    if (stat === null) throw notFound(subpath);
+    return { parent, name, kind: kindOf(stat), stat, hidden, mount };
+  } catch (error) {
+    await parent.close();
+    throw error;
   }
-  throw new RunPathError('not_found', 'unreachable');
+}
+
+/** The directory at `subpath`, held open; the caller closes it. */
+export async function openRunDirectory(files: RunFiles, subpath: string): Promise<{ dir: DirHandle; hidden: string[] }> {
+  const entry = await locateRunPath(files, subpath);
+  try {
+    const dir = await entry.parent.openDir(entry.name).catch((error: unknown) => {
+      throw pathError(error, subpath, `Directory '${subpath}' doesn't exist in the bundle.`);
+    });
+    return { dir, hidden: entry.hidden };
+  } finally {
+    await entry.parent.close();
+  }
+}
+
+/** Turns a refused open into the error a reader sees. */
+export function pathError(error: unknown, subpath: string, missing?: string): Error {
+  if (!(error instanceof EntryError)) return error instanceof Error ? error : new Error(String(error));
+  if (error.code === 'link') return new RunPathError('not_found', `Target '${subpath}' passes through a symbolic link.`);
+  if (error.code === 'not_file') return new RunPathError('bad_request', `'${subpath}' is not a regular file.`);
+  if (error.code === 'other') return new RunPathError('bad_request', error.message);
+  return missing === undefined ? notFound(subpath) : new RunPathError('not_found', missing);
+}
+
+function notFound(subpath: string): RunPathError {
+  return new RunPathError('not_found', `Target '${subpath}' doesn't exist in the bundle.`);
+}
+
+function kindOf(stat: Stats): EntryKind {
+  if (stat.isSymbolicLink()) return 'link';
+  if (stat.isDirectory()) return 'directory';
+  return stat.isFile() ? 'file' : 'other';
 }
 
 /** Mount points directly or deeper below `relative`, relative to it. */
 function hiddenBelow(files: RunFiles, relative: string): string[] {
   if (relative === '') return files.mounts.map((m) => m.path);
   return files.mounts.filter((m) => m.path.startsWith(`${relative}/`)).map((m) => m.path.slice(relative.length + 1));
-}
-
-/**
- * Opens a resolved file without following a link at its end, then checks that what was opened
- * really lies inside `root`: a run could swap a directory for a link between resolving and opening.
- */
-export async function openInside(root: string, file: string, flags: number, mode?: number): Promise<FileHandle> {
-  const handle = await open(file, flags | constants.O_NOFOLLOW, mode).catch((error: unknown) => {
-    const code = (error as { code?: string }).code;
-    if (code === 'ELOOP') throw new RunPathError('not_found', `'${path.basename(file)}' is a symbolic link.`);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new RunPathError('not_found', `'${path.basename(file)}' doesn't exist.`);
-    throw error;
-  });
-  try {
-    const real = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => null);
-    const realRoot = await realpath(root);
-    if (real !== null && !isInside(real, realRoot)) throw new RunPathError('not_found', `'${path.basename(file)}' is outside the bundle.`);
-    return handle;
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
-}
-
-export function isInside(candidate: string, root: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }

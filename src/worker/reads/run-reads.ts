@@ -1,17 +1,28 @@
 // Serves the server's relayed requests about a run this worker holds: listings, file bytes and
-// directory tars, followed stdout/stderr, and small writes. Every path goes through run-paths;
-// every answer is one reply (a small JSON header, then a streamed body). Owns no run state.
+// directory tars, followed stdout/stderr, and small writes. Every path is found through run-paths,
+// and every file is read or written through the handle that was opened and checked, never by
+// reopening a path the run could have changed meanwhile. Every answer is one reply (a small JSON
+// header, then a streamed body). Owns no run state.
 import { constants } from 'node:fs';
-import { chown, lstat, readdir, readlink } from 'node:fs/promises';
-import path from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import * as tar from 'tar';
 import type { FileSlice } from '../../common/file-slice.js';
 import { readHeadLines, readTailLines } from '../../common/line-reader.js';
 import { encodeFrame, type OutputStream } from '../../common/output-frames.js';
 import { ApiError, type LiveReplyHeader, type ReadArgs, type ReadMessage, type TargetInfo, type WriteMessage } from '../../protocol/index.js';
 import { errorMessage, sleep } from '../clock.js';
-import { findMount, openInside, resolveRunPath, RunPathError, splitRunPath, type RunFiles } from './run-paths.js';
+import { DirHandle, withDir } from '../fs/dir-handle.js';
+import { packTree } from '../fs/tree-tar.js';
+import {
+  findMount,
+  locateRunPath,
+  openRunDirectory,
+  pathError,
+  RunPathError,
+  splitRunPath,
+  type LocatedEntry,
+  type RunFiles,
+} from './run-paths.js';
 
 const FOLLOW_TICK_MS = 100;
 const FOLLOW_CHUNK = 256 * 1024;
@@ -52,24 +63,40 @@ async function read(run: LiveRun, subpath: string, args: ReadArgs, signal: Abort
   if (args.type === 'follow') {
     return { header: { ok: true }, body: Readable.from(followOutput(run, { stdout: args.stdout, stderr: args.stderr }, args.max_seconds * 1000, signal)) };
   }
-  const target = await resolveRunPath(run.files, subpath);
-  if (args.type === 'info') return jsonReply(await describeTarget(target.path, lastName(subpath), target.hidden));
-  if (target.kind === 'link') throw new RunPathError('bad_request', `'${subpath}' is a symbolic link; read its target instead.`);
-  if (target.kind === 'directory') {
-    const hidden = new Set(target.hidden);
-    const stream = tar.c(
-      { cwd: target.path, portable: true, follow: false, filter: (entry: string) => !isHidden(entry, hidden) },
-      ['.'],
-    );
-    return { header: { ok: true, target_type: 'directory' }, body: Readable.from(stream) };
+  const entry = await locateRunPath(run.files, subpath);
+  try {
+    if (args.type === 'info') return jsonReply(await describeTarget(entry, lastName(subpath)));
+    if (entry.kind === 'link') throw new RunPathError('bad_request', `'${subpath}' is a symbolic link; read its target instead.`);
+    if (entry.kind === 'directory') {
+      const dir = await entry.parent.openDir(entry.name).catch((error: unknown) => {
+        throw pathError(error, subpath);
+      });
+      const hidden = new Set(entry.hidden);
+      return { header: { ok: true, target_type: 'directory' }, body: packTree(dir, { exclude: (relative) => isHidden(relative, hidden) }) };
+    }
+    const handle = await openEntryFile(entry, subpath);
+    if (args.head !== undefined || args.tail !== undefined) {
+      try {
+        const bytes = args.head !== undefined ? await readHeadLines(handle, args.head) : await readTailLines(handle, args.tail ?? 0);
+        return { header: { ok: true, target_type: 'file' }, body: Readable.from([bytes]) };
+      } finally {
+        await handle.close();
+      }
+    }
+    return await fileSliceReply(handle, args);
+  } finally {
+    await entry.parent.close();
   }
-  if (args.head !== undefined || args.tail !== undefined) {
-    const handle = await openInside(target.root, target.path, constants.O_RDONLY);
-    await handle.close();
-    const bytes = args.head !== undefined ? await readHeadLines(target.path, args.head) : await readTailLines(target.path, args.tail ?? 0);
-    return { header: { ok: true, target_type: 'file' }, body: Readable.from([bytes]) };
-  }
-  const handle = await openInside(target.root, target.path, constants.O_RDONLY);
+}
+
+async function openEntryFile(entry: LocatedEntry, subpath: string): Promise<FileHandle> {
+  return entry.parent.openFile(entry.name, constants.O_RDONLY).catch((error: unknown) => {
+    throw pathError(error, subpath);
+  });
+}
+
+/** The asked-for range of an open file; the reply's sender closes the handle. */
+async function fileSliceReply(handle: FileHandle, args: Extract<ReadArgs, { type: 'blob' }>): Promise<Reply> {
   const { size } = await handle.stat();
   const start = Math.min(args.offset ?? 0, size);
   const end = args.length !== undefined ? Math.min(size, start + args.length) : size;
@@ -86,29 +113,34 @@ async function* followOutput(run: LiveRun, start: Record<OutputStream, number>, 
   const offsets = { ...start };
   const deadline = Date.now() + maxMs;
   let lastSent = Date.now();
-  while (!signal.aborted) {
-    // Sampled before reading, so the pass after the container ended reads everything it wrote.
-    const live = run.isLive();
-    for (const stream of ['stdout', 'stderr'] as const) {
-      for (;;) {
-        const chunk = await readOutputChunk(run.files, stream, offsets[stream]);
-        if (chunk.length === 0) break;
-        offsets[stream] += chunk.length;
-        lastSent = Date.now();
-        yield encodeFrame(stream, chunk);
+  const runDir = await DirHandle.open(run.files.runDir);
+  try {
+    while (!signal.aborted) {
+      // Sampled before reading, so the pass after the container ended reads everything it wrote.
+      const live = run.isLive();
+      for (const stream of ['stdout', 'stderr'] as const) {
+        for (;;) {
+          const chunk = await readOutputChunk(runDir, stream, offsets[stream]);
+          if (chunk.length === 0) break;
+          offsets[stream] += chunk.length;
+          lastSent = Date.now();
+          yield encodeFrame(stream, chunk);
+        }
       }
+      if (!live || Date.now() >= deadline) return;
+      if (Date.now() - lastSent >= KEEPALIVE_MS) {
+        lastSent = Date.now();
+        yield encodeFrame('keepalive');
+      }
+      await sleep(FOLLOW_TICK_MS, signal);
     }
-    if (!live || Date.now() >= deadline) return;
-    if (Date.now() - lastSent >= KEEPALIVE_MS) {
-      lastSent = Date.now();
-      yield encodeFrame('keepalive');
-    }
-    await sleep(FOLLOW_TICK_MS, signal);
+  } finally {
+    await runDir.close();
   }
 }
 
-async function readOutputChunk(files: RunFiles, stream: OutputStream, offset: number): Promise<Buffer> {
-  const handle = await openInside(files.runDir, path.join(files.runDir, stream), constants.O_RDONLY).catch(() => null);
+async function readOutputChunk(runDir: DirHandle, stream: OutputStream, offset: number): Promise<Buffer> {
+  const handle = await runDir.openFile(stream, constants.O_RDONLY).catch(() => null);
   if (handle === null) return Buffer.alloc(0);
   try {
     const buffer = Buffer.alloc(FOLLOW_CHUNK);
@@ -122,20 +154,23 @@ async function readOutputChunk(files: RunFiles, stream: OutputStream, offset: nu
 async function writeFile(run: LiveRun, message: WriteMessage): Promise<Reply> {
   if (!run.isLive()) throw new ApiError('conflict', `Bundle ${message.uuid} is no longer running; nothing was written.`);
   const parts = splitRunPath(message.path);
-  if (parts.length === 0) throw new RunPathError('bad_request', 'Name a file inside the bundle to write.');
-  const relative = parts.join('/');
+  const name = parts.pop();
+  if (name === undefined) throw new RunPathError('bad_request', 'Name a file inside the bundle to write.');
+  const relative = [...parts, name].join('/');
   const mount = findMount(run.files, relative) ?? run.files.mounts.find((m) => m.path.startsWith(`${relative}/`));
   if (mount) throw new RunPathError('bad_request', `'${relative}' is dependency '${mount.path}' (or inside it), which is read-only.`);
-  const parent = await resolveRunPath(run.files, parts.slice(0, -1).join('/'));
-  if (parent.kind !== 'directory') throw new RunPathError('not_found', `Directory '${parts.slice(0, -1).join('/')}' doesn't exist in the bundle.`);
-  const file = path.join(parent.path, parts[parts.length - 1] as string);
-  const handle = await openInside(run.files.runDir, file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644).catch((error: unknown) => {
-    if ((error as { code?: string }).code === 'EISDIR') throw new RunPathError('bad_request', `'${relative}' is a directory.`);
-    throw error;
-  });
+  const { dir } = await openRunDirectory(run.files, parts.join('/'));
+  const handle = await dir
+    .openFile(name, constants.O_WRONLY | constants.O_CREAT, 0o644)
+    .catch((error: unknown) => {
+      throw pathError(error, relative);
+    })
+    .finally(() => dir.close());
   try {
+    // Truncated only now that the handle is known to be a regular file inside the run.
+    await handle.truncate(0);
     await handle.writeFile(message.string);
-    if (run.chownTo) await handle.chown(run.chownTo.uid, run.chownTo.gid).catch(() => chown(file, run.chownTo?.uid ?? 0, run.chownTo?.gid ?? 0));
+    if (run.chownTo) await handle.chown(run.chownTo.uid, run.chownTo.gid);
   } finally {
     await handle.close();
   }
@@ -143,26 +178,28 @@ async function writeFile(run: LiveRun, message: WriteMessage): Promise<Reply> {
 }
 
 /** A target and, for a directory, its entries one level deep (sorted, mount points left out). */
-async function describeTarget(file: string, name: string, hidden: readonly string[]): Promise<TargetInfo> {
-  const info = await describeEntry(file, name);
-  if (info.type === 'directory') {
-    const skip = new Set(hidden.filter((h) => !h.includes('/')));
-    const names = (await readdir(file)).filter((n) => !skip.has(n)).sort();
-    info.contents = (await Promise.all(names.map((n) => describeEntry(path.join(file, n), n).catch(() => null)))).filter(
-      (entry): entry is TargetInfo => entry !== null, // an entry the run deleted meanwhile
-    );
-  }
+async function describeTarget(entry: LocatedEntry, name: string): Promise<TargetInfo> {
+  const info = await describeEntry(entry.parent, entry.name, name);
+  if (info.type !== 'directory') return info;
+  const skip = new Set(entry.hidden.filter((h) => !h.includes('/')));
+  info.contents = await withDir(entry.parent.openDir(entry.name), async (dir) => {
+    const names = (await dir.list()).filter((n) => !skip.has(n));
+    const described = await Promise.all(names.map((n) => describeEntry(dir, n, n).catch(() => null)));
+    return described.filter((e): e is TargetInfo => e !== null); // an entry the run deleted meanwhile
+  }).catch((error: unknown) => {
+    throw pathError(error, name);
+  });
   return info;
 }
 
-async function describeEntry(file: string, name: string): Promise<TargetInfo> {
-  const stat = await lstat(file);
-  if (stat.isSymbolicLink()) return { name, type: 'link', size: stat.size, perm: stat.mode & 0o777, link: await readlink(file) };
+async function describeEntry(dir: DirHandle, entryName: string, name: string): Promise<TargetInfo> {
+  const stat = await dir.lstat(entryName);
+  if (stat === null) throw new RunPathError('not_found', `'${name}' doesn't exist in the bundle.`);
+  if (stat.isSymbolicLink()) return { name, type: 'link', size: stat.size, perm: stat.mode & 0o777, link: await dir.readlink(entryName) };
   return { name, type: stat.isDirectory() ? 'directory' : 'file', size: stat.size, perm: stat.mode & 0o777 };
 }
 
-function isHidden(entry: string, hidden: ReadonlySet<string>): boolean {
-  const relative = entry.replace(/^\.\/?/, '');
+function isHidden(relative: string, hidden: ReadonlySet<string>): boolean {
   for (const h of hidden) if (relative === h || relative.startsWith(`${h}/`)) return true;
   return false;
 }

@@ -3,13 +3,13 @@
 // this class does the I/O around it, leaning on run-dependencies, with-docker, container-watch and
 // run-results. It never lets an error escape: a run always ends either finished on the server,
 // dropped as stale, or abandoned because the worker is stopping.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
 import { errorMessage } from '../clock.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
-import { chownTree, treeSize } from '../fs/tree.js';
+import { chownTree, removeTree, treeSize } from '../fs/tree.js';
 import type { DependencyMount } from '../reads/run-paths.js';
 import type { LiveRun } from '../reads/run-reads.js';
 import { watchContainer } from './container-watch.js';
@@ -346,7 +346,9 @@ export class RunSupervisor {
   private async cleanUp(): Promise<void> {
     await this.removeContainer();
     for (const dep of this.held.splice(0)) dep.release();
-    await rm(this.runDir, { recursive: true, force: true }).catch((error: unknown) => {
+    // Removed one name at a time inside held directories: should the container have outlived
+    // removeContainer, its processes could still be swapping links into the tree.
+    await removeTree(this.runDir).catch((error: unknown) => {
       this.ctx.log.warn(`Could not delete ${this.runDir}: ${errorMessage(error)}`);
     });
   }
