@@ -4,6 +4,7 @@
 // escaped, never as raw bytes.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type ClResult } from '../e2e/harness.js';
 
@@ -224,6 +225,23 @@ describe('commands', () => {
     });
     const fits = await createdUuid({ bundle_type: 'run', command: `: ${'z'.repeat(65_536 - 2)}`, metadata: { name: 'fits' } });
     expect(fits).toMatch(UUID);
+  });
+
+  it('refuses, in cl mimic, a command stored before the limit existed, and still shows that bundle', async () => {
+    const oldInput = await cluster.clOk(['upload', '-c', 'old', '-n', 'old-input']);
+    const newInput = await cluster.clOk(['upload', '-c', 'new', '-n', 'new-input']);
+    const run = await cluster.clOk(['run', 'in:old-input', 'cat in']);
+    // Data from before the limits: written straight into the server's database.
+    const db = new Database(join(cluster.serverHome, 'codalab.sqlite'));
+    try {
+      db.prepare('UPDATE bundles SET command = ? WHERE uuid = ?').run(`echo ${'x'.repeat(MEGA)}`, run);
+    } finally {
+      db.close();
+    }
+    expect((await cluster.clOk(['info', '-f', 'command', run])).length).toBe(MEGA + 5);
+    await changesNothing(async () => {
+      expectOneLineError(await cluster.cl(['mimic', oldInput, newInput]), /command.*1000005 bytes.*limit is 65536 bytes/i);
+    });
   });
 });
 
