@@ -150,6 +150,11 @@ describe('names', () => {
     // 255 characters is still a name.
     const ok = await cluster.clOk(['upload', 'data.txt', '-n', 'd'.repeat(255)]);
     expect(ok).toMatch(UUID);
+    // A name derived from a file name as long as Linux allows is shortened, never refused.
+    const longFile = `${'f'.repeat(250)}.txt`;
+    writeFileSync(join(cluster.root, longFile), 'long\n');
+    const derived = await cluster.clOk(['upload', longFile]);
+    expect((await cluster.clOk(['info', '-f', 'name', derived])).length).toBeLessThanOrEqual(32);
   });
 
   it('refuses a 1,000,000-character worksheet name and an overlong title, storing nothing', async () => {
