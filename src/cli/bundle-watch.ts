@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { FrameDecoder } from '../common/output-frames.js';
 import { ApiError, Bundle, isFinalState, liveRoutes, routes } from '../protocol/index.js';
 import type { ApiClient } from './api-client.js';
+import { terminalText } from './format/terminal-text.js';
 import type { CliIo } from './io.js';
 
 const FIRST_POLL_MS = 200;
@@ -87,5 +88,5 @@ export async function followRun(api: ApiClient, uuid: string, source: RunOutputS
 /** The line printed on stderr when a waited-for bundle did not end `ready`. */
 export function describeUnsuccessful(bundle: Bundle): string {
   const message = bundle.metadata.failure_message;
-  return `${bundle.uuid} ${bundle.state}${typeof message === 'string' && message !== '' ? `: ${message}` : ''}`;
+  return terminalText(`${bundle.uuid} ${bundle.state}${typeof message === 'string' && message !== '' ? `: ${message}` : ''}`);
 }

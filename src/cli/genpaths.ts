@@ -2,7 +2,8 @@
 // `dependencies/KEY`, and file genpaths `/path` (the file's text on one line) and `/path:key`
 // (a value from a file of tab-separated `key value` lines or from a JSON object).
 import { Writable } from 'node:stream';
-import { formatRawValue, oneLine } from './format/values.js';
+import { terminalText } from './format/terminal-text.js';
+import { formatRawValue } from './format/values.js';
 import { fieldValue } from './format/bundle-info.js';
 import { shellQuote } from './run-args.js';
 import { copyBlobIfPresent } from './contents.js';
@@ -13,7 +14,7 @@ const MAX_FILE_LINES = 10_000;
 
 export async function formatGenpaths(session: Session, bundle: Bundle, fields: readonly string[]): Promise<string> {
   const values: string[] = [];
-  for (const field of fields) values.push(oneLine(await genpathValue(session, bundle, field)));
+  for (const field of fields) values.push(terminalText(await genpathValue(session, bundle, field)));
   return values.join('\t');
 }
 

@@ -7,6 +7,7 @@ import { CommanderError } from 'commander';
 import { UserInputError } from '../common/user-input-error.js';
 import { ApiError } from '../protocol/index.js';
 import { parseCliConfig, type CliConfig } from './config.js';
+import { terminalText } from './format/terminal-text.js';
 import type { CliIo } from './io.js';
 import { buildProgram } from './program.js';
 import { bindOptionalBooleans, splitAtSeparator } from './run-args.js';
@@ -70,12 +71,13 @@ function prepareArgv(argv: readonly string[]): { args: string[]; commandWords: s
   return { args: bindOptionalBooleans(options, ['--request-network']), commandWords };
 }
 
+/** Messages may echo what a server or a user stored, so they are escaped like any stored text. */
 export function describeError(error: unknown, debug: boolean): string {
   if (error instanceof UserInputError || error instanceof ApiError) return oneLine(error.message);
-  if (error instanceof Error) return debug && error.stack ? error.stack : oneLine(error.message);
+  if (error instanceof Error) return debug && error.stack ? terminalText(error.stack, 'multiline') : oneLine(error.message);
   return oneLine(String(error));
 }
 
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return terminalText(text.replace(/\s*\n\s*/g, ' ').trim());
 }

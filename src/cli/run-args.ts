@@ -5,7 +5,7 @@ import { expandCommandDependencies, formatTarget, parseDependencyArg, parseTarge
 import { defaultRunName, validateBundleName } from '../common/names.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
 import { UserInputError } from '../common/user-input-error.js';
-import { RunRequests, type Metadata } from '../protocol/index.js';
+import { commandViolation, RunRequests, type Metadata } from '../protocol/index.js';
 
 export const COMMAND_SEPARATOR = '---';
 
@@ -78,6 +78,9 @@ export function planRun(positionals: readonly string[], commandWords: readonly s
     throw new UserInputError("Missing command: usage is 'cl run [KEY:]TARGET... COMMAND' (or '... --- COMMAND WORDS').");
   }
   const expanded = expandCommandDependencies(rawCommand);
+  // The server refuses it too; checking here names the limit before a megabyte travels.
+  const tooLong = commandViolation(expanded.command);
+  if (tooLong) throw new UserInputError(tooLong);
   const dependencies = mergeDependencies([...positionalDependencies(targets, expanded.dependencies), ...expanded.dependencies]);
   const metadata: Metadata = {
     name: flags.name !== undefined ? validateBundleName(flags.name) : defaultRunName(expanded.command),

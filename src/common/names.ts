@@ -1,10 +1,13 @@
 // Bundle names: validation and the default names CodaLab users know (`run-<word>`, upload basenames).
+import { NAME_MAX_CHARS, textViolation } from '../protocol/index.js';
 import { UserInputError } from './user-input-error.js';
 
 const NAME = /^[a-zA-Z_][a-zA-Z0-9_.-]*$/;
 const MAX_DEFAULT_NAME = 32;
 
 export function validateBundleName(name: string): string {
+  const tooLong = textViolation('Bundle name', name, NAME_MAX_CHARS);
+  if (tooLong) throw new UserInputError(tooLong);
   if (!NAME.test(name)) {
     throw new UserInputError(
       `Invalid bundle name '${name}': start with a letter or '_', then letters, digits, '_', '.' or '-'.`,

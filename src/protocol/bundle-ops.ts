@@ -2,7 +2,8 @@
 // search, edit, delete, children (for mimic), memoize lookups, worksheet management and items.
 // Routes are listed in BUNDLE_OPS_ROUTES below; no I/O here.
 import { z } from 'zod';
-import { Bundle, Dependency, Metadata, Uuid } from './bundles.js';
+import { Bundle, Dependency, MetadataInput, Uuid } from './bundles.js';
+import { NAME_MAX_CHARS, textViolation, WORKSHEET_TEXT_MAX_CHARS, WORKSHEET_TITLE_MAX_CHARS } from './limits.js';
 import { Worksheet } from './worksheets.js';
 import { REST } from './routes.js';
 
@@ -25,7 +26,7 @@ export const SearchResponse = z.object({
 });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 
-export const UpdateBundleRequest = z.object({ metadata: Metadata });
+export const UpdateBundleRequest = z.object({ metadata: MetadataInput });
 export type UpdateBundleRequest = z.infer<typeof UpdateBundleRequest>;
 
 export const DeleteBundlesRequest = z.object({
@@ -53,7 +54,18 @@ export type MemoRequest = z.infer<typeof MemoRequest>;
 export const MemoResponse = z.object({ uuid: Uuid.nullable() });
 export type MemoResponse = z.infer<typeof MemoResponse>;
 
-export const CreateWorksheetRequest = z.object({ name: z.string(), title: z.string().optional() });
+/** A string of at most `limit` characters, refused with a message naming `what`. */
+function boundedText(what: string, limit: number): z.ZodType<string> {
+  return z.string().superRefine((text, ctx) => {
+    const violation = textViolation(what, text, limit);
+    if (violation) ctx.addIssue({ code: 'custom', message: violation });
+  });
+}
+
+export const CreateWorksheetRequest = z.object({
+  name: boundedText('Worksheet name', NAME_MAX_CHARS),
+  title: boundedText('Worksheet title', WORKSHEET_TITLE_MAX_CHARS).optional(),
+});
 export type CreateWorksheetRequest = z.infer<typeof CreateWorksheetRequest>;
 
 export const WorksheetSearchRequest = z.object({ keywords: z.array(z.string()) });
@@ -63,7 +75,7 @@ export type WorksheetList = z.infer<typeof WorksheetList>;
 
 export const AddItemRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bundle'), bundle_uuid: Uuid }),
-  z.object({ type: z.literal('markup'), value: z.string() }),
+  z.object({ type: z.literal('markup'), value: boundedText('Worksheet text', WORKSHEET_TEXT_MAX_CHARS) }),
 ]);
 export type AddItemRequest = z.infer<typeof AddItemRequest>;
 

@@ -1,6 +1,7 @@
 // Bundles as the API shows them, and the requests that create or act on them.
 // Metadata values are JSON values; the keys users set are listed in METADATA_KEYS.
 import { z } from 'zod';
+import { commandViolation, dependencyPathViolation, metadataViolation } from './limits.js';
 import { BundleState, BundleType } from './states.js';
 
 export const UUID_PATTERN = /^0x[0-9a-f]{32}$/;
@@ -15,12 +16,33 @@ export type MetadataValue = z.infer<typeof MetadataValue>;
 export const Metadata = z.record(z.string(), MetadataValue);
 export type Metadata = z.infer<typeof Metadata>;
 
+/**
+ * Metadata as users send it (create, edit): bounded in keys, names, texts and lists (limits.ts).
+ * Stored metadata is read back with plain `Metadata`, so data stored before a limit still shows.
+ */
+export const MetadataInput = Metadata.superRefine((metadata, ctx) => {
+  const violation = metadataViolation(metadata);
+  if (violation) ctx.addIssue({ code: 'custom', message: violation.message, path: violation.key ? [violation.key] : [] });
+});
+
 export const Dependency = z.object({
   child_path: z.string(),
   parent_uuid: Uuid,
   parent_path: z.string(),
 });
 export type Dependency = z.infer<typeof Dependency>;
+
+/** A dependency as a creation request names it: both paths stay inside their bundles. */
+export const DependencyInput = Dependency.superRefine((dep, ctx) => {
+  const violation = dependencyPathViolation(dep);
+  if (violation) ctx.addIssue({ code: 'custom', message: violation });
+});
+
+/** A run's command as sent at creation: at most COMMAND_MAX_BYTES. */
+export const CommandInput = z.string().superRefine((command, ctx) => {
+  const violation = commandViolation(command);
+  if (violation) ctx.addIssue({ code: 'custom', message: violation });
+});
 
 export const DependencyInfo = Dependency.extend({
   parent_name: z.string().nullable(),
@@ -60,9 +82,9 @@ export type RunRequests = z.infer<typeof RunRequests>;
 
 export const CreateBundleRequest = z.object({
   bundle_type: z.enum(['dataset', 'run', 'make']),
-  command: z.string().optional(),
-  metadata: Metadata,
-  dependencies: z.array(Dependency).default([]),
+  command: CommandInput.optional(),
+  metadata: MetadataInput,
+  dependencies: z.array(DependencyInput).default([]),
 });
 export type CreateBundleRequest = z.infer<typeof CreateBundleRequest>;
 

@@ -10,3 +10,4 @@ export * from './workers.js';
 export * from './routes.js';
 export * from './bundle-ops.js';
 export * from './live-runs.js';
+export * from './limits.js';

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { UserInputError } from '../../common/user-input-error.js';
 import { copyBlob, getTargetInfo } from '../contents.js';
 import { formatDirectoryListing } from '../format/listings.js';
+import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
 import { resolveTargetText } from '../resolve.js';
 import type { CliContext } from '../session.js';
@@ -43,7 +44,7 @@ async function runCat(ctx: CliContext, text: string, options: CatOptions): Promi
   if (info.type === 'directory') {
     for (const line of formatDirectoryListing(info)) writeLine(ctx.io.stdout, line);
   } else if (info.type === 'link') {
-    writeLine(ctx.io.stdout, `${info.name} -> ${info.link ?? '?'}`);
+    writeLine(ctx.io.stdout, terminalText(`${info.name} -> ${info.link ?? '?'}`));
   } else {
     await copyBlob(session.api, target.uuid, target.subpath, ctx.io.stdout, { head: options.head, tail: options.tail });
   }

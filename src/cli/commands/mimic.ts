@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { UserInputError } from '../../common/user-input-error.js';
 import { Bundle, BundleList, bundleOpsRoutes, routes, type CreateBundleRequest, type Metadata } from '../../protocol/index.js';
 import { fetchBundle } from '../bundle-watch.js';
+import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
 import { resolveManyTargets } from '../resolve-many.js';
 import { resolveTargetText, worksheetFor } from '../resolve.js';
@@ -115,14 +116,14 @@ async function mimic(ctx: CliContext, session: Session, plan: MimicPlan, options
     const name = plan.name === undefined ? String(bundle.metadata.name) : isOutput || rebuild.size === 1 ? plan.name : `${plan.name}-${String(bundle.metadata.name)}`;
     const request = rebuildRequest(bundle, created, name, options);
     if (options.dryRun) {
-      writeLine(ctx.io.stderr, `would re-run ${bundle.metadata.name as string} (${old}) as ${name}`);
+      writeLine(ctx.io.stderr, terminalText(`would re-run ${String(bundle.metadata.name)} (${old}) as ${name}`));
       continue;
     }
     const made = request.bundle_type === 'run' && options.memoize
       ? await createOrReuseRun(session, worksheet, request, ctx.io)
       : await session.api.json(routes.createBundle(worksheet), Bundle, { method: 'POST', json: request });
     created.set(old, made.uuid);
-    writeLine(ctx.io.stderr, `${bundle.metadata.name as string} (${old}) -> ${made.uuid}`);
+    writeLine(ctx.io.stderr, terminalText(`${String(bundle.metadata.name)} (${old}) -> ${made.uuid}`));
     if (plan.output === undefined || isOutput) printed.push(made.uuid);
   }
   if (!options.dryRun && printed.length === 0) throw new UserInputError('Nothing to re-run: no run or make bundle is downstream of the inputs.');

@@ -1,6 +1,7 @@
 // `cl status`: where this client points (address, user, worksheet), and for the local instance
 // which process serves it and where its log is.
 import type { Command } from 'commander';
+import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
 import type { CliContext } from '../session.js';
 import { describeAddress } from './work.js';
@@ -19,7 +20,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
 }
 
 async function runStatus(ctx: CliContext): Promise<void> {
-  const out = (key: string, value: string): void => writeLine(ctx.io.stdout, `${`${key}:`.padEnd(14)}${value}`);
+  const out = (key: string, value: string): void => writeLine(ctx.io.stdout, `${`${key}:`.padEnd(14)}${terminalText(value)}`);
   out('codalab_home', ctx.config.home);
   const session = await ctx.session();
   out('address', describeAddress(session));

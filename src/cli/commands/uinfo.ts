@@ -4,6 +4,7 @@ import { UserInputError } from '../../common/user-input-error.js';
 import { formatSize } from '../../common/sizes.js';
 import { bundleOpsRoutes, routes, SearchResponse, User } from '../../protocol/index.js';
 import { writeJson } from '../format/json-output.js';
+import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
 import type { CliContext } from '../session.js';
 
@@ -32,12 +33,12 @@ export function registerUinfo(program: Command, ctx: CliContext): void {
       if (options.json) return writeJson(ctx.io.stdout, info);
       if (options.field !== undefined) {
         const fields = options.field.split(',').map((f) => f.trim());
-        return writeLine(ctx.io.stdout, fields.map((f) => String((info as Record<string, unknown>)[f] ?? '')).join('\t'));
+        return writeLine(ctx.io.stdout, fields.map((f) => terminalText(String((info as Record<string, unknown>)[f] ?? ''))).join('\t'));
       }
       const rows: [string, string][] = [
         ['id', info.id], ['user_name', info.user_name], ['is_root', String(info.is_root)],
         ['bundles', String(info.bundles)], ['disk_used', formatSize(info.disk_used)],
       ];
-      for (const [key, value] of rows) writeLine(ctx.io.stdout, `${key.padEnd(9)} : ${value}`);
+      for (const [key, value] of rows) writeLine(ctx.io.stdout, `${key.padEnd(9)} : ${terminalText(value)}`);
     });
 }

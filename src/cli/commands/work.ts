@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { UserInputError } from '../../common/user-input-error.js';
 import { routes, User } from '../../protocol/index.js';
 import { ClientConfigFile, expandAlias } from '../client-config-file.js';
+import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
 import { openSession, type CliContext, type Session } from '../session.js';
 import { LOCAL_INSTANCE } from '../state-store.js';
@@ -75,5 +76,5 @@ async function runWork(ctx: CliContext, target: WorkTarget): Promise<void> {
   if (target.instance !== undefined) ctx.state.selectInstance(target.instance);
   session.selectWorksheet(worksheet.uuid);
   const verb = target.instance === undefined && target.worksheet === undefined ? 'Current' : 'Switched to';
-  writeLine(ctx.io.stdout, `${verb} worksheet: ${worksheet.name} (${worksheet.uuid}) on ${describeAddress(session)}`);
+  writeLine(ctx.io.stdout, terminalText(`${verb} worksheet: ${worksheet.name} (${worksheet.uuid}) on ${describeAddress(session)}`));
 }

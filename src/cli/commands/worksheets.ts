@@ -12,7 +12,9 @@ import {
 } from '../../protocol/index.js';
 import { formatBundleTable } from '../format/bundle-table.js';
 import { writeJson } from '../format/json-output.js';
+import { worksheetHeader } from '../format/listings.js';
 import { formatTable } from '../format/table.js';
+import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
 import { resolveManyTargets } from '../resolve-many.js';
 import { worksheetFor } from '../resolve.js';
@@ -141,13 +143,13 @@ export function registerWorksheetCommands(program: Command, ctx: CliContext): vo
 /** Text items as they are; each run of consecutive bundles as one table with `^N` refs. */
 export function formatWorksheetPrint(answer: WorksheetItems): string[] {
   const { worksheet, items } = answer;
-  const lines = [`### Worksheet: ${worksheet.name} (${worksheet.uuid})`, ...(worksheet.title ? [`### Title: ${worksheet.title}`] : []), `### Owner: ${worksheet.owner_name}`];
+  const lines = worksheetHeader(worksheet);
   const total = items.filter((i) => i.type === 'bundle').length;
   let seen = 0;
   for (let i = 0; i < items.length; ) {
     const item = items[i];
     if (item?.type === 'markup') {
-      lines.push(item.value);
+      lines.push(terminalText(item.value, 'multiline'));
       i += 1;
       continue;
     }

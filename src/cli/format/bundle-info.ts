@@ -2,7 +2,8 @@
 // Pure: takes a Bundle from the API and returns lines; reading stdout/stderr previews is the
 // command's job.
 import type { Bundle, MetadataValue } from '../../protocol/index.js';
-import { formatRawValue, formatValue, isEmptyValue, oneLine } from './values.js';
+import { terminalText } from './terminal-text.js';
+import { formatRawValue, formatValue, isEmptyValue } from './values.js';
 
 /** Metadata shown first, in this order; any other keys follow alphabetically. */
 const METADATA_ORDER = [
@@ -63,7 +64,7 @@ export function fieldValue(bundle: Bundle, field: string): MetadataValue | undef
 
 /** `cl info -f a,b`: the values, tab-separated, exactly as stored (`--raw` is implied). */
 export function formatFieldValues(bundle: Bundle, fields: readonly string[]): string {
-  return fields.map((field) => oneLine(formatRawValue(fieldValue(bundle, field)))).join('\t');
+  return fields.map((field) => terminalText(formatRawValue(fieldValue(bundle, field)))).join('\t');
 }
 
 export function parseFieldList(text: string): string[] {
@@ -91,13 +92,15 @@ export function formatBundleInfo(bundle: Bundle, options: { raw: boolean }): str
     if (HEADER_KEYS.has(key) || (!options.raw && isEmptyValue(value))) continue;
     entries.push([key, show(key, value)]);
   }
-  const width = Math.max(...entries.map(([key]) => key.length));
-  const lines = entries.map(([key, value]) => `${key.padEnd(width)} : ${oneLine(value)}`);
+  // Keys are stored data too (`cl edit -f KEY`): escaped before the padding is measured.
+  const shown = entries.map(([key, value]) => [terminalText(key), terminalText(value)] as const);
+  const width = Math.max(...shown.map(([key]) => key.length));
+  const lines = shown.map(([key, value]) => `${key.padEnd(width)} : ${value}`);
   if (bundle.dependencies.length > 0) {
     lines.push('dependencies:');
     for (const dep of bundle.dependencies) {
       const path = dep.parent_path ? `/${dep.parent_path}` : '';
-      lines.push(`  ${dep.child_path}: ${dep.parent_name ?? '<unknown>'}(${dep.parent_uuid})${path}`);
+      lines.push(terminalText(`  ${dep.child_path}: ${dep.parent_name ?? '<unknown>'}(${dep.parent_uuid})${path}`));
     }
   }
   return lines;

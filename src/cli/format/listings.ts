@@ -1,9 +1,10 @@
 // Tables of several things: a directory's entries (`cl cat DIR`), a worksheet's bundles (`cl ls`)
 // and the workers (`cl workers`). Pure: data from the API in, lines out; `now` is passed in.
 import { formatSize } from '../../common/sizes.js';
-import type { Bundle, TargetInfo, WorkerInfo, WorksheetContents } from '../../protocol/index.js';
+import type { Bundle, TargetInfo, WorkerInfo, Worksheet, WorksheetContents } from '../../protocol/index.js';
 import { formatTable } from './table.js';
-import { oneLine, shortUuid } from './values.js';
+import { terminalText } from './terminal-text.js';
+import { shortUuid } from './values.js';
 
 /** One level of a directory: name (`-> target` for links), permissions in octal, size or `dir`. */
 export function formatDirectoryListing(info: TargetInfo): string[] {
@@ -17,7 +18,7 @@ export function formatDirectoryListing(info: TargetInfo): string[] {
 }
 
 export function bundleSummary(bundle: Bundle): string {
-  if (bundle.bundle_type === 'run') return `! ${oneLine(bundle.command ?? '')}`;
+  if (bundle.bundle_type === 'run') return `! ${terminalText(bundle.command ?? '')}`;
   if (bundle.bundle_type === 'dataset' && bundle.state === 'ready') return '[uploaded]';
   return '';
 }
@@ -25,11 +26,7 @@ export function bundleSummary(bundle: Bundle): string {
 /** `cl ls`: a header naming the worksheet, then its bundles oldest first, each with its `^N`. */
 export function formatWorksheetListing(contents: WorksheetContents): string[] {
   const { worksheet, bundles } = contents;
-  const header = [
-    `### Worksheet: ${worksheet.name} (${worksheet.uuid})`,
-    ...(worksheet.title ? [`### Title: ${worksheet.title}`] : []),
-    `### Owner: ${worksheet.owner_name}`,
-  ];
+  const header = worksheetHeader(worksheet);
   if (bundles.length === 0) return [...header, '', '(no bundles)'];
   const rows = bundles.map((bundle, index) => {
     const size = bundle.metadata.data_size;
@@ -56,13 +53,22 @@ export function formatWorkersTable(workers: readonly WorkerInfo[], nowSeconds: n
     `${Math.max(0, Math.round(nowSeconds - worker.checkin_time))}s ago${worker.online ? '' : ' (offline)'}`,
     worker.tag === null ? '' : `${worker.tag}${worker.tag_exclusive ? ' (exclusive)' : ''}`,
     worker.runs.map(shortUuid).join(','),
-    worker.docker_ok ? 'ok' : oneLine(worker.docker_message ?? 'unavailable'),
-    oneLine(worker.warning ?? ''),
+    worker.docker_ok ? 'ok' : (worker.docker_message ?? 'unavailable'),
+    worker.warning ?? '',
   ]);
   return formatTable(
     ['worker_id', 'cpus', 'gpus', 'memory', 'free_disk', 'last_checkin', 'tag', 'runs', 'docker', 'warning'],
     rows,
   );
+}
+
+/** The `###` lines that open `cl ls` and `cl print`. */
+export function worksheetHeader(worksheet: Worksheet): string[] {
+  return [
+    terminalText(`### Worksheet: ${worksheet.name} (${worksheet.uuid})`),
+    ...(worksheet.title ? [terminalText(`### Title: ${worksheet.title}`)] : []),
+    terminalText(`### Owner: ${worksheet.owner_name}`),
+  ];
 }
 
 function truncate(text: string, max: number): string {

@@ -48,11 +48,6 @@ export function isEmptyValue(value: MetadataValue | undefined): boolean {
   return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
 }
 
-/** Keeps output to one line per value: control characters would break tab-separated output. */
-export function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ');
-}
-
 /** The short uuid shown in tables: `0x` and the first 8 hex digits. */
 export function shortUuid(uuid: string): string {
   return uuid.slice(0, 10);

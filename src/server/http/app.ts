@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ZodError, type z } from 'zod';
 import { UserInputError } from '../../common/user-input-error.js';
-import { ApiError, HTTP_STATUS_OF, type ErrorBody, type User } from '../../protocol/index.js';
+import { ApiError, HTTP_STATUS_OF, JSON_BODY_MAX_BYTES, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Services } from '../services/services.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -21,13 +21,14 @@ export interface RouteContext {
 }
 
 export function buildApp(services: Services, log: Logger): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  // JSON bodies are parsed whole in memory: the limit fits the largest legitimate request (limits.ts).
+  const app = Fastify({ logger: false, bodyLimit: JSON_BODY_MAX_BYTES });
   // Contents travel as raw streams: hand the request stream itself to the route (size limits are
   // enforced while storing, since this bypasses fastify's bodyLimit).
   app.addContentTypeParser(['application/octet-stream', 'application/x-tar'], (_request, payload, done) => done(null, payload));
 
-  app.setErrorHandler((error, _request, reply) => {
-    const body = toErrorBody(error);
+  app.setErrorHandler((error, request, reply) => {
+    const body = isTooLarge(error) ? tooLargeBody(request) : toErrorBody(error);
     const status = error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
     // Only unexpected failures have a stack worth logging; the others are answers.
     if (status === 500) log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -61,16 +62,30 @@ function toErrorBody(error: unknown): ErrorBody {
   if (error instanceof ApiError) return { error: { code: error.code, message: error.message } };
   if (error instanceof ZodError) {
     const issue = error.issues[0];
+    // Our own checks (limits.ts) write whole sentences that name the field already.
+    if (issue?.code === 'custom') return { error: { code: 'bad_request', message: issue.message } };
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     return { error: { code: 'bad_request', message: `Invalid request: ${where}${issue?.message ?? 'malformed'}` } };
   }
   if (error instanceof UserInputError) return { error: { code: 'bad_request', message: error.message } };
   const status = (error as { statusCode?: number }).statusCode;
-  if (status === 413) return { error: { code: 'too_large', message: `${(error as Error).message}.` } };
   if (status !== undefined && status >= 400 && status < 500) {
     return { error: { code: 'bad_request', message: (error as Error).message } };
   }
   return { error: { code: 'internal', message: 'Internal server error; see the server log.' } };
+}
+
+function isTooLarge(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 413 && !(error instanceof ApiError);
+}
+
+/** fastify's own 413 says only "too large": say how large, and what the limit of this route is. */
+function tooLargeBody(request: FastifyRequest): ErrorBody {
+  const limit = request.routeOptions.bodyLimit ?? JSON_BODY_MAX_BYTES;
+  const declared = Number(request.headers['content-length']);
+  const size = Number.isFinite(declared) && declared > 0 ? `${declared} bytes` : `more than ${limit} bytes`;
+  const hint = limit === JSON_BODY_MAX_BYTES ? ' Send large data as bundle contents (cl upload).' : '';
+  return { error: { code: 'too_large', message: `The request body is ${size}; the limit is ${limit} bytes.${hint}` } };
 }
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {

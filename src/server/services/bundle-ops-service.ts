@@ -5,6 +5,7 @@ import { validateBundleName } from '../../common/names.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import {
   ApiError,
+  METADATA_MAX_KEYS,
   type Bundle,
   type BundleState,
   type DeleteBundlesRequest,
@@ -67,6 +68,12 @@ export class BundleOpsService {
     const request = Object.keys(metadata).find((key) => key.startsWith('request_') || key === 'exclude_patterns');
     if (row.bundle_type === 'run' && started && request) {
       throw new ApiError('conflict', `Cannot edit ${request} of run ${uuid}: it has already started (state ${row.state}).`);
+    }
+    // Each edit is bounded by the request schema; the sum of edits is bounded here.
+    // (The store's JSON merge patch drops keys set to null.)
+    const keys = Object.values({ ...row.metadata, ...metadata }).filter((value) => value !== null).length;
+    if (keys > METADATA_MAX_KEYS) {
+      throw new ApiError('bad_request', `Metadata of bundle ${uuid} would have ${keys} keys; the limit is ${METADATA_MAX_KEYS}.`);
     }
     let name: string | undefined;
     if (metadata.name !== undefined) {
