@@ -4,15 +4,23 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
 const BLOCK = 64 * 1024;
+/**
+ * Most bytes either reads, whatever the file: a file without newlines (or one a running program
+ * keeps growing) must not fill the reader's memory. The head reads no further than the file's
+ * size when it was opened.
+ */
+export const MAX_LINES_BYTES = 16 * 1024 * 1024;
 
 export async function readHeadLines(file: string | FileHandle, lines: number): Promise<Buffer> {
   return withHandle(file, async (handle) => {
+    const { size } = await handle.stat();
+    const limit = Math.min(size, MAX_LINES_BYTES);
     const chunks: Buffer[] = [];
     let seen = 0;
     let position = 0;
-    for (;;) {
-      const buffer = Buffer.alloc(BLOCK);
-      const { bytesRead } = await handle.read(buffer, 0, BLOCK, position);
+    while (position < limit) {
+      const buffer = Buffer.alloc(Math.min(BLOCK, limit - position));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       if (bytesRead === 0) break;
       position += bytesRead;
       let chunk = buffer.subarray(0, bytesRead);
@@ -35,8 +43,8 @@ export async function readTailLines(file: string | FileHandle, lines: number): P
     const chunks: Buffer[] = [];
     let end = size;
     let newlines = 0;
-    while (end > 0) {
-      const start = Math.max(0, end - BLOCK);
+    while (end > Math.max(0, size - MAX_LINES_BYTES)) {
+      const start = Math.max(0, size - MAX_LINES_BYTES, end - BLOCK);
       const buffer = Buffer.alloc(end - start);
       await handle.read(buffer, 0, buffer.length, start);
       for (let i = buffer.length - 1; i >= 0; i -= 1) {
