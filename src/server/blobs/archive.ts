@@ -9,8 +9,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
 import { ApiError } from '../../protocol/index.js';
-import { unpackZip } from './zip.js';
 import { stripArchiveSuffix } from '../../common/names.js';
+import { pointsOutside, unsafeEntryReason } from './entry-rules.js';
+import { unpackZip } from './zip.js';
 
 export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.bz2' | 'gz' | 'bz2' | 'zip';
 
@@ -25,45 +26,31 @@ export function archiveKindOf(fileName: string): ArchiveKind | null {
   return null;
 }
 
-/** Why an archive entry is unsafe, or null when it stays inside the extraction root. */
-export function unsafeEntryReason(
-  path: string,
-  type: string,
-  linkpath: string | undefined,
-  keepOutsideLinks = false,
-): string | null {
-  if (path.startsWith('/') || path.split('/').includes('..')) return `entry '${path}' points outside the bundle`;
-  if (type === 'SymbolicLink' && linkpath !== undefined && !keepOutsideLinks) {
-    if (linkpath.startsWith('/')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
-    const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
-    if (resolved === '..' || resolved.startsWith('../')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
-  }
-  if (type === 'Link' && linkpath !== undefined && (linkpath.startsWith('/') || linkpath.split('/').includes('..'))) {
-    return `hard link '${path}' -> '${linkpath}' points outside the bundle`;
-  }
-  return null;
+export interface UnpackOptions {
+  /** The name the archive was uploaded as: it picks the format and names it in messages. */
+  fileName: string;
+  /**
+   * Store symbolic links whose target lies outside as plain links: a run's results may hold
+   * such links, and they are never followed (reads refuse to pass through links, and tar
+   * refuses to extract through them), whereas uploads reject them.
+   */
+  keepOutsideLinks: boolean;
+  /** Most bytes the unpacked contents may hold, where the format says so before writing (zip). */
+  maxBytes: number;
 }
 
 /**
  * Unpacks `source` into `destDir` (which must exist and be empty) and returns the path of the
- * content: `destDir` itself for tar archives, `destDir/<name>` for a single compressed file.
- * `keepOutsideLinks` stores symbolic links whose target lies outside as plain links: a run's
- * results may hold such links, and they are never followed (reads refuse to pass through links,
- * and tar refuses to extract through them), whereas uploads reject them.
+ * content: `destDir` itself for archives, `destDir/<name>` for a single compressed file.
  */
-export async function unpackArchive(
-  source: Readable,
-  kind: ArchiveKind,
-  destDir: string,
-  fileName: string,
-  keepOutsideLinks = false,
-): Promise<string> {
+export async function unpackArchive(source: Readable, kind: ArchiveKind, destDir: string, options: UnpackOptions): Promise<string> {
+  const { fileName, keepOutsideLinks } = options;
+  if (kind === 'zip') return unpackZip(source, destDir, options);
   if (kind === 'gz' || kind === 'bz2') {
     const target = posix.join(destDir, stripArchiveSuffix(posix.basename(fileName)) || 'contents');
     await pipeline(source, decompressor(kind), createWriteStream(target));
     return target;
   }
-  if (kind === 'zip') return unpackZip(source, destDir, fileName);
   const problems: string[] = [];
   const outsideLinks: { path: string; target: string }[] = [];
   const extract = tar.x({
@@ -96,12 +83,6 @@ export async function unpackArchive(
   await mkdir(destDir, { recursive: true });
   for (const link of outsideLinks) await createLinkInside(destDir, link.path, link.target);
   return destDir;
-}
-
-function pointsOutside(path: string, linkpath: string): boolean {
-  if (linkpath.startsWith('/')) return true;
-  const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
-  return resolved === '..' || resolved.startsWith('../');
 }
 
 /** Creates a symbolic link at `path` below `root`, refusing to pass through any link on the way. */
