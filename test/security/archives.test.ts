@@ -5,9 +5,10 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TargetInfo } from '../../src/protocol/index.js';
-import { ArchiveServer, exists, readTar } from './archive-harness.js';
+import { ArchiveServer, buildTar, exists, readTar } from './archive-harness.js';
 import { S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG, buildZip, linkEntry } from './zip-writer.js';
 
 let server: ArchiveServer;
@@ -198,5 +199,79 @@ describe('zip uploads', () => {
     const zip = buildZip([{ name: 'data.txt', data: 'original' }]);
     zip.write('tampered', 30 + 'data.txt'.length);
     await expectRefused(await server.uploadArchive('crc.zip', zip), /^Cannot unpack 'crc.zip': .*'data.txt'.*checksum/);
+  });
+});
+
+describe('tar uploads', () => {
+  const setuidEntries = [
+    { name: 'suid', mode: 0o4755, uid: 4242, gid: 4242, data: '#!/bin/sh\n' },
+    // Owned by root in the archive: no chown happens, which would have cleared the bit by itself.
+    { name: 'suid-root', mode: 0o4755, uid: 0, gid: 0, data: '#!/bin/sh\n' },
+    { name: 'd', type: 'directory' as const, mode: 0o3775, uid: 4242, gid: 4242 },
+    { name: 'd/sgid', mode: 0o2711, uid: 4242, gid: 4242, data: 'x' },
+  ];
+
+  it.each([
+    ['tar', (b: Buffer) => b],
+    ['tar.gz', (b: Buffer) => gzipSync(b)],
+  ])('stores a setuid file from a .%s without the bit and without the archive owner', async (suffix, wrap) => {
+    const { bundle, error } = await server.uploadArchive(`modes.${suffix}`, wrap(await buildTar(setuidEntries)));
+    expect(error).toBeNull();
+    const file = server.storedPath(bundle.uuid, 'suid');
+    expect(await modeOf(file)).toBe(0o755);
+    expect(await modeOf(server.storedPath(bundle.uuid, 'suid-root'))).toBe(0o755);
+    expect(await modeOf(server.storedPath(bundle.uuid, 'd/sgid'))).toBe(0o711);
+    expect((await modeOf(server.storedPath(bundle.uuid, 'd'))) & 0o7000).toBe(0);
+    expect((await stat(file)).uid).toBe(process.getuid?.());
+    const download = await readTar((await server.read('blob', bundle.uuid, '')).body);
+    expect(download.find((e) => e.name.replace(/^\.\//, '') === 'suid')?.mode).toBe(0o755);
+  });
+
+  it('refuses a character device entry and a FIFO entry, naming the entry', async () => {
+    const device = await buildTar([{ name: 'ok', data: 'ok' }, { name: 'null', type: 'character-device', devmajor: 1, devminor: 3 }]);
+    await expectRefused(await server.uploadArchive('device.tar', device), /rejected, nothing stored: entry 'null' is a character device/);
+    const fifo = await buildTar([{ name: 'pipe', type: 'fifo' }]);
+    await expectRefused(await server.uploadArchive('fifo.tar.gz', gzipSync(fifo)), /rejected, nothing stored: entry 'pipe' is a FIFO/);
+  });
+});
+
+describe('run results uploaded by a worker', () => {
+  it('are stored without setuid bits and without the archive owner', async () => {
+    const results = await buildTar([
+      { name: './stdout', data: 'done\n' },
+      { name: './suid', mode: 0o6755, uid: 4242, gid: 4242, data: 'x' },
+      { name: './suid-root', mode: 0o4755, uid: 0, gid: 0, data: 'x' },
+    ]);
+    const { run, error } = await server.uploadRunResults(results);
+    expect(error).toBeNull();
+    const file = server.storedPath(run.uuid, 'suid');
+    expect(await modeOf(file)).toBe(0o755);
+    expect(await modeOf(server.storedPath(run.uuid, 'suid-root'))).toBe(0o755);
+    expect((await stat(file)).uid).toBe(process.getuid?.());
+  });
+
+  it('are refused with a device node or a FIFO, and nothing is stored', async () => {
+    for (const [name, type, reason] of [
+      ['tty', 'character-device', /entry 'tty' is a character device/],
+      ['disk', 'block-device', /entry 'disk' is a block device/],
+      ['pipe', 'fifo', /entry 'pipe' is a FIFO/],
+    ] as const) {
+      const results = await buildTar([{ name: './stdout', data: 'done\n' }, { name: `./${name}`, type, devmajor: 1, devminor: 3 }]);
+      const { run, error } = await server.uploadRunResults(results);
+      expect(error?.message).toMatch(reason);
+      expect(await exists(server.storedPath(run.uuid))).toBe(false);
+    }
+    await expectOutsideUntouched();
+  });
+
+  it('are refused when they write through a link they hold (l -> outside dir, then l/x)', async () => {
+    const results = await buildTar([
+      { name: './l', type: 'symlink', linkname: join(outside, 'somedir') },
+      { name: './l/x', data: 'pwned' },
+    ]);
+    const { run, error } = await server.uploadRunResults(results);
+    expect(error?.message).toMatch(/rejected, nothing stored: entry 'l\/x' lies below 'l', which is a symbolic link/);
+    expect(await exists(server.storedPath(run.uuid))).toBe(false);
+    await expectOutsideUntouched();
   });
 });
