@@ -97,7 +97,7 @@ export class ArchiveServer {
 
   /** Creates a dataset and uploads `bytes` as the archive `filename`; returns the bundle and the refusal, if any. */
   async uploadArchive(filename: string, bytes: Buffer): Promise<{ bundle: Bundle; error: Error | null }> {
-    const created = await this.createDataset(filename.replace(/\W/g, '-'));
+    const created = await this.createDataset(`upload-${filename.replace(/\W/g, '-')}`);
     const error = await this.client
       .json(routes.uploadContents(created.uuid, { unpack: true, filename }), Bundle, { method: 'PUT', body: Readable.from([bytes]) })
       .then(() => null, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));

@@ -235,6 +235,16 @@ describe('tar uploads', () => {
   });
 });
 
+describe('single compressed files', () => {
+  it.each(['...gz', '..gz'])('stores %s as a file inside the bundle, whatever its name says', async (name) => {
+    const { bundle, error } = await server.uploadArchive(name, gzipSync('hello\n'));
+    expect(error).toBeNull();
+    expect(bundle.state).toBe('ready');
+    expect((await server.read('blob', bundle.uuid, '')).body.toString()).toBe('hello\n');
+    await expectOutsideUntouched();
+  });
+});
+
 describe('run results uploaded by a worker', () => {
   it('are stored without setuid bits and without the archive owner', async () => {
     const results = await buildTar([

@@ -58,7 +58,9 @@ export interface UnpackOptions {
 export async function unpackArchive(source: Readable, kind: ArchiveKind, destDir: string, options: UnpackOptions): Promise<string> {
   if (kind === 'zip') return unpackZip(source, destDir, options);
   if (kind === 'gz' || kind === 'bz2') {
-    const target = posix.join(destDir, stripArchiveSuffix(posix.basename(options.fileName)) || 'contents');
+    const stripped = stripArchiveSuffix(posix.basename(options.fileName));
+    // `...gz` would name the file `..`: a name that is no file's gets a plain one.
+    const target = posix.join(destDir, stripped === '' || stripped === '.' || stripped === '..' ? 'contents' : stripped);
     try {
       await pipeline(source, decompressor(kind), createWriteStream(target));
     } catch (error) {
