@@ -30,7 +30,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
     const body = toErrorBody(error);
     const status = error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
     // Only unexpected failures have a stack worth logging; the others are answers.
-    if (status === 500) log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (status === 500) log.error(`request failed: ${describeForLog(error)}`);
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -71,6 +71,13 @@ function toErrorBody(error: unknown): ErrorBody {
     return { error: { code: 'bad_request', message: (error as Error).message } };
   }
   return { error: { code: 'internal', message: 'Internal server error; see the server log.' } };
+}
+
+/** A failure with its stack, and its cause's: a user sees a short message, the operator the detail. */
+function describeForLog(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause === undefined ? '' : `\ncaused by: ${describeForLog(error.cause)}`;
+  return `${error.stack ?? error.message}${cause}`;
 }
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
