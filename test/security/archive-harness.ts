@@ -105,8 +105,8 @@ export class ArchiveServer {
   }
 
   /** Status code and body of a read; reads that fail answer with their error message. */
-  async read(kind: 'blob' | 'info', uuid: string, path: string): Promise<{ ok: boolean; body: Buffer; message: string }> {
-    const route = kind === 'blob' ? routes.contentsBlob(uuid, path) : routes.contentsInfo(uuid, path);
+  async read(kind: 'blob' | 'info', uuid: string, path: string, query = ''): Promise<{ ok: boolean; body: Buffer; message: string }> {
+    const route = (kind === 'blob' ? routes.contentsBlob(uuid, path) : routes.contentsInfo(uuid, path)) + query;
     try {
       const response = await this.client.send(route);
       return { ok: true, body: Buffer.from(await response.arrayBuffer()), message: '' };

@@ -117,9 +117,11 @@ describe('zip uploads', () => {
 
     const host = await readFile('/etc/passwd');
     for (const path of ['pw', 'a9/etc/passwd', 'a9', 'a1']) {
-      const blob = await server.read('blob', bundle.uuid, path);
-      expect(blob.ok, `blob of ${path}`).toBe(false);
-      expect(blob.message).toMatch(/symbolic link/);
+      for (const query of ['', '?head=5', '?tail=5']) {
+        const blob = await server.read('blob', bundle.uuid, path, query);
+        expect(blob.ok, `blob of ${path}${query}`).toBe(false);
+        expect(blob.message).toMatch(/symbolic link/);
+      }
     }
     const through = await server.read('info', bundle.uuid, 'a9/etc/passwd');
     expect(through.ok).toBe(false);
@@ -225,6 +227,12 @@ describe('tar uploads', () => {
     expect((await stat(file)).uid).toBe(process.getuid?.());
     const download = await readTar((await server.read('blob', bundle.uuid, '')).body);
     expect(download.find((e) => e.name.replace(/^\.\//, '') === 'suid')?.mode).toBe(0o755);
+  });
+
+  it('refuses a hard link through a chain of links to /etc/passwd', async () => {
+    const chain = linkChain().map((l) => ({ name: l.name, type: 'symlink' as const, linkname: String(l.data) }));
+    const tarball = await buildTar([...chain, { name: 'h', type: 'link', linkname: 'a9/etc/passwd' }]);
+    await expectRefused(await server.uploadArchive('hardlink.tar', tarball), /rejected, nothing stored: hard link 'h' -> 'a9\/etc\/passwd' passes through 'a9'/);
   });
 
   it('refuses a character device entry and a FIFO entry, naming the entry', async () => {
