@@ -16,7 +16,7 @@ import { ExtractionTree } from './extraction-tree.js';
 import { classifyZipEntry, decodeUtf8 } from './zip-entry.js';
 
 /** More entries than any dataset we serve; bounds the memory spent remembering what was created. */
-export const MAX_ZIP_ENTRIES = 1_000_000;
+const MAX_ZIP_ENTRIES = 1_000_000;
 /** Linux's PATH_MAX less the terminating NUL: no longer link target can be created anyway. */
 const MAX_LINK_TARGET_BYTES = 4095;
 
