@@ -42,8 +42,7 @@ missing=()
 is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 is_installed busybox-static || missing+=(busybox-static)
 is_installed debootstrap || missing+=(debootstrap)
-# The server unpacks uploaded zip files with unzip (zip is used by the tests to build them).
-is_installed unzip || missing+=(unzip)
+# zip builds the zip files that the tests upload (the server reads them with yauzl).
 is_installed zip || missing+=(zip)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]} (apt)"

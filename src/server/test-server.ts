@@ -11,6 +11,8 @@ import { startServer, type RunningServer } from './server.js';
 
 export interface TestServer {
   server: RunningServer;
+  /** The server's home: tests that check what reached the disk look below it. */
+  home: string;
   /** Logged in as root. */
   client: HttpClient;
   stop(): Promise<void>;
@@ -39,6 +41,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
   client.token = token.access_token;
   return {
     server,
+    home,
     client,
     stop: async () => {
       await server.stop();

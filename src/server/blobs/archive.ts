@@ -1,5 +1,7 @@
-// Unpacking uploaded archives into a staging directory, refusing the whole archive when any
-// entry would land outside it (absolute paths, `..`, links pointing out). Streams only.
+// Unpacking uploaded archives and run results into a staging directory, refusing the whole
+// archive when any entry breaks the rules of entry-rules.ts (lands outside, is written through a
+// link, is a device node or FIFO). Modes keep permission bits only; owners are never restored.
+// Streams only.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, symlink } from 'node:fs/promises';
@@ -8,9 +10,20 @@ import { Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
-import { ApiError } from '../../protocol/index.js';
-import { unpackZip } from './zip.js';
 import { stripArchiveSuffix } from '../../common/names.js';
+import {
+  EntryRefused,
+  LinkEntries,
+  PERMISSION_BITS,
+  archiveRefused,
+  belowLinkReason,
+  pathParts,
+  pointsOutside,
+  specialFileReason,
+  unpackFailure,
+  unsafeEntryReason,
+} from './entry-rules.js';
+import { unpackZip } from './zip.js';
 
 export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.bz2' | 'gz' | 'bz2' | 'zip';
 
@@ -25,88 +38,95 @@ export function archiveKindOf(fileName: string): ArchiveKind | null {
   return null;
 }
 
-/** Why an archive entry is unsafe, or null when it stays inside the extraction root. */
-export function unsafeEntryReason(
-  path: string,
-  type: string,
-  linkpath: string | undefined,
-  keepOutsideLinks = false,
-): string | null {
-  if (path.startsWith('/') || path.split('/').includes('..')) return `entry '${path}' points outside the bundle`;
-  if (type === 'SymbolicLink' && linkpath !== undefined && !keepOutsideLinks) {
-    if (linkpath.startsWith('/')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
-    const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
-    if (resolved === '..' || resolved.startsWith('../')) return `link '${path}' -> '${linkpath}' points outside the bundle`;
-  }
-  if (type === 'Link' && linkpath !== undefined && (linkpath.startsWith('/') || linkpath.split('/').includes('..'))) {
-    return `hard link '${path}' -> '${linkpath}' points outside the bundle`;
-  }
-  return null;
+export interface UnpackOptions {
+  /** The name the archive was uploaded as: it picks the format and names it in messages. */
+  fileName: string;
+  /**
+   * Store symbolic links whose target lies outside as plain links: a run's results may hold
+   * such links, and they are never followed (reads refuse to pass through links, and unpacking
+   * refuses entries below a link), whereas uploads reject them.
+   */
+  keepOutsideLinks: boolean;
+  /** Most bytes the unpacked contents may hold, where the format says so before writing (zip). */
+  maxBytes: number;
 }
 
 /**
  * Unpacks `source` into `destDir` (which must exist and be empty) and returns the path of the
- * content: `destDir` itself for tar archives, `destDir/<name>` for a single compressed file.
- * `keepOutsideLinks` stores symbolic links whose target lies outside as plain links: a run's
- * results may hold such links, and they are never followed (reads refuse to pass through links,
- * and tar refuses to extract through them), whereas uploads reject them.
+ * content: `destDir` itself for archives, `destDir/<name>` for a single compressed file.
  */
-export async function unpackArchive(
-  source: Readable,
-  kind: ArchiveKind,
-  destDir: string,
-  fileName: string,
-  keepOutsideLinks = false,
-): Promise<string> {
+export async function unpackArchive(source: Readable, kind: ArchiveKind, destDir: string, options: UnpackOptions): Promise<string> {
+  if (kind === 'zip') return unpackZip(source, destDir, options);
   if (kind === 'gz' || kind === 'bz2') {
-    const target = posix.join(destDir, stripArchiveSuffix(posix.basename(fileName)) || 'contents');
-    await pipeline(source, decompressor(kind), createWriteStream(target));
+    const stripped = stripArchiveSuffix(posix.basename(options.fileName));
+    // `...gz` would name the file `..`: a name that is no file's gets a plain one.
+    const target = posix.join(destDir, stripped === '' || stripped === '.' || stripped === '..' ? 'contents' : stripped);
+    try {
+      await pipeline(source, decompressor(kind), createWriteStream(target));
+    } catch (error) {
+      throw unpackFailure(options.fileName, error, posix.dirname(destDir));
+    }
     return target;
   }
-  if (kind === 'zip') return unpackZip(source, destDir, fileName);
+  await unpackTar(source, kind, destDir, options);
+  return destDir;
+}
+
+async function unpackTar(source: Readable, kind: 'tar' | 'tar.gz' | 'tar.bz2', destDir: string, options: UnpackOptions): Promise<void> {
   const problems: string[] = [];
+  const links = new LinkEntries();
   const outsideLinks: { path: string; target: string }[] = [];
   const extract = tar.x({
     cwd: destDir,
     preservePaths: false,
+    // As root, tar would give files the archive's owners by default: they belong to the server.
+    preserveOwner: false,
     strict: true,
     filter: (path, entry) => {
-      const stat = entry as { type?: string; linkpath?: string };
-      const reason = unsafeEntryReason(path, stat.type ?? '', stat.linkpath, keepOutsideLinks);
-      if (reason) problems.push(reason);
-      // tar would rewrite such a link's target; it is created untouched once all else is unpacked.
-      if (!reason && stat.type === 'SymbolicLink' && stat.linkpath !== undefined && pointsOutside(path, stat.linkpath)) {
-        outsideLinks.push({ path, target: stat.linkpath });
+      if (problems.length > 0 || !(entry instanceof tar.ReadEntry)) return false;
+      const reason = tarEntryReason(path, entry, links, options.keepOutsideLinks);
+      if (reason !== null) {
+        problems.push(reason);
         return false;
       }
-      return reason === null && problems.length === 0;
+      // tar keeps every mode bit it is given, setuid included; only permissions are stored.
+      if (entry.mode !== undefined) entry.mode &= PERMISSION_BITS;
+      if (entry.type !== 'SymbolicLink' || entry.linkpath === undefined) return true;
+      links.add(path);
+      // tar would rewrite such a link's target; it is created untouched once all else is unpacked.
+      if (!pointsOutside(path, entry.linkpath)) return true;
+      outsideLinks.push({ path, target: entry.linkpath });
+      return false;
     },
   });
   try {
     if (kind === 'tar') await pipeline(source, extract);
     else await pipeline(source, decompressor(kind === 'tar.gz' ? 'gz' : 'bz2'), extract);
+    if (problems.length === 0) for (const link of outsideLinks) await createLinkInside(destDir, link.path, link.target);
   } catch (error) {
-    if (problems.length === 0) {
-      throw new ApiError('bad_request', `Cannot unpack '${fileName}': ${(error as Error).message}`, { cause: error });
-    }
+    if (problems.length === 0) throw unpackFailure(options.fileName, error, posix.dirname(destDir));
   }
-  if (problems.length > 0) {
-    throw new ApiError('bad_request', `Archive '${fileName}' rejected, nothing stored: ${problems[0]}.`);
-  }
-  await mkdir(destDir, { recursive: true });
-  for (const link of outsideLinks) await createLinkInside(destDir, link.path, link.target);
-  return destDir;
+  const [problem] = problems;
+  if (problem !== undefined) throw archiveRefused(options.fileName, problem);
 }
 
-function pointsOutside(path: string, linkpath: string): boolean {
-  if (linkpath.startsWith('/')) return true;
-  const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
-  return resolved === '..' || resolved.startsWith('../');
+/** Why a tar entry is refused: entry-rules, plus no entry (or hard link target) below a link entry. */
+function tarEntryReason(path: string, entry: tar.ReadEntry, links: LinkEntries, keepOutsideLinks: boolean): string | null {
+  const name = pathParts(path).join('/'); // `./x` is shown as `x`
+  const special = specialFileReason(name, entry.type);
+  if (special !== null) return special;
+  const unsafe = unsafeEntryReason(path, entry.type, entry.linkpath, keepOutsideLinks);
+  if (unsafe !== null) return unsafe;
+  const above = links.linkAbove(path);
+  if (above !== null) return belowLinkReason(name, above);
+  const targetAbove = entry.type === 'Link' && entry.linkpath !== undefined ? links.linkAbove(entry.linkpath) : null;
+  if (targetAbove !== null) return `hard link '${name}' -> '${entry.linkpath}' passes through '${targetAbove}', which is a symbolic link`;
+  return null;
 }
 
 /** Creates a symbolic link at `path` below `root`, refusing to pass through any link on the way. */
 async function createLinkInside(root: string, path: string, target: string): Promise<void> {
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  const parts = pathParts(path);
   const name = parts.pop();
   if (name === undefined) return;
   let dir = root;
@@ -114,11 +134,11 @@ async function createLinkInside(root: string, path: string, target: string): Pro
     dir = posix.join(dir, part);
     const stat = await lstat(dir).catch(() => null);
     if (stat === null) await mkdir(dir);
-    else if (!stat.isDirectory()) {
-      throw new ApiError('bad_request', `Archive entry '${path}' lies below '${part}', which is not a directory.`);
-    }
+    else if (!stat.isDirectory()) throw new EntryRefused(`entry '${path}' lies below '${part}', which is not a directory`);
   }
-  await symlink(target, posix.join(dir, name));
+  const at = posix.join(dir, name);
+  if ((await lstat(at).catch(() => null)) !== null) throw new EntryRefused(`entry '${path}' appears twice in the archive`);
+  await symlink(target, at);
 }
 
 function decompressor(kind: 'gz' | 'bz2'): NodeJS.ReadWriteStream {

@@ -66,7 +66,11 @@ export class BlobStore {
       if (kind) {
         const dir = join(stage, 'unpacked');
         await mkdir(dir);
-        content = await unpackArchive(limited, kind, dir, options.fileName, options.keepOutsideLinks ?? false);
+        content = await unpackArchive(limited, kind, dir, {
+          fileName: options.fileName,
+          keepOutsideLinks: options.keepOutsideLinks ?? false,
+          maxBytes: options.maxBytes,
+        });
       } else {
         content = join(stage, 'file');
         await pipeline(limited, createWriteStream(content));

@@ -31,7 +31,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
     const body = isTooLarge(error) ? tooLargeBody(request) : toErrorBody(error);
     const status = error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
     // Only unexpected failures have a stack worth logging; the others are answers.
-    if (status === 500) log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (status === 500) log.error(`request failed: ${describeForLog(error)}`);
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -86,6 +86,13 @@ function tooLargeBody(request: FastifyRequest): ErrorBody {
   const size = Number.isFinite(declared) && declared > 0 ? `${declared} bytes` : `more than ${limit} bytes`;
   const hint = limit === JSON_BODY_MAX_BYTES ? ' Send large data as bundle contents (cl upload).' : '';
   return { error: { code: 'too_large', message: `The request body is ${size}; the limit is ${limit} bytes.${hint}` } };
+}
+
+/** A failure with its stack, and its cause's: a user sees a short message, the operator the detail. */
+function describeForLog(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause === undefined ? '' : `\ncaused by: ${describeForLog(error.cause)}`;
+  return `${error.stack ?? error.message}${cause}`;
 }
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {

@@ -40,7 +40,7 @@ export class ContentsService {
         { states: ['uploading'] },
       );
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = error instanceof ApiError ? error.message : describeUnexpected(error);
       await this.store.updateBundle(
         uuid,
         { state: 'failed', last_updated: this.clock.now(), metadata: { failure_message: `Upload failed: ${message}` } },
@@ -95,4 +95,12 @@ export class ContentsService {
     }
     throw new ApiError('bad_request', `Path '${subpath}' of bundle ${uuid} follows too many dependencies.`);
   }
+}
+
+/** An unexpected failure in words for users: a file system error names its call, its paths stay in the log. */
+function describeUnexpected(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (syscall !== undefined) return `the server could not store the contents (${code ?? 'error'} in ${syscall}); see the server log.`;
+  return error.message;
 }
