@@ -25,11 +25,11 @@ run_quietly() {
   rm -f "$out"
 }
 
-# 1. Node 20 or newer (the dependency pins in package.json assume it).
+# 1. Node 20.15 or newer (the dependency pins assume 20; zip checksums use zlib.crc32, new in 20.15).
 command -v node >/dev/null 2>&1 \
-  || die "node is not installed; install Node.js 20 or newer (https://nodejs.org/en/download)"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || die "node $(node --version) is too old; this project needs Node.js 20 or newer"
+  || die "node is not installed; install Node.js 20.15 or newer (https://nodejs.org/en/download)"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 15) ? 0 : 1)' \
+  || die "node $(node --version) is too old; this project needs Node.js 20.15 or newer"
 
 # 2. Docker engine and images, in the background: on a fresh machine they take about as long as
 # npm ci, and neither needs the other. Their scripts print only when they do something.
