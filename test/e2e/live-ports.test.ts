@@ -109,7 +109,7 @@ describe('cl netcat', () => {
   });
 
   it('takes the REST message as raw bytes whatever its declared type, up to its limit', async () => {
-    const put = (body: string | Uint8Array, type: string): Promise<Response> =>
+    const put = (body: string | Uint8Array<ArrayBuffer>, type: string): Promise<Response> =>
       fetch(`${cluster.url}/rest/bundles/${run}/netcat/8000`, { method: 'PUT', body, headers: { authorization: `Bearer ${token}`, 'content-type': type } });
     const json = await put('{"a":1}', 'application/json');
     expect(json.status).toBe(200);
