@@ -2,10 +2,13 @@
 // real server (and, for ports of a running bundle, a real worker and container): writes to a
 // worksheet of someone else, a fake worker, and password guessing. Each test checks the refusal
 // and that nothing changed.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, type Bundle, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
 import { startTestServer, type TestServer } from '../../src/server/test-server.js';
-import { call, createUser, errorOf } from './security-helpers.js';
+import { Cluster, DEFAULT_IMAGE, waitFor } from '../e2e/harness.js';
+import { call, createUser, errorOf, login } from './security-helpers.js';
 
 describe("another user's worksheet", () => {
   let ts: TestServer;
@@ -111,5 +114,113 @@ describe("another user's worksheet", () => {
     expect(remove.status).toBe(403);
     const after = (await call(url, 'GET', routes.bundle(aliceData.uuid), { token: alice })).body as Bundle;
     expect(after).toMatchObject({ state: 'ready', metadata: { name: 'data' } });
+  });
+});
+
+describe("ports of another user's running bundle", () => {
+  let cluster: Cluster;
+  let rootToken = '';
+  let bobToken = '';
+  let run = '';
+  const SERVER_PY = String.raw`
+import sys, socket, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+def tcp():
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(('0.0.0.0', 8000))
+    listener.listen()
+    while True:
+        conn, _ = listener.accept()
+        data = b''
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        print('tcp ' + data.decode(), flush=True)
+        conn.sendall(b'ok')
+        conn.close()
+
+class Seen(BaseHTTPRequestHandler):
+    def answer(self):
+        length = int(self.headers.get('content-length') or 0)
+        print('http %s %s %s' % (self.command, self.path, self.rfile.read(length).decode()), flush=True)
+        self.send_response(200)
+        self.send_header('content-length', '2')
+        self.end_headers()
+        self.wfile.write(b'ok')
+    do_GET = do_POST = answer
+    def log_message(self, *args):
+        pass
+
+threading.Thread(target=tcp, daemon=True).start()
+server = ThreadingHTTPServer(('0.0.0.0', 8080), Seen)
+print('listening', flush=True)
+server.serve_forever()
+`;
+
+  beforeAll(async () => {
+    cluster = new Cluster();
+    await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
+    cluster.startWorker({ id: 'e2e-access', extraArgs: ['--slots', '1', '--gpuset', 'NONE'] });
+    expect(await cluster.cl(['work', `${cluster.url}::`]), cluster.describeLogs()).toMatchObject({ code: 0 });
+    rootToken = await login(cluster.url, 'codalab', cluster.rootPassword);
+    bobToken = (await createUser(cluster.url, rootToken, 'bob', 'bob-password')).token;
+    const file = join(cluster.root, 'seen.py');
+    writeFileSync(file, SERVER_PY);
+    const code = await cluster.clOk(['upload', file]);
+    run = await cluster.clOk(['run', `seen.py:${code}`, 'python3 seen.py', '--request-network', '-n', 'seen']);
+    await cluster.waitForState(run, ['running']);
+    await waitFor(async () => ((await cluster.cl(['cat', `${run}/stdout`])).stdout.includes('listening') ? true : undefined), 90_000, 'the servers to listen');
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('refuses netcat and the proxy to another user, and the server inside the run receives nothing', async () => {
+    const netcat = await call(cluster.url, 'PUT', `/rest/bundles/${run}/netcat/8000`, { token: bobToken, bytes: Buffer.from('intruder-netcat') });
+    const post = await call(cluster.url, 'POST', `/rest/bundles/${run}/netcurl/8080/submit`, { token: bobToken, json: { intruder: 'post' } });
+    const get = await call(cluster.url, 'GET', `/rest/bundles/${run}/netcurl/8080/intruder-get`, { token: bobToken });
+    for (const answer of [netcat, post, get]) {
+      expect(answer.status).toBe(403);
+      expect(errorOf(answer).message).toContain('belongs to another user');
+    }
+    // The owner's requests after the refused ones arrive; had the refused ones been relayed, they would be logged before these.
+    const ownNetcat = await call(cluster.url, 'PUT', `/rest/bundles/${run}/netcat/8000`, { token: rootToken, bytes: Buffer.from('owner-netcat') });
+    expect(ownNetcat.status).toBe(200);
+    const ownPost = await call(cluster.url, 'POST', `/rest/bundles/${run}/netcurl/8080/owner`, { token: rootToken, json: { owner: 'post' } });
+    expect(ownPost.status).toBe(200);
+    const stdout = await waitFor(async () => {
+      const text = (await cluster.cl(['cat', `${run}/stdout`])).stdout;
+      return text.includes('tcp owner-netcat') && text.includes('http POST /owner') ? text : undefined;
+    }, 30_000, "the owner's requests to be logged");
+    expect(stdout).not.toContain('intruder');
+  });
+
+  const bobEnv = (): Record<string, string> => ({ CODALAB_HOME: join(cluster.root, 'bob-home'), CODALAB_USERNAME: 'bob', CODALAB_PASSWORD: 'bob-password' });
+
+  it('refuses the netcat of another user through cl with a one-line message', async () => {
+    await cluster.clOk(['work', `${cluster.url}::`], { env: bobEnv() });
+    const result = await cluster.cl(['netcat', run, '8000', 'intruder-cl'], { env: bobEnv() });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('belongs to another user');
+  });
+
+  it("refuses creating bundles on root's worksheet through cl, and creates nothing", async () => {
+    await cluster.clOk(['work', `${cluster.url}::`], { env: bobEnv() });
+    const before = await cluster.clOk(['ls', '-u']);
+    const upload = await cluster.cl(['upload', join(cluster.root, 'seen.py'), '-w', 'home-codalab'], { env: bobEnv() });
+    const runThere = await cluster.cl(['run', 'echo planted', '-w', 'home-codalab'], { env: bobEnv() });
+    const mimic = await cluster.cl(['mimic', run, '-w', 'home-codalab'], { env: bobEnv() });
+    for (const result of [upload, runThere, mimic]) {
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain("worksheet 'home-codalab': it belongs to another user");
+    }
+    expect(await cluster.clOk(['ls', '-u'])).toBe(before);
   });
 });
