@@ -5,10 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes, type Bundle, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
+import { routes, type Bundle, type WorkerInfo, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
 import { startTestServer, type TestServer } from '../../src/server/test-server.js';
 import { Cluster, DEFAULT_IMAGE, waitFor } from '../e2e/harness.js';
-import { call, createUser, errorOf, login } from './security-helpers.js';
+import { call, checkinBody, createUser, errorOf, login } from './security-helpers.js';
 
 describe("another user's worksheet", () => {
   let ts: TestServer;
@@ -114,6 +114,74 @@ describe("another user's worksheet", () => {
     expect(remove.status).toBe(403);
     const after = (await call(url, 'GET', routes.bundle(aliceData.uuid), { token: alice })).body as Bundle;
     expect(after).toMatchObject({ state: 'ready', metadata: { name: 'data' } });
+  });
+});
+
+describe("a user's own worker", () => {
+  let ts: TestServer;
+  let url: string;
+  let root: string;
+  let bob: string;
+  let carol: string;
+  let alice: string;
+
+  beforeAll(async () => {
+    ts = await startTestServer({ schedulerIntervalMs: 50 });
+    url = ts.server.url;
+    root = ts.client.token ?? '';
+    alice = (await createUser(url, root, 'alice')).token;
+    bob = (await createUser(url, root, 'bob')).token;
+    carol = (await createUser(url, root, 'carol')).token;
+    const fake = checkinBody({ hostname: 'fake', cpus: 64, memory_bytes: 931 * 1024 ** 3 });
+    const checkin = await call(url, 'POST', routes.checkin('fake'), { token: bob, json: fake });
+    expect(checkin.status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await ts?.stop();
+  });
+
+  const workerIds = async (token: string): Promise<string[]> =>
+    ((await call(url, 'GET', routes.workersInfo(), { token })).body as WorkerInfo[]).map((w) => `${w.owner_name}/${w.id}`).sort();
+
+  it("never gets another user's staged run, which waits with the reason; its owner's run goes to it", async () => {
+    const runOn = async (token: string, name: string): Promise<string> => {
+      const sheet = (await call(url, 'GET', routes.homeWorksheet(), { token })).body as { uuid: string };
+      const answer = await call(url, 'POST', routes.createBundle(sheet.uuid), {
+        token, json: { bundle_type: 'run', command: 'echo hi', metadata: { name, request_cpus: 1 }, dependencies: [] },
+      });
+      expect(answer.status).toBe(200);
+      return (answer.body as Bundle).uuid;
+    };
+    const stranger = await runOn(alice, 'alices');
+    const byRoot = await runOn(root, 'roots');
+    const reasonOf = async (uuid: string): Promise<string | undefined> => {
+      const bundle = (await call(url, 'GET', routes.bundle(uuid), { token: root })).body as Bundle;
+      const reason = bundle.metadata.staged_status;
+      return bundle.state === 'staged' && typeof reason === 'string' && reason.includes('belong') ? reason : undefined;
+    };
+    expect(await waitFor(() => reasonOf(stranger), 10_000, 'the run to wait with a reason')).toContain('belongs to another user');
+    expect(await waitFor(() => reasonOf(byRoot), 10_000, "root's run to wait with a reason")).toContain('belongs to another user');
+    // Bob's own run goes to his worker: the scheduler has run a pass with the fake worker in it.
+    const own = await runOn(bob, 'bobs');
+    await waitFor(async () => {
+      const bundle = (await call(url, 'GET', routes.bundle(own), { token: bob })).body as Bundle;
+      return bundle.state === 'starting' ? true : undefined;
+    }, 10_000, "bob's run to be sent to his worker");
+    const messages = await call(url, 'GET', routes.messages('fake', 0), { token: bob });
+    const runs = (messages.body as { messages: Array<{ type: string; run?: { uuid: string } }> }).messages.filter((m) => m.type === 'run').map((m) => m.run?.uuid);
+    expect(runs).toEqual([own]);
+    for (const uuid of [stranger, byRoot]) {
+      expect(((await call(url, 'GET', routes.bundle(uuid), { token: root })).body as Bundle).state).toBe('staged');
+    }
+  });
+
+  it('is listed for its owner and root, not for a third user', async () => {
+    // Root's workers are shared with everyone; checked in only now so that the run above had none.
+    expect((await call(url, 'POST', routes.checkin('shared'), { token: root, json: checkinBody({ hostname: 'shared', tag: 'elsewhere', tag_exclusive: true }) })).status).toBe(200);
+    expect(await workerIds(carol)).toEqual(['codalab/shared']);
+    expect(await workerIds(bob)).toEqual(['bob/fake', 'codalab/shared']);
+    expect(await workerIds(root)).toEqual(['bob/fake', 'codalab/shared']);
   });
 });
 
