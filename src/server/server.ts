@@ -1,12 +1,14 @@
-// Starts a server: store with migrations, blob store, root user, services, the scheduling loop
-// and the HTTP listener. Writes `<home>/address.json` once listening, so launchers can find it.
+// Starts a server: private home, store with migrations, blob store, root user, services, the
+// scheduling loop and the HTTP listener. Writes `<home>/address.json` once listening, so
+// launchers can find it.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
 import { BlobStore } from './blobs/blob-store.js';
 import { randomIds, systemClock } from './clock.js';
 import type { ServerConfig } from './config.js';
+import { secureDatabaseFiles, secureHome, secureStoreDirs } from './home-permissions.js';
 import { buildApp } from './http/app.js';
 import { createStderrLogger, type Logger } from '../common/log.js';
 import { BundleManager } from './scheduling/bundle-manager.js';
@@ -29,11 +31,14 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig, log: Logger = createStderrLogger({ verbose: false, prefix: 'cl-server' })): Promise<RunningServer> {
-  await mkdir(config.home, { recursive: true });
+  await secureHome(config.home, config.databaseUrl);
   const store = new SqliteStore(config.databaseUrl);
   await store.migrate();
-  const blobs = new BlobStore(join(config.home, 'store'));
+  await secureDatabaseFiles(config.databaseUrl);
+  const storeRoot = join(config.home, 'store');
+  const blobs = new BlobStore(storeRoot);
   await blobs.init();
+  await secureStoreDirs(storeRoot);
   const hub = new WorkerHub();
   const clock = systemClock;
   const auth = new AuthService(store, clock, randomIds, config.tokenTtlSeconds);

@@ -2,7 +2,7 @@
 // only as SHA-256 hashes, with an expiry. Knows nothing about HTTP.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ApiError, ROOT_USER_NAME, type TokenResponse, type User } from '../../protocol/index.js';
+import { ApiError, ROOT_USER_NAME, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
 import type { Clock, IdSource } from '../clock.js';
 import type { Store, UserRow } from '../store/store.js';
 
@@ -20,6 +20,8 @@ export class AuthService {
   /** Creates the root user on first start; returns true when it was created. */
   async ensureRootUser(password: string): Promise<boolean> {
     if (await this.store.getUserByName(ROOT_USER_NAME)) return false;
+    const problem = passwordProblem(password);
+    if (problem) throw new ApiError('bad_request', `The root password is ${problem}.`);
     await this.store.insertUser({
       id: '0',
       user_name: ROOT_USER_NAME,
@@ -34,7 +36,8 @@ export class AuthService {
     if (!USER_NAME.test(userName)) {
       throw new ApiError('bad_request', `Invalid user name '${userName}': use letters, digits, '_', '.' and '-'.`);
     }
-    if (password.length < 8) throw new ApiError('bad_request', 'Password too short: use at least 8 characters.');
+    const problem = passwordProblem(password);
+    if (problem) throw new ApiError('bad_request', `Password ${problem}.`);
     if (await this.store.getUserByName(userName)) throw new ApiError('conflict', `User '${userName}' already exists.`);
     const row: UserRow = {
       id: this.ids.uuid(),
