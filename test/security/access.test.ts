@@ -6,9 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, type Bundle, type WorkerInfo, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
+import type { Clock } from '../../src/server/clock.js';
 import { startTestServer, type TestServer } from '../../src/server/test-server.js';
+import { silentLogger } from '../../src/common/log.js';
+import { withRetry } from '../../src/worker/retry.js';
+import { WorkerServerApi } from '../../src/worker/server-api.js';
 import { Cluster, DEFAULT_IMAGE, waitFor } from '../e2e/harness.js';
-import { call, checkinBody, createUser, errorOf, login } from './security-helpers.js';
+import { call, checkinBody, createUser, errorOf, login, type Answer } from './security-helpers.js';
 
 describe("another user's worksheet", () => {
   let ts: TestServer;
@@ -182,6 +186,100 @@ describe("a user's own worker", () => {
     expect(await workerIds(carol)).toEqual(['codalab/shared']);
     expect(await workerIds(bob)).toEqual(['bob/fake', 'codalab/shared']);
     expect(await workerIds(root)).toEqual(['bob/fake', 'codalab/shared']);
+  });
+});
+
+describe('password guessing', () => {
+  let ts: TestServer;
+  let url: string;
+  const clock = { at: Date.now(), now(): number { return this.at; } } satisfies Clock & { at: number };
+  const WINDOW_S = 60;
+
+  beforeAll(async () => {
+    ts = await startTestServer(
+      { loginLimits: { windowSeconds: WINDOW_S, maxFailuresPerAddress: 5, maxFailuresPerUser: 8 } },
+      { clock },
+    );
+    url = ts.server.url;
+  });
+
+  afterAll(async () => {
+    await ts?.stop();
+  });
+
+  const attempt = (password: string, from: string, username = 'codalab'): Promise<Answer> =>
+    call(url, 'POST', routes.token(), { json: { grant_type: 'password', username, password }, localAddress: from });
+
+  it('answers 429 with Retry-After after a burst of wrong passwords, refusing even the right one from that address', async () => {
+    const answers: Answer[] = [];
+    for (let i = 0; i < 30; i += 1) answers.push(await attempt(`wrong-${i}`, '127.0.0.1'));
+    expect(answers.slice(0, 5).map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(new Set(answers.slice(5).map((a) => a.status))).toEqual(new Set([429]));
+    const limited = answers[29] as Answer;
+    expect(errorOf(limited).code).toBe('too_many_requests');
+    expect(errorOf(limited).message).toMatch(/try again in \d+ s/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(WINDOW_S);
+
+    const right = await attempt('secret-root', '127.0.0.1');
+    expect(right.status).toBe(429);
+  });
+
+  it('makes cl say in one line that logins are limited and when to try again', async () => {
+    const user = new Cluster();
+    const result = await user.cl(['work', `${url}::`], { env: { CODALAB_PASSWORD: 'secret-root' } });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/Too many failed logins from 127\.0\.0\.1: try again in \d+ s/);
+  });
+
+  it('still lets the right password in from an address without recent failures', async () => {
+    const clean = await attempt('secret-root', '127.0.0.2');
+    expect(clean.status).toBe(200);
+  });
+
+  it('limits guesses at one user from many addresses, but never locks out a clean address', async () => {
+    // 5 failures so far (from .1); 3 more from .3 reach the per-user limit of 8.
+    for (let i = 0; i < 3; i += 1) expect((await attempt(`guess-${i}`, '127.0.0.3')).status).toBe(401);
+    const next = await attempt('guess-more', '127.0.0.3');
+    expect(next.status).toBe(429);
+    expect(errorOf(next).message).toContain("'codalab'");
+    expect((await attempt('secret-root', '127.0.0.3')).status).toBe(429);
+    expect((await attempt('secret-root', '127.0.0.4')).status).toBe(200);
+  });
+
+  it('lets the address in again once the window has passed', async () => {
+    expect((await attempt('secret-root', '127.0.0.1')).status).toBe(429);
+    clock.at += (WINDOW_S + 1) * 1000;
+    expect((await attempt('secret-root', '127.0.0.1')).status).toBe(200);
+    expect((await attempt('secret-root', '127.0.0.3')).status).toBe(200);
+  });
+});
+
+describe("a worker's login while its address is limited", () => {
+  it('waits as long as Retry-After says, then logs in', async () => {
+    const clock = { at: Date.now(), now(): number { return this.at; } } satisfies Clock & { at: number };
+    const ts = await startTestServer({ loginLimits: { windowSeconds: 1, maxFailuresPerAddress: 1, maxFailuresPerUser: 100 } }, { clock });
+    try {
+      expect((await call(ts.server.url, 'POST', routes.token(), { json: { grant_type: 'password', username: 'codalab', password: 'wrong' } })).status).toBe(401);
+      const api = new WorkerServerApi({ serverUrl: ts.server.url, username: 'codalab', password: 'secret-root', workerId: 'w' });
+      const warnings: string[] = [];
+      const log = {
+        ...silentLogger,
+        warn: (line: string) => {
+          warnings.push(line);
+          // The window passes while the worker waits: its next try gets in.
+          clock.at += 2_000;
+        },
+      };
+      await withRetry(() => api.login(), { log, what: 'log in', initialDelayMs: 10 });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/Too many failed logins from 127\.0\.0\.1: try again in 1 s.*retrying in 1s/);
+      expect((await api.checkin(checkinBody())).checkin_seconds).toBeGreaterThan(0);
+    } finally {
+      await ts.stop();
+    }
   });
 });
 

@@ -1,10 +1,12 @@
 // Users, passwords and bearer tokens. Passwords are scrypt hashes; tokens are random and stored
-// only as SHA-256 hashes, with an expiry. Knows nothing about HTTP.
+// only as SHA-256 hashes, with an expiry. Password guessing is throttled by a LoginLimiter before
+// any password is checked. Knows nothing about HTTP (the client address comes in as a string).
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ApiError, ROOT_USER_NAME, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
 import type { Clock, IdSource } from '../clock.js';
 import type { Store, UserRow } from '../store/store.js';
+import type { LoginLimiter } from './login-limiter.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 const USER_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -15,6 +17,7 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly ids: IdSource,
     private readonly tokenTtlSeconds: number,
+    private readonly limiter: LoginLimiter,
   ) {}
 
   /** Creates the root user on first start; returns true when it was created. */
@@ -50,11 +53,15 @@ export class AuthService {
     return toUser(row);
   }
 
-  async login(userName: string, password: string): Promise<TokenResponse> {
+  /** `address` is where the attempt comes from, for the limits on failed logins. */
+  async login(userName: string, password: string, address: string): Promise<TokenResponse> {
+    this.limiter.check(userName, address);
     const user = await this.store.getUserByName(userName);
     if (!user || !(await verifyPassword(password, user.password_hash))) {
+      this.limiter.recordFailure(userName, address);
       throw new ApiError('unauthorized', `Wrong user name or password for '${userName}'.`);
     }
+    this.limiter.recordSuccess(userName, address);
     const token = this.ids.token();
     const now = this.clock.now();
     await this.store.deleteTokensExpiredBefore(now);
