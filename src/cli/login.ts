@@ -53,7 +53,8 @@ export class TokenProvider {
     try {
       response = await http.json(routes.token(), TokenResponse, { method: 'POST', json: request });
     } catch (error) {
-      if (error instanceof ApiError && (error.code === 'unauthorized' || error.code === 'forbidden')) {
+      // Refused logins, including too many failed ones (the message says when to try again), are the user's to act on.
+      if (error instanceof ApiError && ['unauthorized', 'forbidden', 'too_many_requests'].includes(error.code)) {
         throw new UserInputError(
           `Cannot log in to ${this.baseUrl} as '${credentials.username}': ${error.message.replace(/\.$/, '')}.`,
         );

@@ -3,7 +3,7 @@
 // It holds no client or worker logic.
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { ApiError, ErrorBody } from '../protocol/index.js';
+import { ApiError, ErrorBody, RETRY_AFTER_HEADER } from '../protocol/index.js';
 import type { FileSlice } from './file-slice.js';
 import { streamRequest } from './stream-request.js';
 
@@ -106,7 +106,9 @@ async function errorFromResponse(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
     const parsed = ErrorBody.safeParse(JSON.parse(text));
-    if (parsed.success) return new ApiError(parsed.data.error.code, parsed.data.error.message);
+    const retryAfter = Number(response.headers.get(RETRY_AFTER_HEADER) ?? NaN);
+    const options = Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {};
+    if (parsed.success) return new ApiError(parsed.data.error.code, parsed.data.error.message, options);
   } catch {
     // Not JSON: fall through to a generic message built from the status.
   }

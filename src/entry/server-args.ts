@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseDuration, parseSize } from '../common/sizes.js';
+import { passwordProblem } from '../protocol/index.js';
 import { SERVER_DEFAULTS, type ServerConfig } from '../server/config.js';
 import type { RequestLimits } from '../server/scheduling/resources.js';
 
@@ -104,6 +105,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerA
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new InvalidArgumentError('PostgreSQL is not supported yet; omit --database-url to use SQLite.');
   }
+  const rootPassword = env.CODALAB_ROOT_PASSWORD ?? null;
+  const weak = rootPassword !== null ? passwordProblem(rootPassword) : null;
+  // A plain Error, not commander's: main prints it as the one line it is.
+  if (weak) throw new Error(`CODALAB_ROOT_PASSWORD is ${weak}.`);
   const config: ServerConfig = Object.freeze({
     ...SERVER_DEFAULTS,
     home,
@@ -112,7 +117,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerA
     databaseUrl: isAbsolute(databaseUrl) ? databaseUrl : resolve(databaseUrl),
     defaultCpuImage: o.defaultCpuImage,
     defaultGpuImage: o.defaultGpuImage,
-    rootPassword: env.CODALAB_ROOT_PASSWORD ?? null,
+    rootPassword,
     tokenTtlSeconds: o.tokenTtlSeconds,
     workerTimeoutSeconds: o.workerTimeoutSeconds,
     requestLimits: requestLimits(o),

@@ -25,3 +25,13 @@ export const TokenResponse = z.object({
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
 export const ROOT_USER_NAME = 'codalab';
+
+/** The shortest password accepted, for root and for every other user. */
+export const MIN_PASSWORD_LENGTH = 8;
+
+/** Why `password` is too weak ("too short (2 characters): use at least 8 characters"), or null. */
+export function passwordProblem(password: string): string | null {
+  return password.length < MIN_PASSWORD_LENGTH
+    ? `too short (${password.length} characters): use at least ${MIN_PASSWORD_LENGTH} characters`
+    : null;
+}

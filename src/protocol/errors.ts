@@ -10,6 +10,7 @@ export const ErrorCode = z.enum([
   'ambiguous',
   'conflict',
   'too_large',
+  'too_many_requests',
   'unavailable',
   'internal',
 ]);
@@ -23,11 +24,15 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   ambiguous: 409,
   conflict: 409,
   too_large: 413,
+  too_many_requests: 429,
   unavailable: 503,
   internal: 500,
 };
 
-export const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['unavailable', 'internal']);
+export const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['too_many_requests', 'unavailable', 'internal']);
+
+/** The header that says how many seconds to wait before trying again (with `too_many_requests`). */
+export const RETRY_AFTER_HEADER = 'retry-after';
 
 export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string() }),
@@ -36,13 +41,17 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** An error that crosses a process boundary: a stable code plus a message for people. */
 export class ApiError extends Error {
+  /** Seconds to wait before trying again, when the answer said (the Retry-After header). */
+  readonly retryAfterSeconds: number | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'ApiError';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   get status(): number {

@@ -1,6 +1,7 @@
 // Server configuration: parsed once in main from flags and environment, frozen, passed down.
 // Every option is listed here with its default.
 import { NO_REQUEST_LIMITS, type RequestLimits } from './scheduling/resources.js';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './services/login-limiter.js';
 
 export interface ServerConfig {
   /** Database, bundle store and root password live here. */
@@ -27,6 +28,8 @@ export interface ServerConfig {
   readonly requestLimits: RequestLimits;
   /** Network access of runs that do not say (`--default-request-network`, default true). */
   readonly defaultRequestNetwork: boolean;
+  /** Failed logins allowed per client address and per user name in a sliding window (see login-limiter.ts). */
+  readonly loginLimits: LoginLimits;
 }
 
 export const SERVER_DEFAULTS = {
@@ -42,4 +45,5 @@ export const SERVER_DEFAULTS = {
   maxUploadBytes: 1024 ** 4,
   requestLimits: NO_REQUEST_LIMITS,
   defaultRequestNetwork: true,
+  loginLimits: DEFAULT_LOGIN_LIMITS,
 } as const;

@@ -1,12 +1,14 @@
-// Starts a server: store with migrations, blob store, root user, services, the scheduling loop
-// and the HTTP listener. Writes `<home>/address.json` once listening, so launchers can find it.
+// Starts a server: private home, store with migrations, blob store, root user, services, the
+// scheduling loop and the HTTP listener. Writes `<home>/address.json` once listening, so
+// launchers can find it.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
 import { BlobStore } from './blobs/blob-store.js';
-import { randomIds, systemClock } from './clock.js';
+import { randomIds, systemClock, type Clock } from './clock.js';
 import type { ServerConfig } from './config.js';
+import { secureDatabaseFiles, secureHome, secureStoreDirs } from './home-permissions.js';
 import { buildApp } from './http/app.js';
 import { createStderrLogger, type Logger } from '../common/log.js';
 import { BundleManager } from './scheduling/bundle-manager.js';
@@ -16,6 +18,7 @@ import { BundleService } from './services/bundle-service.js';
 import { ContentsService } from './services/contents-service.js';
 import { LivePortsService } from './services/live-ports.js';
 import { LiveContentsService } from './services/live-contents.js';
+import { LoginLimiter } from './services/login-limiter.js';
 import { WorkerRelay } from './services/worker-relay.js';
 import { WorkerHub } from './services/worker-hub.js';
 import { WorkerService } from './services/worker-service.js';
@@ -28,15 +31,27 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, log: Logger = createStderrLogger({ verbose: false, prefix: 'cl-server' })): Promise<RunningServer> {
-  await mkdir(config.home, { recursive: true });
+/** What tests may replace; the product always runs with the defaults. */
+export interface ServerDeps {
+  clock?: Clock;
+}
+
+export async function startServer(
+  config: ServerConfig,
+  log: Logger = createStderrLogger({ verbose: false, prefix: 'cl-server' }),
+  deps: ServerDeps = {},
+): Promise<RunningServer> {
+  await secureHome(config.home, config.databaseUrl);
   const store = new SqliteStore(config.databaseUrl);
   await store.migrate();
-  const blobs = new BlobStore(join(config.home, 'store'));
+  await secureDatabaseFiles(config.databaseUrl);
+  const storeRoot = join(config.home, 'store');
+  const blobs = new BlobStore(storeRoot);
   await blobs.init();
+  await secureStoreDirs(storeRoot);
   const hub = new WorkerHub();
-  const clock = systemClock;
-  const auth = new AuthService(store, clock, randomIds, config.tokenTtlSeconds);
+  const clock = deps.clock ?? systemClock;
+  const auth = new AuthService(store, clock, randomIds, config.tokenTtlSeconds, new LoginLimiter(config.loginLimits, clock));
   const rootPassword = await ensureRootPassword(config, auth, log);
 
   const manager = new BundleManager(store, hub, clock, randomIds, log, {

@@ -7,7 +7,7 @@ import { silentLogger } from '../common/log.js';
 import { HttpClient } from '../common/http-client.js';
 import { TokenResponse, routes } from '../protocol/index.js';
 import { SERVER_DEFAULTS, type ServerConfig } from './config.js';
-import { startServer, type RunningServer } from './server.js';
+import { startServer, type RunningServer, type ServerDeps } from './server.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -20,7 +20,7 @@ export interface TestServer {
 
 const ROOT_PASSWORD = 'secret-root';
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, deps: ServerDeps = {}): Promise<TestServer> {
   const home = await mkdtemp(join(tmpdir(), 'cl-server-test-'));
   const server = await startServer(
     {
@@ -33,6 +33,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
       ...overrides,
     },
     silentLogger,
+    deps,
   );
   const client = new HttpClient({ baseUrl: server.url });
   const token = await client.json(routes.token(), TokenResponse, {

@@ -40,8 +40,10 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
       const giveUp =
         !isRetryable(error) || options.signal?.aborted === true || attempt >= (options.maxAttempts ?? Infinity);
       if (giveUp) throw error;
-      options.log.warn(`Could not ${options.what} (${errorMessage(error)}); retrying in ${Math.round(delay / 100) / 10}s`);
-      await sleep(delay, options.signal);
+      // A server that said when to come back (429 with Retry-After) is not asked again sooner.
+      const wait = Math.max(delay, error instanceof ApiError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0);
+      options.log.warn(`Could not ${options.what} (${errorMessage(error)}); retrying in ${Math.round(wait / 100) / 10}s`);
+      await sleep(wait, options.signal);
       delay = Math.min(delay * 2, maxDelay);
     }
   }

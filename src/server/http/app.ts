@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ZodError, type z } from 'zod';
 import { UserInputError } from '../../common/user-input-error.js';
-import { ApiError, HTTP_STATUS_OF, JSON_BODY_MAX_BYTES, type ErrorBody, type User } from '../../protocol/index.js';
+import { ApiError, HTTP_STATUS_OF, JSON_BODY_MAX_BYTES, RETRY_AFTER_HEADER, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Services } from '../services/services.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -32,6 +32,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
     const status = error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
     // Only unexpected failures have a stack worth logging; the others are answers.
     if (status === 500) log.error(`request failed: ${describeForLog(error)}`);
+    if (error instanceof ApiError && error.retryAfterSeconds !== undefined) void reply.header(RETRY_AFTER_HEADER, String(error.retryAfterSeconds));
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

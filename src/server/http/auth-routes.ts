@@ -9,7 +9,8 @@ const CreateUserRequest = z.object({ user_name: z.string(), password: z.string()
 export function registerAuthRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   app.post(routes.token(), async (request) => {
     const body = TokenRequest.parse(request.body);
-    return services.auth.login(body.username, body.password);
+    // The socket's peer: no proxy headers are trusted, so a client cannot pick its own address.
+    return services.auth.login(body.username, body.password, request.ip);
   });
 
   app.get(routes.user(), async (request) => authenticate(request));

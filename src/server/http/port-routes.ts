@@ -30,15 +30,15 @@ export function registerPortRoutes(app: FastifyInstance, context: RouteContext):
 }
 
 async function netcat(request: FastifyRequest, reply: FastifyReply, { services, authenticate }: RouteContext): Promise<FastifyReply> {
-  await authenticate(request);
+  const user = await authenticate(request);
   const { uuid, port } = PortParams.parse(request.params);
-  const live = await services.ports.netcat(uuid, port, rawBody(request), clientGone(reply));
+  const live = await services.ports.netcat(user, uuid, port, rawBody(request), clientGone(reply));
   destroyWhenClientLeaves(reply, live.body);
   return reply.header('content-type', 'application/octet-stream').send(live.body);
 }
 
 async function proxy(request: FastifyRequest, reply: FastifyReply, { services, authenticate }: RouteContext): Promise<FastifyReply> {
-  await authenticate(request);
+  const user = await authenticate(request);
   const { uuid, port } = PortParams.parse(request.params);
   const prefix = `${REST}/bundles/${uuid}/netcurl/${port}`;
   const headers = endToEndHeaders(request.raw.rawHeaders, NOT_FORWARDED);
@@ -49,7 +49,7 @@ async function proxy(request: FastifyRequest, reply: FastifyReply, { services, a
     ['X-Forwarded-Prefix', prefix],
   );
   const body = rawBody(request);
-  const live = await services.ports.proxy(uuid, port, { method: request.method, path: pathInsideBundle(request.url), headers, body }, clientGone(reply));
+  const live = await services.ports.proxy(user, uuid, port, { method: request.method, path: pathInsideBundle(request.url), headers, body }, clientGone(reply));
   void reply.status(live.header.status ?? 502);
   for (const [name, values] of Object.entries(groupHeaders(live.header.headers ?? []))) {
     void reply.header(name, values.length === 1 ? values[0] : values);

@@ -19,8 +19,7 @@ const RunParams = WorkerParams.extend({ uuid: Uuid });
 
 export function registerWorkerRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   app.get(routes.workersInfo(), async (request) => {
-    await authenticate(request);
-    return services.workers.list();
+    return services.workers.list(await authenticate(request));
   });
 
   app.post(`${REST}/workers/:id/checkin`, async (request) => {

@@ -1,10 +1,12 @@
 // Users, passwords and bearer tokens. Passwords are scrypt hashes; tokens are random and stored
-// only as SHA-256 hashes, with an expiry. Knows nothing about HTTP.
+// only as SHA-256 hashes, with an expiry. Password guessing is throttled by a LoginLimiter before
+// any password is checked. Knows nothing about HTTP (the client address comes in as a string).
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ApiError, ROOT_USER_NAME, type TokenResponse, type User } from '../../protocol/index.js';
+import { ApiError, ROOT_USER_NAME, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
 import type { Clock, IdSource } from '../clock.js';
 import type { Store, UserRow } from '../store/store.js';
+import type { LoginLimiter } from './login-limiter.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 const USER_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -15,11 +17,14 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly ids: IdSource,
     private readonly tokenTtlSeconds: number,
+    private readonly limiter: LoginLimiter,
   ) {}
 
   /** Creates the root user on first start; returns true when it was created. */
   async ensureRootUser(password: string): Promise<boolean> {
     if (await this.store.getUserByName(ROOT_USER_NAME)) return false;
+    const problem = passwordProblem(password);
+    if (problem) throw new ApiError('bad_request', `The root password is ${problem}.`);
     await this.store.insertUser({
       id: '0',
       user_name: ROOT_USER_NAME,
@@ -34,7 +39,8 @@ export class AuthService {
     if (!USER_NAME.test(userName)) {
       throw new ApiError('bad_request', `Invalid user name '${userName}': use letters, digits, '_', '.' and '-'.`);
     }
-    if (password.length < 8) throw new ApiError('bad_request', 'Password too short: use at least 8 characters.');
+    const problem = passwordProblem(password);
+    if (problem) throw new ApiError('bad_request', `Password ${problem}.`);
     if (await this.store.getUserByName(userName)) throw new ApiError('conflict', `User '${userName}' already exists.`);
     const row: UserRow = {
       id: this.ids.uuid(),
@@ -47,11 +53,15 @@ export class AuthService {
     return toUser(row);
   }
 
-  async login(userName: string, password: string): Promise<TokenResponse> {
+  /** `address` is where the attempt comes from, for the limits on failed logins. */
+  async login(userName: string, password: string, address: string): Promise<TokenResponse> {
+    this.limiter.check(userName, address);
     const user = await this.store.getUserByName(userName);
     if (!user || !(await verifyPassword(password, user.password_hash))) {
+      this.limiter.recordFailure(userName, address);
       throw new ApiError('unauthorized', `Wrong user name or password for '${userName}'.`);
     }
+    this.limiter.recordSuccess(userName, address);
     const token = this.ids.token();
     const now = this.clock.now();
     await this.store.deleteTokensExpiredBefore(now);

@@ -20,6 +20,7 @@ import { requestLimitViolation, resolveResources, type ResourceDefaults } from '
 import type { BundleRow, Store } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
 import { checkMakeTargets, defaultMakeName } from './make-targets.js';
+import { requireWorksheetOwner } from './worksheet-service.js';
 import type { WorkerHub } from './worker-hub.js';
 import { WorkerHub as Hub } from './worker-hub.js';
 
@@ -41,6 +42,8 @@ export class BundleService {
   async create(user: User, worksheetUuid: string, request: CreateBundleRequest): Promise<Bundle> {
     const worksheet = await this.store.getWorksheetByUuid(worksheetUuid);
     if (!worksheet) throw new ApiError('not_found', `No worksheet with uuid ${worksheetUuid}.`);
+    // Checked before anything else, so a refused request creates nothing.
+    requireWorksheetOwner(user, worksheet, 'add bundles to');
     const metadata = { ...request.metadata };
     let command: string | null = null;
     if (request.bundle_type === 'run') {

@@ -149,9 +149,16 @@ export class WorkerService {
     return { accepted };
   }
 
-  async list(): Promise<WorkerInfo[]> {
-    const workers = await this.store.listWorkers();
-    const owners = new Map((await this.store.getUsersByIds([...new Set(workers.map((w) => w.owner_id))])).map((u) => [u.id, u.user_name]));
+  /**
+   * The workers `user` may use, as the scheduler sees it: root's (shared with everyone) and the
+   * user's own; root sees all. Another user's worker is none of theirs, whatever it claims to have.
+   */
+  async list(user: User): Promise<WorkerInfo[]> {
+    const all = await this.store.listWorkers();
+    const ownerRows = await this.store.getUsersByIds([...new Set(all.map((w) => w.owner_id))]);
+    const rootIds = new Set(ownerRows.filter((u) => u.is_root).map((u) => u.id));
+    const workers = all.filter((w) => user.is_root || w.owner_id === user.id || rootIds.has(w.owner_id));
+    const owners = new Map(ownerRows.map((u) => [u.id, u.user_name]));
     const now = this.clock.now();
     return Promise.all(
       workers.map(async (w) => {

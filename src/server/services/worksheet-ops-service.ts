@@ -3,6 +3,7 @@
 import {
   ApiError,
   WORKSHEET_NAME_PATTERN,
+  homeWorksheetName,
   type AddItemRequest,
   type User,
   type Worksheet,
@@ -13,9 +14,10 @@ import {
 import type { Clock, IdSource } from '../clock.js';
 import type { Store, WorksheetRow } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
-import type { WorksheetService } from './worksheet-service.js';
+import { requireWorksheetOwner, type WorksheetService } from './worksheet-service.js';
 
 const DEFAULT_LIMIT = 100;
+const HOME_PREFIX = homeWorksheetName('');
 
 export class WorksheetOpsService {
   constructor(
@@ -28,6 +30,10 @@ export class WorksheetOpsService {
   async create(user: User, name: string, title: string | undefined): Promise<Worksheet> {
     if (!WORKSHEET_NAME_PATTERN.test(name)) {
       throw new ApiError('bad_request', `Invalid worksheet name '${name}': start with a letter or '_', then letters, digits, '_', '.' or '-'.`);
+    }
+    // `home-USER` is USER's home worksheet, made on first use: taken by another, it would be theirs.
+    if (!user.is_root && name.startsWith(HOME_PREFIX) && name !== homeWorksheetName(user.user_name)) {
+      throw new ApiError('forbidden', `Worksheet names starting with '${HOME_PREFIX}' are the home worksheets of their users; pick another name.`);
     }
     if (await this.store.getWorksheetByName(name)) throw new ApiError('conflict', `A worksheet named '${name}' already exists.`);
     const row: WorksheetRow = { uuid: this.ids.uuid(), name, title: title ?? null, owner_id: user.id, created: this.clock.now() };
@@ -68,7 +74,7 @@ export class WorksheetOpsService {
 
   async delete(user: User, uuid: string, force: boolean): Promise<Worksheet> {
     const row = await this.worksheets.getRow(uuid);
-    this.requireOwner(user, row, 'delete');
+    requireWorksheetOwner(user, row, 'delete');
     const items = await this.store.listWorksheetItems(uuid);
     if (items.length > 0 && !force) {
       throw new ApiError('conflict', `Worksheet '${row.name}' is not empty (${items.length} items); use --force to delete it anyway (its bundles are kept).`);
@@ -96,7 +102,7 @@ export class WorksheetOpsService {
 
   async add(user: User, uuid: string, item: AddItemRequest): Promise<WorksheetItems> {
     const row = await this.worksheets.getRow(uuid);
-    this.requireOwner(user, row, 'add to');
+    requireWorksheetOwner(user, row, 'add to');
     if (item.type === 'bundle') {
       const [bundle] = await this.store.getBundles([item.bundle_uuid]);
       if (!bundle) throw new ApiError('not_found', `No bundle with uuid ${item.bundle_uuid}.`);
@@ -109,18 +115,12 @@ export class WorksheetOpsService {
 
   async detach(user: User, uuid: string, bundleUuid: string, index: number | null): Promise<number> {
     const row = await this.worksheets.getRow(uuid);
-    this.requireOwner(user, row, 'detach bundles from');
+    requireWorksheetOwner(user, row, 'detach bundles from');
     const removed = await this.store.removeWorksheetBundleItems(uuid, bundleUuid, index);
     if (removed === 0) {
       throw new ApiError('not_found', `Bundle ${bundleUuid} is not on worksheet '${row.name}'${index !== null ? ` (occurrence ${index})` : ''}.`);
     }
     return removed;
-  }
-
-  private requireOwner(user: User, row: WorksheetRow, action: string): void {
-    if (!user.is_root && user.id !== row.owner_id) {
-      throw new ApiError('forbidden', `You may not ${action} worksheet '${row.name}': it belongs to another user.`);
-    }
   }
 }
 

@@ -10,6 +10,13 @@ import type { Clock, IdSource } from '../clock.js';
 import type { Store, WorksheetRow } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
 
+/** Only the owner of a worksheet (or root) adds to it or changes it; `action` completes "You may not ...". */
+export function requireWorksheetOwner(user: User, row: WorksheetRow, action: string): void {
+  if (!user.is_root && user.id !== row.owner_id) {
+    throw new ApiError('forbidden', `You may not ${action} worksheet '${row.name}': it belongs to another user.`);
+  }
+}
+
 export class WorksheetService {
   constructor(
     private readonly store: Store,

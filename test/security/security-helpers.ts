@@ -1,0 +1,87 @@
+// Helpers of the security tests: users made through the root-only REST route, raw HTTP calls
+// that keep the status and headers (a refusal is the point of these tests), and requests sent
+// from a chosen loopback source address, so "another address" is a real one.
+import { request } from 'node:http';
+import { PROTOCOL_VERSION, routes, type User, type WorkerCheckin } from '../../src/protocol/index.js';
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** One HTTP request with JSON in and out (or raw bytes in), from `localAddress` when given. */
+export function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; json?: unknown; bytes?: Buffer; localAddress?: string } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let payload: Buffer | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = Buffer.from(JSON.stringify(options.json));
+  } else if (options.bytes) {
+    headers['content-type'] = 'application/octet-stream';
+    payload = options.bytes;
+  }
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}${path}`, { method, headers, ...(options.localAddress ? { localAddress: options.localAddress } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // Not JSON (a raw answer): keep the text.
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export function errorOf(answer: Answer): { code: string; message: string } {
+  return (answer.body as { error: { code: string; message: string } }).error;
+}
+
+export async function login(baseUrl: string, username: string, password: string): Promise<string> {
+  const answer = await call(baseUrl, 'POST', routes.token(), { json: { grant_type: 'password', username, password } });
+  if (answer.status !== 200) throw new Error(`login of ${username} failed: ${JSON.stringify(answer.body)}`);
+  return (answer.body as { access_token: string }).access_token;
+}
+
+/** Creates a user through the root-only route and returns a token for it. */
+export async function createUser(baseUrl: string, rootToken: string, name: string, password = `${name}-password`): Promise<{ user: User; token: string }> {
+  const answer = await call(baseUrl, 'POST', '/rest/users', { token: rootToken, json: { user_name: name, password } });
+  if (answer.status !== 200) throw new Error(`creating ${name} failed: ${JSON.stringify(answer.body)}`);
+  return { user: answer.body as User, token: await login(baseUrl, name, password) };
+}
+
+/** A check-in describing a worker; the defaults are a small honest machine. */
+export function checkinBody(overrides: Partial<WorkerCheckin> = {}): WorkerCheckin {
+  return {
+    protocol_version: PROTOCOL_VERSION,
+    hostname: 'test-host',
+    tag: null,
+    tag_exclusive: false,
+    cpus: 2,
+    gpus: 0,
+    memory_bytes: 8 * 1024 ** 3,
+    free_disk_bytes: 100 * 1024 ** 3,
+    slots: 2,
+    runs_left: null,
+    cached_dependencies: [],
+    runs: [],
+    docker_ok: true,
+    docker_message: null,
+    ...overrides,
+  };
+}
