@@ -1,7 +1,8 @@
 // The client's settings file ($CODALAB_HOME/config.json), as CodaLab keeps it: `aliases` (name ->
 // server address) and any other `/`-separated key set with `cl config`. Values are converted to
 // bool, int or float when they look like one. Writes are atomic (temp file + rename).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../common/atomic-write.js';
 import { join } from 'node:path';
 import { UserInputError } from '../common/user-input-error.js';
 
@@ -51,9 +52,7 @@ export class ClientConfigFile {
     if (value === undefined) delete node[last];
     else node[last] = value;
     mkdirSync(this.home, { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(root, null, 2)}\n`, { mode: 0o600 });
-    renameSync(temp, this.path);
+    writeFileAtomicSync(this.path, `${JSON.stringify(root, null, 2)}\n`, { mode: 0o600 });
   }
 
   aliases(): Record<string, string> {

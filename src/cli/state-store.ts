@@ -1,7 +1,8 @@
 // The client's state file ($CODALAB_HOME/state.json): the selected server, and per instance the
 // cached token and the current worksheet. Only this module reads or writes that file; writes are
 // atomic (temp file + rename) and private (mode 600), because the file holds bearer tokens.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../common/atomic-write.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { User } from '../protocol/index.js';
@@ -97,9 +98,7 @@ export class StateStore {
     const state = this.read();
     change(state);
     mkdirSync(this.home, { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-    renameSync(temp, this.path);
+    writeFileAtomicSync(this.path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   }
 }
 

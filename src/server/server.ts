@@ -2,7 +2,8 @@
 // scheduling loop and the HTTP listener. Writes `<home>/address.json` once listening, so
 // launchers can find it.
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
 import { BlobStore } from './blobs/blob-store.js';
@@ -98,7 +99,7 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  await writeAtomically(join(config.home, 'address.json'), JSON.stringify({ url, pid: process.pid }));
+  await writeFileAtomic(join(config.home, 'address.json'), JSON.stringify({ url, pid: process.pid }));
   manager.start();
   log.info(`listening on ${url} (home ${config.home})`);
 
@@ -121,8 +122,7 @@ async function ensureRootPassword(config: ServerConfig, auth: AuthService, log: 
   const password = config.rootPassword ?? existing ?? randomBytes(18).toString('base64url');
   const created = await auth.ensureRootUser(password);
   if (created || existing === null) {
-    await writeFile(file, `${password}\n`, { mode: 0o600 });
-    await chmod(file, 0o600);
+    await writeFileAtomic(file, `${password}\n`, { mode: 0o600 });
   }
   if (created && config.rootPassword === null) {
     log.info(`created root user '${ROOT_USER_NAME}' with password ${password} (saved in ${file})`);
@@ -130,8 +130,3 @@ async function ensureRootPassword(config: ServerConfig, auth: AuthService, log: 
   return existing ?? password;
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-}

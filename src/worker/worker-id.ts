@@ -1,7 +1,8 @@
 // The worker's id: the one given with --id, or one generated on first start and kept in the
 // work dir, so a worker restarted on the same work dir is the same worker to the server.
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import path from 'node:path';
 import { WORKER_ID_PATTERN } from '../protocol/index.js';
 
@@ -14,6 +15,6 @@ export async function resolveWorkerId(workDir: string, hostname: string, explici
   if (WORKER_ID_PATTERN.test(stored)) return stored;
   const host = hostname.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 60) || 'worker';
   const id = `${host}-${randomBytes(4).toString('hex')}`;
-  await writeFile(file, `${id}\n`, { mode: 0o644 });
+  await writeFileAtomic(file, `${id}\n`);
   return id;
 }
