@@ -41,6 +41,10 @@ describe('worker flags', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("accepts the seed's --tag unique_worker_tag", () => {
+    expect(parse(['--tag', 'unique_worker_tag']).tag).toBe('unique_worker_tag');
+  });
+
   it('parses every flag', () => {
     const c = parse([
       '--server', 'https://cl.example.org/rest/', '--work-dir', '/w', '--id', 'gpu-1', '--tag', 'big-gpu', '--tag-exclusive',
@@ -65,7 +69,7 @@ describe('worker flags', () => {
     [['--checkin-frequency-seconds', '0'], /must be more than 0/],
     [['--cpuset', '0,9'], /CPU 9 does not exist \(this machine has 4\)/],
     [['--cpuset', '1,1'], /listed twice/],
-    [['--tag', 'no spaces'], /Invalid --tag/],
+    [['--tag', 'no spaces'], /^Invalid --tag 'no spaces': use 1 to 100 letters, digits, underscores \(_\) and hyphens \(-\)\.$/],
     [['--id', 'a/b'], /Invalid --id/],
     [['--server', 'ftp://x'], /only http/],
     [['--bogus'], /unknown option '--bogus'/],

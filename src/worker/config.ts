@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN } from '../protocol/index.js';
+import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
 import { UserInputError } from '../common/user-input-error.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
@@ -235,7 +235,7 @@ function parseWorkerId(text: string): string {
 
 function parseTag(text: string): string {
   if (!WORKER_TAG_PATTERN.test(text)) {
-    throw new UserInputError(`Invalid --tag '${text}': use letters, digits and hyphens only.`);
+    throw new UserInputError(`Invalid --tag '${text}': ${WORKER_TAG_RULE}.`);
   }
   return text;
 }

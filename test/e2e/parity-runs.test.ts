@@ -1,0 +1,70 @@
+// End-to-end parity with CodaLab, round 2: worker tags with `_` (the seed's own example).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, DEFAULT_IMAGE, REPO_ROOT } from './harness.js';
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a bin/ program that is expected to exit by itself (a refused flag), with a hang deadline. */
+function runBin(cluster: Cluster, name: string, args: string[]): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', name), ...args], {
+      cwd: cluster.root,
+      env: cluster.baseEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} ${args.join(' ')} did not exit; stderr: ${stderr}`));
+    }, 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function waitOk(cluster: Cluster, uuid: string): Promise<void> {
+  const waited = await cluster.cl(['wait', uuid], { timeoutMs: 120_000 });
+  expect(waited.code, `${waited.stderr}\n${await cluster.clOk(['info', uuid])}\n${cluster.describeLogs()}`).toBe(0);
+}
+
+describe('a worker tagged unique_worker_tag, as in the seed', () => {
+  const cluster = new Cluster();
+  beforeAll(async () => {
+    await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
+    await cluster.clOk(['work', `${cluster.url}::`]);
+  });
+  afterAll(() => cluster.stop());
+
+  it('starts, shows its tag, and runs --request-queue tag=unique_worker_tag', async () => {
+    cluster.startWorker({ id: 'seed-worker', tag: 'unique_worker_tag' });
+    const uuid = await cluster.clOk(['run', '--request-queue', 'tag=unique_worker_tag', 'date']);
+    await waitOk(cluster, uuid);
+    expect(await cluster.clOk(['info', '-f', 'request_queue', uuid])).toBe('unique_worker_tag');
+    expect(await cluster.clOk(['workers'])).toContain('unique_worker_tag');
+  }, 150_000);
+
+  it('refuses a tag outside the allowed set, naming the set', async () => {
+    const refused = await runBin(cluster, 'cl-worker', ['--server', cluster.url, '--tag', 'gpu/fast']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      "cl-worker: Invalid --tag 'gpu/fast': use 1 to 100 letters, digits, underscores (_) and hyphens (-).",
+    );
+    const queue = await cluster.cl(['run', '--request-queue', 'tag=gpu/fast', 'date']);
+    expect(queue.code).toBe(1);
+    expect(queue.stderr.trim()).toBe(
+      "cl: Invalid value for --request-queue 'gpu/fast': use 1 to 100 letters, digits, underscores (_) and hyphens (-).",
+    );
+  });
+});
