@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../common/usage-error.js';
 import { checkPasswordFileMode, parseCpuset, parseGpuset, parseWorkerArgs, type WorkerConfig } from './config.js';
 
 const host = { cwd: '/home/u', hostname: 'box', cpuCount: 4 };
@@ -76,6 +77,7 @@ describe('worker flags', () => {
     [['--run-network', 'host'], /Invalid --run-network 'host': name a bridge network/],
     [['--run-network', 'a b'], /Invalid --run-network/],
     [['extra'], /too many arguments|excess/i],
+    [['--frobnicate'], /^unknown option '--frobnicate' \(see cl-worker --help\)\.$/],
   ])('refuses %j with a one-line message', (argv, message) => {
     let error: unknown;
     try {
@@ -84,7 +86,7 @@ describe('worker flags', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).name).toBe('UserInputError');
+    expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
   });
@@ -95,8 +97,9 @@ describe('worker flags', () => {
     if (parsed.kind === 'help') expect(parsed.text).toContain('--password-file');
   });
 
-  it('needs credentials from a password file or the environment', () => {
+  it('needs credentials from a password file or the environment (not a usage error)', () => {
     expect(() => parse([], {})).toThrow(/--password-file FILE .* CODALAB_USERNAME and CODALAB_PASSWORD/);
+    expect(() => parse([], {})).not.toThrow(UsageError);
   });
 });
 

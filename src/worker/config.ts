@@ -1,11 +1,13 @@
 // The worker's configuration: parsed once from flags and environment into a frozen object that
 // is passed down. Nothing below main reads process.env; this module does I/O only to read the
-// password file, and reports every bad value as a one-line UserInputError.
+// password file, and reports every bad flag as a one-line UsageError (missing credentials as a
+// UserInputError).
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
+import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import { UserInputError } from '../common/user-input-error.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
 
@@ -175,7 +177,7 @@ export function parseWorkerArgs(
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
         return { kind: 'help', text: command.helpInformation() };
       }
-      throw new UserInputError(error.message.replace(/^error: /, '').split('\n')[0] ?? error.message);
+      throw new UsageError(commanderUsageMessage(error.message, 'cl-worker'));
     }
     throw error;
   }
@@ -218,38 +220,38 @@ export function normalizeServerUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UserInputError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
+    throw new UsageError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UserInputError(`Invalid --server '${text}': only http:// and https:// are supported.`);
+    throw new UsageError(`Invalid --server '${text}': only http:// and https:// are supported.`);
   }
   return url.toString().replace(/\/+$/, '').replace(/\/rest$/, '');
 }
 
 function parseWorkerId(text: string): string {
   if (!WORKER_ID_PATTERN.test(text)) {
-    throw new UserInputError(`Invalid --id '${text}': use 1 to 100 letters, digits or _ . : @ -.`);
+    throw new UsageError(`Invalid --id '${text}': use 1 to 100 letters, digits or _ . : @ -.`);
   }
   return text;
 }
 
 function parseTag(text: string): string {
   if (!WORKER_TAG_PATTERN.test(text)) {
-    throw new UserInputError(`Invalid --tag '${text}': ${WORKER_TAG_RULE}.`);
+    throw new UsageError(`Invalid --tag '${text}': ${WORKER_TAG_RULE}.`);
   }
   return text;
 }
 
 function parseNetworkName(text: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(text) || text === 'none' || text === 'host') {
-    throw new UserInputError(`Invalid --run-network '${text}': name a bridge network, e.g. ${RUN_NETWORK} or bridge.`);
+    throw new UsageError(`Invalid --run-network '${text}': name a bridge network, e.g. ${RUN_NETWORK} or bridge.`);
   }
   return text;
 }
 
 function parseCount(flag: string, text: string, min: number): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
-    throw new UserInputError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
+    throw new UsageError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
   }
   return Number(text);
 }
@@ -258,13 +260,13 @@ function parseSeconds(flag: string, text: string): number {
   try {
     return parseDuration(text);
   } catch {
-    throw new UserInputError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
+    throw new UsageError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
   }
 }
 
 function parsePositiveSeconds(flag: string, text: string): number {
   const seconds = parseSeconds(flag, text);
-  if (seconds <= 0) throw new UserInputError(`Invalid ${flag} '${text}': must be more than 0.`);
+  if (seconds <= 0) throw new UsageError(`Invalid ${flag} '${text}': must be more than 0.`);
   return seconds;
 }
 
@@ -272,7 +274,7 @@ function parseFlagSize(flag: string, text: string): number {
   try {
     return parseSize(text);
   } catch (error) {
-    throw new UserInputError(`${flag}: ${(error as Error).message}`);
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
   }
 }
 
@@ -282,14 +284,14 @@ export function parseCpuset(text: string, cpuCount: number): number[] | null {
   const cpus: number[] = [];
   for (const part of text.split(',')) {
     const match = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-    if (!match) throw new UserInputError(`Invalid --cpuset '${text}': expected ALL or a list like 0,1,4-7.`);
+    if (!match) throw new UsageError(`Invalid --cpuset '${text}': expected ALL or a list like 0,1,4-7.`);
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
     for (let cpu = first; cpu <= last; cpu += 1) {
       if (cpu >= cpuCount) {
-        throw new UserInputError(`Invalid --cpuset '${text}': CPU ${cpu} does not exist (this machine has ${cpuCount}).`);
+        throw new UsageError(`Invalid --cpuset '${text}': CPU ${cpu} does not exist (this machine has ${cpuCount}).`);
       }
-      if (cpus.includes(cpu)) throw new UserInputError(`Invalid --cpuset '${text}': CPU ${cpu} is listed twice.`);
+      if (cpus.includes(cpu)) throw new UsageError(`Invalid --cpuset '${text}': CPU ${cpu} is listed twice.`);
       cpus.push(cpu);
     }
   }
@@ -299,7 +301,7 @@ export function parseCpuset(text: string, cpuCount: number): number[] | null {
 function parseGigabytes(flag: string, text: string): number {
   const value = Number(text.trim());
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new UserInputError(`Invalid ${flag} '${text}': expected a number of GiB above 0, e.g. 1 or 0.5.`);
+    throw new UsageError(`Invalid ${flag} '${text}': expected a number of GiB above 0, e.g. 1 or 0.5.`);
   }
   return Math.floor(value * 1024 ** 3);
 }
@@ -311,7 +313,7 @@ export function parseGpuset(text: string): string[] | null {
   if (trimmed === '' || /^NONE$/i.test(trimmed)) return [];
   const gpus = trimmed.split(',').map((g) => g.trim());
   if (gpus.some((g) => !/^[A-Za-z0-9-]+$/.test(g)) || new Set(gpus).size !== gpus.length) {
-    throw new UserInputError(`Invalid --gpuset '${text}': expected NONE or distinct GPU indices or UUIDs, comma-separated.`);
+    throw new UsageError(`Invalid --gpuset '${text}': expected NONE or distinct GPU indices or UUIDs, comma-separated.`);
   }
   return gpus;
 }

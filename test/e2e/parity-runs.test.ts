@@ -1,5 +1,7 @@
-// End-to-end parity with CodaLab, round 2: worker tags with `_` (the seed's own example).
+// End-to-end parity with CodaLab, round 2: worker tags with `_` (the seed's own example), and
+// usage errors of cl-server and cl-worker (exit 2, one line naming the flag).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, DEFAULT_IMAGE, REPO_ROOT } from './harness.js';
@@ -57,7 +59,7 @@ describe('a worker tagged unique_worker_tag, as in the seed', () => {
 
   it('refuses a tag outside the allowed set, naming the set', async () => {
     const refused = await runBin(cluster, 'cl-worker', ['--server', cluster.url, '--tag', 'gpu/fast']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
       "cl-worker: Invalid --tag 'gpu/fast': use 1 to 100 letters, digits, underscores (_) and hyphens (-).",
     );
@@ -66,5 +68,37 @@ describe('a worker tagged unique_worker_tag, as in the seed', () => {
     expect(queue.stderr.trim()).toBe(
       "cl: Invalid value for --request-queue 'gpu/fast': use 1 to 100 letters, digits, underscores (_) and hyphens (-).",
     );
+  });
+});
+
+describe('usage errors of cl-server and cl-worker', () => {
+  const cluster = new Cluster();
+  afterAll(() => cluster.stop());
+
+  it.each([
+    [['--database-url', 'postgres://u@localhost/codalab'], 'cl-server: PostgreSQL is not supported yet; use sqlite:PATH or leave --database-url out.'],
+    [['--database-url', 'mysql://localhost/x'], "cl-server: Invalid --database-url 'mysql://localhost/x': expected sqlite:PATH or a file path."],
+    [['--max-request-memory', '1m', '--min-request-memory', '2m'], 'cl-server: Invalid --max-request-memory 1m: it is below --min-request-memory (2m).'],
+    [['--frobnicate'], "cl-server: unknown option '--frobnicate' (see cl-server --help)."],
+    [['--port', 'eighty'], "cl-server: Invalid --port 'eighty': expected a whole number from 0 to 65535."],
+  ])('cl-server %j exits 2 with one line', async (args, message) => {
+    const refused = await runBin(cluster, 'cl-server', ['--home', join(cluster.root, 'refused'), ...args]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`${message}\n`);
+  });
+
+  it.each([
+    [['--frobnicate'], "cl-worker: unknown option '--frobnicate' (see cl-worker --help)."],
+    [['--slots', 'many'], "cl-worker: Invalid --slots 'many': expected a whole number of at least 1."],
+  ])('cl-worker %j exits 2 with one line', async (args, message) => {
+    const refused = await runBin(cluster, 'cl-worker', args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`${message}\n`);
+  });
+
+  it('starts on --database-url sqlite:PATH', async () => {
+    const file = join(cluster.root, 'named.sqlite');
+    await cluster.startServer(['--database-url', `sqlite:${file}`]);
+    expect(existsSync(file)).toBe(true);
   });
 });
