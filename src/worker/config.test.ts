@@ -26,7 +26,7 @@ describe('worker flags', () => {
       workDir: '/home/u/codalab-worker-scratch',
       id: null,
       tag: null,
-      slots: 1,
+      slots: 4,
       cpuset: null,
       gpuset: null,
       maxMemoryBytes: null,
@@ -40,6 +40,12 @@ describe('worker flags', () => {
       hostname: 'box',
     });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('runs one bundle per usable CPU unless --slots says otherwise', () => {
+    expect(parse([]).slots).toBe(host.cpuCount);
+    expect(parse(['--cpuset', '1-2']).slots).toBe(2);
+    expect(parse(['--cpuset', '0', '--slots', '3']).slots).toBe(3);
   });
 
   it("accepts the seed's --tag unique_worker_tag", () => {

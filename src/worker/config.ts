@@ -23,7 +23,7 @@ export interface WorkerConfig {
   readonly tag: string | null;
   /** Only take runs whose queue is this worker's tag (ignored without a tag). */
   readonly tagExclusive: boolean;
-  /** Most runs at once (default 1). */
+  /** Most runs at once (`cl-worker` default: one per CPU it may use; embedders default to 1). */
   readonly slots: number;
   /** CPU indices handed to runs; null = all CPUs of the machine. */
   readonly cpuset: readonly number[] | null;
@@ -109,7 +109,7 @@ function buildCommand(): Command {
     .option('--id <id>', 'worker id (default: generated once and kept in the work dir)')
     .option('--tag <tag>', 'only runs with --request-queue TAG (or no queue) come here')
     .option('--tag-exclusive', 'take only runs whose queue is this tag', false)
-    .option('--slots <n>', 'most runs at once', '1')
+    .option('--slots <n>', 'most runs at once (default: the number of CPUs in --cpuset, else of the machine)')
     .option('--cpuset <list>', 'CPUs handed to runs: ALL or a list like 0,1,4-7', 'ALL')
     .option('--gpuset <list>', 'GPUs handed to runs: ALL (every GPU nvidia-smi lists), NONE, or indices/UUIDs', 'ALL')
     .option('--max-memory <size>', 'memory reported to the server (default: physical memory)')
@@ -144,7 +144,7 @@ interface RawOptions {
   id?: string;
   tag?: string;
   tagExclusive: boolean;
-  slots: string;
+  slots?: string;
   cpuset: string;
   gpuset: string;
   maxMemory?: string;
@@ -182,12 +182,13 @@ export function parseWorkerArgs(
     throw error;
   }
   const o = command.opts<RawOptions>();
+  const cpuset = parseCpuset(o.cpuset, host.cpuCount);
   const settings: Partial<WorkerConfig> = {
     id: o.id === undefined ? null : parseWorkerId(o.id),
     tag: o.tag === undefined ? null : parseTag(o.tag),
     tagExclusive: o.tagExclusive,
-    slots: parseCount('--slots', o.slots, 1),
-    cpuset: parseCpuset(o.cpuset, host.cpuCount),
+    slots: o.slots === undefined ? defaultSlots(cpuset, host.cpuCount) : parseCount('--slots', o.slots, 1),
+    cpuset,
     gpuset: parseGpuset(o.gpuset),
     maxMemoryBytes: o.maxMemory === undefined ? null : parseFlagSize('--max-memory', o.maxMemory),
     maxWorkDirSizeBytes: parseFlagSize('--max-work-dir-size', o.maxWorkDirSize),
@@ -240,6 +241,14 @@ function parseTag(text: string): string {
     throw new UsageError(`Invalid --tag '${text}': ${WORKER_TAG_RULE}.`);
   }
   return text;
+}
+
+/**
+ * As CodaLab's docs advise ("generally the number of cores your machine has"): one run per CPU
+ * the worker may hand out, since each run asks for at least one.
+ */
+export function defaultSlots(cpuset: readonly number[] | null, cpuCount: number): number {
+  return Math.max(1, cpuset?.length ?? cpuCount);
 }
 
 function parseNetworkName(text: string): string {

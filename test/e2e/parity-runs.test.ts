@@ -1,10 +1,11 @@
-// End-to-end parity with CodaLab, round 2: worker tags with `_` (the seed's own example), and
-// usage errors of cl-server and cl-worker (exit 2, one line naming the flag).
+// End-to-end parity with CodaLab, round 2: worker tags with `_` (the seed's own example), a
+// default worker that runs as many bundles at once as it has CPUs, and usage errors of cl-server
+// and cl-worker (exit 2, one line naming the flag).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, DEFAULT_IMAGE, REPO_ROOT } from './harness.js';
+import { Cluster, DEFAULT_IMAGE, REPO_ROOT, waitFor } from './harness.js';
 
 interface Exit {
   code: number | null;
@@ -69,6 +70,42 @@ describe('a worker tagged unique_worker_tag, as in the seed', () => {
       "cl: Invalid value for --request-queue 'gpu/fast': use 1 to 100 letters, digits, underscores (_) and hyphens (-).",
     );
   });
+});
+
+describe('a server with one default worker', () => {
+  const cluster = new Cluster();
+  beforeAll(async () => {
+    await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
+    await cluster.clOk(['work', `${cluster.url}::`]);
+    cluster.startWorker({ id: 'default-slots' });
+  });
+  afterAll(() => cluster.stop());
+
+  it('runs two bundles at once with no --slots (one slot per CPU)', async () => {
+    // Each run waits for a file that the test writes only once both are running at the same time.
+    const wait = 'while [ ! -e go ]; do sleep 0.1; done; echo went';
+    const first = await cluster.clOk(['run', wait]);
+    const second = await cluster.clOk(['run', wait]);
+    try {
+      await waitFor(
+        async () => {
+          const states = await Promise.all([first, second].map((uuid) => cluster.clOk(['info', '-f', 'state', uuid])));
+          return states.every((s) => s === 'running') ? true : undefined;
+        },
+        120_000,
+        'both runs to be running at once',
+      );
+    } catch (error) {
+      // Free the worker for the tests below: neither run can finish by itself.
+      for (const uuid of [first, second]) await cluster.cl(['kill', uuid]);
+      throw error;
+    }
+    for (const uuid of [first, second]) await cluster.clOk(['write', `${uuid}/go`, 'go']);
+    for (const uuid of [first, second]) {
+      await waitOk(cluster, uuid);
+      expect(await cluster.clOk(['cat', `${uuid}/stdout`])).toBe('went');
+    }
+  }, 200_000);
 });
 
 describe('usage errors of cl-server and cl-worker', () => {
