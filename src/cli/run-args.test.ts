@@ -93,6 +93,11 @@ describe('planRun', () => {
     });
   });
 
+  it('stores --allow-failed-dependencies as allow_failed_dependencies only when given', () => {
+    expect(planRun(['date'], undefined, { allowFailedDependencies: true }).metadata.allow_failed_dependencies).toBe(true);
+    expect(planRun(['date'], undefined, {}).metadata).not.toHaveProperty('allow_failed_dependencies');
+  });
+
   it('accepts queue names with underscores, as CodaLab does, and names the allowed set when refusing one', () => {
     expect(planRun(['date'], undefined, { requestQueue: 'tag=unique_worker_tag' }).metadata.request_queue).toBe('unique_worker_tag');
     expect(planRun(['date'], undefined, { requestQueue: 'gpu_big-2' }).metadata.request_queue).toBe('gpu_big-2');

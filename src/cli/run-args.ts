@@ -23,6 +23,7 @@ export interface RunFlags {
   requestPriority?: string;
   requestNetwork?: string | boolean;
   excludePatterns?: string[];
+  allowFailedDependencies?: boolean;
 }
 
 export interface RunPlan {
@@ -148,6 +149,8 @@ export function parseRunRequests(flags: RunFlags): RunRequests {
       typeof flags.requestNetwork === 'boolean' ? flags.requestNetwork : parseBoolean(flags.requestNetwork, '--request-network');
   }
   if (flags.excludePatterns !== undefined) requests.exclude_patterns = flags.excludePatterns;
+  // Stored only when given, as CodaLab's default (false) needs no line in every `cl info`.
+  if (flags.allowFailedDependencies === true) requests.allow_failed_dependencies = true;
   return RunRequests.parse(requests);
 }
 

@@ -82,6 +82,8 @@ export const RunRequests = z.object({
   request_priority: z.number().int().optional(),
   request_network: z.boolean().optional(),
   exclude_patterns: z.array(z.string()).optional(),
+  /** Stage even when parents are `failed` or `killed`, and run on what they left (CodaLab's name). */
+  allow_failed_dependencies: z.boolean().optional(),
 });
 export type RunRequests = z.infer<typeof RunRequests>;
 

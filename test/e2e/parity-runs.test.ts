@@ -1,6 +1,7 @@
-// End-to-end parity with CodaLab, round 2: worker tags with `_` (the seed's own example), a
-// default worker that runs as many bundles at once as it has CPUs, and usage errors of cl-server
-// and cl-worker (exit 2, one line naming the flag).
+// End-to-end parity with CodaLab, round 2: worker tags with `_` (the seed's own example), runs on
+// top of failed or killed parents with --allow-failed-dependencies (run, make, mimic), a default
+// worker that runs as many bundles at once as it has CPUs, and usage errors of cl-server and
+// cl-worker (exit 2, one line naming the flag).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -106,6 +107,60 @@ describe('a server with one default worker', () => {
       expect(await cluster.clOk(['cat', `${uuid}/stdout`])).toBe('went');
     }
   }, 200_000);
+
+  describe('--allow-failed-dependencies', () => {
+    let failed = '';
+    let killed = '';
+    beforeAll(async () => {
+      failed = await cluster.clOk(['run', 'echo left > out.txt; exit 3', '-n', 'broken']);
+      expect((await cluster.cl(['wait', failed], { timeoutMs: 120_000 })).code).toBe(1);
+      expect(await cluster.clOk(['info', '-f', 'state', failed])).toBe('failed');
+      // Killed while staged (no worker serves its queue): killed with no contents at all.
+      killed = await cluster.clOk(['run', '--request-queue', 'nobody-serves-this', 'echo never', '-n', 'stopped']);
+      await cluster.waitForState(killed, ['staged']);
+      await cluster.clOk(['kill', killed]);
+      await cluster.waitForState(killed, ['killed']);
+    }, 150_000);
+
+    it('fails a run on a failed parent without the flag, and says which flag to use', async () => {
+      const child = await cluster.clOk(['run', `f:${failed}`, 'cat f/out.txt']);
+      await cluster.waitForState(child, ['failed']);
+      const message = await cluster.clOk(['info', '-f', 'failure_message', child]);
+      expect(message).toContain(`broken (${failed}) is failed`);
+      expect(message).toContain('--allow-failed-dependencies');
+    });
+
+    it('runs on top of failed and killed parents, mounting what they left', async () => {
+      const child = await cluster.clOk([
+        'run', '--allow-failed-dependencies', `f:${failed}`, `k:${killed}`,
+        'cat f/out.txt; if [ -e k ]; then echo k-present; else echo k-absent; fi',
+      ]);
+      await waitOk(cluster, child);
+      expect(await cluster.clOk(['cat', `${child}/stdout`])).toBe('left\nk-absent');
+      expect(await cluster.clOk(['info', '-f', 'allow_failed_dependencies', child])).toBe('true');
+      expect(await cluster.clOk(['info', child])).toMatch(/^allow_failed_dependencies\s*:\s*true$/m);
+    }, 150_000);
+
+    it('makes a bundle from failed and killed parents', async () => {
+      const make = await cluster.clOk(['make', '--allow-failed-dependencies', `f:${failed}`, `k:${killed}`]);
+      await waitOk(cluster, make);
+      expect(await cluster.clOk(['cat', `${make}/f/out.txt`])).toBe('left');
+      expect(await cluster.clOk(['info', '-f', 'allow_failed_dependencies', make])).toBe('true');
+      const refused = await cluster.clOk(['make', `f:${failed}`]);
+      await cluster.waitForState(refused, ['failed']);
+    }, 150_000);
+
+    it('mimics a run with a failed bundle in place of a ready one', async () => {
+      const good = await cluster.clOk(['run', 'echo right > out.txt']);
+      await waitOk(cluster, good);
+      const consumer = await cluster.clOk(['run', `in:${good}`, 'cat in/out.txt']);
+      await waitOk(cluster, consumer);
+      const mimicked = await cluster.clOk(['mimic', good, failed, '--allow-failed-dependencies']);
+      await waitOk(cluster, mimicked);
+      expect(await cluster.clOk(['cat', `${mimicked}/stdout`])).toBe('left');
+      expect(await cluster.clOk(['info', '-f', 'allow_failed_dependencies', mimicked])).toBe('true');
+    }, 150_000);
+  });
 });
 
 describe('usage errors of cl-server and cl-worker', () => {
