@@ -93,6 +93,20 @@ describe('planRun', () => {
     });
   });
 
+  it('stores --allow-failed-dependencies as allow_failed_dependencies only when given', () => {
+    expect(planRun(['date'], undefined, { allowFailedDependencies: true }).metadata.allow_failed_dependencies).toBe(true);
+    expect(planRun(['date'], undefined, {}).metadata).not.toHaveProperty('allow_failed_dependencies');
+  });
+
+  it('accepts queue names with underscores, as CodaLab does, and names the allowed set when refusing one', () => {
+    expect(planRun(['date'], undefined, { requestQueue: 'tag=unique_worker_tag' }).metadata.request_queue).toBe('unique_worker_tag');
+    expect(planRun(['date'], undefined, { requestQueue: 'gpu_big-2' }).metadata.request_queue).toBe('gpu_big-2');
+    expect(() => planRun(['date'], undefined, { requestQueue: 'tag=' })).toThrow(
+      "Invalid value for --request-queue '': use 1 to 100 letters, digits, underscores (_) and hyphens (-).",
+    );
+    expect(() => planRun(['date'], undefined, { requestQueue: 'a b' })).toThrow(/--request-queue 'a b': use 1 to 100 letters/);
+  });
+
   it('rejects malformed request values and names with a message', () => {
     expect(() => planRun(['date'], undefined, { requestMemory: 'lots' })).toThrow(/Invalid size 'lots'/);
     expect(() => planRun(['date'], undefined, { requestTime: '5min' })).toThrow(/Invalid duration '5min'/);

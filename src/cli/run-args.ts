@@ -5,7 +5,7 @@ import { expandCommandDependencies, formatTarget, parseDependencyArg, parseTarge
 import { defaultRunName, validateBundleName } from '../common/names.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
 import { UserInputError } from '../common/user-input-error.js';
-import { commandViolation, RunRequests, type Metadata } from '../protocol/index.js';
+import { commandViolation, RunRequests, stripQueuePrefix, WORKER_TAG_PATTERN, WORKER_TAG_RULE, type Metadata } from '../protocol/index.js';
 
 export const COMMAND_SEPARATOR = '---';
 
@@ -23,6 +23,7 @@ export interface RunFlags {
   requestPriority?: string;
   requestNetwork?: string | boolean;
   excludePatterns?: string[];
+  allowFailedDependencies?: boolean;
 }
 
 export interface RunPlan {
@@ -141,13 +142,15 @@ export function parseRunRequests(flags: RunFlags): RunRequests {
   if (flags.requestGpus !== undefined) requests.request_gpus = parseInteger(flags.requestGpus, '--request-gpus', 0);
   if (flags.requestPriority !== undefined) requests.request_priority = parseInteger(flags.requestPriority, '--request-priority');
   if (flags.requestQueue !== undefined) {
-    requests.request_queue = nonEmpty(flags.requestQueue.replace(/^tag=/, ''), '--request-queue');
+    requests.request_queue = parseQueue(flags.requestQueue);
   }
   if (flags.requestNetwork !== undefined) {
     requests.request_network =
       typeof flags.requestNetwork === 'boolean' ? flags.requestNetwork : parseBoolean(flags.requestNetwork, '--request-network');
   }
   if (flags.excludePatterns !== undefined) requests.exclude_patterns = flags.excludePatterns;
+  // Stored only when given, as CodaLab's default (false) needs no line in every `cl info`.
+  if (flags.allowFailedDependencies === true) requests.allow_failed_dependencies = true;
   return RunRequests.parse(requests);
 }
 
@@ -158,6 +161,13 @@ function parseInteger(text: string, flag: string, min?: number): number {
     throw new UserInputError(`Invalid value for ${flag} '${text}': expected ${range}.`);
   }
   return value;
+}
+
+/** `tag=NAME` or `NAME`, stored as NAME; refused unless a worker could be tagged NAME. */
+function parseQueue(text: string): string {
+  const queue = stripQueuePrefix(text.trim());
+  if (!WORKER_TAG_PATTERN.test(queue)) throw new UserInputError(`Invalid value for --request-queue '${queue}': ${WORKER_TAG_RULE}.`);
+  return queue;
 }
 
 function nonEmpty(text: string, flag: string): string {

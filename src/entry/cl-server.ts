@@ -1,7 +1,6 @@
 // Entry point of `cl-server`. With --with-worker it also runs a worker in the same process, logged
 // in as root: that is the local instance `cl` starts by itself. This file is the one place where
 // server and worker meet.
-import { CommanderError } from 'commander';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
@@ -9,16 +8,22 @@ import { createStderrLogger } from '../common/log.js';
 import { startServer } from '../server/server.js';
 import { createWorkerConfig } from '../worker/config.js';
 import { startWorker } from '../worker/index.js';
+import { UsageError } from '../common/usage-error.js';
 import { parseServerArgs, type ServerArgs } from './server-args.js';
 
 export async function main(argv: string[]): Promise<void> {
   let args: ServerArgs;
   try {
-    args = parseServerArgs(argv, process.env);
+    const parsed = parseServerArgs(argv, process.env);
+    if (parsed.kind === 'help') {
+      process.stdout.write(parsed.text);
+      return;
+    }
+    args = parsed.args;
   } catch (error) {
-    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 1);
     process.stderr.write(`cl-server: ${(error as Error).message}\n`);
-    process.exit(1);
+    // 2 for a bad flag (the usage convention); 1 for anything else that stops the start.
+    process.exit(error instanceof UsageError ? 2 : 1);
   }
   const log = createStderrLogger({ verbose: args.verbose, prefix: 'cl-server' });
   let server;

@@ -1,8 +1,11 @@
-// Parses `cl-server` flags and environment into a frozen ServerConfig (the only place that reads them).
-import { Command, InvalidArgumentError } from 'commander';
+// Parses `cl-server` flags and environment into a frozen ServerConfig (the only place that reads
+// them). Commander only splits the command line into strings; each value is checked here, so
+// every refusal is one UsageError line naming the flag and what it accepts. Writes nothing.
+import { Command, CommanderError } from 'commander';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import { parseDuration, parseSize } from '../common/sizes.js';
+import { join, resolve } from 'node:path';
+import { formatSize, parseDuration, parseSize } from '../common/sizes.js';
+import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import { passwordProblem } from '../protocol/index.js';
 import { SERVER_DEFAULTS, type ServerConfig } from '../server/config.js';
 import type { RequestLimits } from '../server/scheduling/resources.js';
@@ -13,115 +16,169 @@ export interface ServerArgs {
   verbose: boolean;
 }
 
-function positiveNumber(text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${text}'`);
-  return value;
+export type ParsedServerArgs = { kind: 'run'; args: ServerArgs } | { kind: 'help'; text: string };
+
+export const POSTGRES_NOT_SUPPORTED = 'PostgreSQL is not supported yet; use sqlite:PATH or leave --database-url out.';
+
+interface RawOptions {
+  home: string;
+  host: string;
+  port?: string;
+  databaseUrl?: string;
+  defaultCpuImage: string;
+  defaultGpuImage: string;
+  workerTimeoutSeconds?: string;
+  tokenTtlSeconds?: string;
+  maxRequestMemory?: string;
+  minRequestMemory?: string;
+  maxRequestDisk?: string;
+  maxRequestTime?: string;
+  maxRequestCpus?: string;
+  maxRequestGpus?: string;
+  defaultRequestNetwork?: string;
+  withWorker: boolean;
+  verbose: boolean;
 }
 
-function sizeArg(text: string): number {
-  try {
-    return parseSize(text);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function durationArg(text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function countArg(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a whole number, got '${text}'`);
-  return Number(text);
-}
-
-function booleanArg(text: string): boolean {
-  if (/^(true|yes|1)$/i.test(text.trim())) return true;
-  if (/^(false|no|0)$/i.test(text.trim())) return false;
-  throw new InvalidArgumentError(`expected true or false, got '${text}'`);
-}
-
-interface LimitOptions {
-  maxRequestMemory?: number;
-  minRequestMemory?: number;
-  maxRequestDisk?: number;
-  maxRequestTime?: number;
-  maxRequestCpus?: number;
-  maxRequestGpus?: number;
-}
-
-function requestLimits(o: LimitOptions): RequestLimits {
-  const d = SERVER_DEFAULTS.requestLimits;
-  const limits: RequestLimits = Object.freeze({
-    maxRequestMemory: o.maxRequestMemory ?? d.maxRequestMemory,
-    minRequestMemory: o.minRequestMemory ?? d.minRequestMemory,
-    maxRequestDisk: o.maxRequestDisk ?? d.maxRequestDisk,
-    maxRequestTime: o.maxRequestTime ?? d.maxRequestTime,
-    maxRequestCpus: o.maxRequestCpus ?? d.maxRequestCpus,
-    maxRequestGpus: o.maxRequestGpus ?? d.maxRequestGpus,
-  });
-  if (limits.maxRequestMemory !== null && limits.maxRequestMemory < limits.minRequestMemory) {
-    throw new InvalidArgumentError('--max-request-memory is below --min-request-memory');
-  }
-  return limits;
-}
-
-export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerArgs {
-  const codalabHome = env.CODALAB_HOME ?? join(homedir(), '.codalab');
-  const program = new Command('cl-server')
+function buildCommand(codalabHome: string): Command {
+  const d = SERVER_DEFAULTS;
+  return new Command('cl-server')
     .description('Runs the server: REST API, bundle store, database and scheduler.')
     .option('--home <dir>', 'database and bundle store', join(codalabHome, 'server'))
-    .option('--host <host>', 'address to listen on', SERVER_DEFAULTS.host)
-    .option('--port <port>', 'port to listen on; 0 picks a free one', positiveNumber, SERVER_DEFAULTS.port)
-    .option('--database-url <url>', 'SQLite file (default: <home>/codalab.sqlite)')
-    .option('--default-cpu-image <image>', 'image for runs that name none', SERVER_DEFAULTS.defaultCpuImage)
-    .option('--default-gpu-image <image>', 'image for GPU runs that name none', SERVER_DEFAULTS.defaultGpuImage)
-    .option('--worker-timeout-seconds <s>', 'a worker silent this long is offline', positiveNumber, SERVER_DEFAULTS.workerTimeoutSeconds)
-    .option('--token-ttl-seconds <s>', 'lifetime of access tokens', positiveNumber, SERVER_DEFAULTS.tokenTtlSeconds)
-    .option('--max-request-memory <size>', 'largest --request-memory a run may ask for (default: no limit)', sizeArg)
-    .option('--min-request-memory <size>', 'smallest --request-memory a run may ask for (default 4m)', sizeArg)
-    .option('--max-request-disk <size>', 'largest --request-disk; also the disk limit of runs that name none', sizeArg)
-    .option('--max-request-time <duration>', 'largest --request-time; also the time limit of runs that name none', durationArg)
-    .option('--max-request-cpus <n>', 'most CPUs a run may ask for', countArg)
-    .option('--max-request-gpus <n>', 'most GPUs a run may ask for', countArg)
-    .option('--default-request-network <bool>', 'network access of runs that do not say', booleanArg, SERVER_DEFAULTS.defaultRequestNetwork)
+    .option('--host <host>', 'address to listen on', d.host)
+    .option('--port <port>', `port to listen on; 0 picks a free one (default ${d.port})`)
+    .option('--database-url <url>', 'sqlite:PATH or a file path (default: <home>/codalab.sqlite); PostgreSQL is not supported yet')
+    .option('--default-cpu-image <image>', 'image for runs that name none', d.defaultCpuImage)
+    .option('--default-gpu-image <image>', 'image for GPU runs that name none', d.defaultGpuImage)
+    .option('--worker-timeout-seconds <s>', `a worker silent this long is offline (default ${d.workerTimeoutSeconds})`)
+    .option('--token-ttl-seconds <s>', `lifetime of access tokens (default ${d.tokenTtlSeconds})`)
+    .option('--max-request-memory <size>', 'largest --request-memory a run may ask for (default: no limit)')
+    .option('--min-request-memory <size>', `smallest --request-memory a run may ask for (default ${formatSize(d.requestLimits.minRequestMemory)})`)
+    .option('--max-request-disk <size>', 'largest --request-disk; also the disk limit of runs that name none')
+    .option('--max-request-time <duration>', 'largest --request-time; also the time limit of runs that name none')
+    .option('--max-request-cpus <n>', 'most CPUs a run may ask for')
+    .option('--max-request-gpus <n>', 'most GPUs a run may ask for')
+    .option('--default-request-network <bool>', `network access of runs that do not say (default ${d.defaultRequestNetwork})`)
     .option('--with-worker', 'also run a worker in this process (the local instance)', false)
     .option('--verbose', 'log more', false)
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  program.parse(argv, { from: 'user' });
-  const o = program.opts<{
-    home: string; host: string; port: number; databaseUrl?: string; defaultCpuImage: string; defaultGpuImage: string;
-    workerTimeoutSeconds: number; tokenTtlSeconds: number; withWorker: boolean; verbose: boolean;
-    defaultRequestNetwork: boolean;
-  } & LimitOptions>();
-  const home = resolve(o.home);
-  const databaseUrl = o.databaseUrl ?? join(home, 'codalab.sqlite');
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new InvalidArgumentError('PostgreSQL is not supported yet; omit --database-url to use SQLite.');
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+}
+
+/** Parses argv into the server's config, or the help text; throws a UsageError naming the bad flag. */
+export function parseServerArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedServerArgs {
+  const program = buildCommand(env.CODALAB_HOME ?? join(homedir(), '.codalab'));
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
+      return { kind: 'help', text: program.helpInformation() };
+    }
+    throw new UsageError(commanderUsageMessage(error.message, 'cl-server'));
   }
+  const o = program.opts<RawOptions>();
+  const d = SERVER_DEFAULTS;
+  const home = resolve(o.home);
   const rootPassword = env.CODALAB_ROOT_PASSWORD ?? null;
   const weak = rootPassword !== null ? passwordProblem(rootPassword) : null;
-  // A plain Error, not commander's: main prints it as the one line it is.
+  // Not a flag, so not a usage error: main prints it as the one line it is.
   if (weak) throw new Error(`CODALAB_ROOT_PASSWORD is ${weak}.`);
   const config: ServerConfig = Object.freeze({
-    ...SERVER_DEFAULTS,
+    ...d,
     home,
     host: o.host,
-    port: o.port,
-    databaseUrl: isAbsolute(databaseUrl) ? databaseUrl : resolve(databaseUrl),
+    port: o.port === undefined ? d.port : parsePort(o.port),
+    databaseUrl: parseDatabaseUrl(o.databaseUrl, home),
     defaultCpuImage: o.defaultCpuImage,
     defaultGpuImage: o.defaultGpuImage,
     rootPassword,
-    tokenTtlSeconds: o.tokenTtlSeconds,
-    workerTimeoutSeconds: o.workerTimeoutSeconds,
-    requestLimits: requestLimits(o),
-    defaultRequestNetwork: o.defaultRequestNetwork,
+    tokenTtlSeconds: o.tokenTtlSeconds === undefined ? d.tokenTtlSeconds : parseSeconds('--token-ttl-seconds', o.tokenTtlSeconds),
+    workerTimeoutSeconds:
+      o.workerTimeoutSeconds === undefined ? d.workerTimeoutSeconds : parseSeconds('--worker-timeout-seconds', o.workerTimeoutSeconds),
+    requestLimits: parseRequestLimits(o),
+    defaultRequestNetwork:
+      o.defaultRequestNetwork === undefined ? d.defaultRequestNetwork : parseBoolean('--default-request-network', o.defaultRequestNetwork),
   });
-  return { config, withWorker: o.withWorker, verbose: o.verbose };
+  return { kind: 'run', args: { config, withWorker: o.withWorker, verbose: o.verbose } };
+}
+
+/**
+ * The SQLite file `--database-url` names: a plain path, `sqlite:PATH`, or SQLAlchemy's
+ * `sqlite:///PATH` (as CodaLab's own configs write it). Relative paths are taken from the cwd.
+ */
+export function parseDatabaseUrl(text: string | undefined, home: string): string {
+  if (text === undefined) return join(home, 'codalab.sqlite');
+  if (/^postgres(ql)?:/i.test(text)) throw new UsageError(POSTGRES_NOT_SUPPORTED);
+  let path = text;
+  if (/^sqlite:/i.test(text)) {
+    const rest = text.slice('sqlite:'.length);
+    if (rest.startsWith('//') && !rest.startsWith('///')) throw badDatabaseUrl(text);
+    path = rest.startsWith('///') ? rest.slice(3) : rest;
+  } else if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
+    throw badDatabaseUrl(text);
+  }
+  if (path.trim() === '') throw badDatabaseUrl(text);
+  return resolve(path);
+}
+
+function badDatabaseUrl(text: string): UsageError {
+  return new UsageError(`Invalid --database-url '${text}': expected sqlite:PATH or a file path.`);
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || port > 65535) {
+    throw new UsageError(`Invalid --port '${text}': expected a whole number from 0 to 65535.`);
+  }
+  return port;
+}
+
+function parseSeconds(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`Invalid ${flag} '${text}': expected a number of seconds, 0 or more.`);
+  }
+  return value;
+}
+
+function parseCount(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`Invalid ${flag} '${text}': expected a whole number, 0 or more.`);
+  return Number(text);
+}
+
+function parseBoolean(flag: string, text: string): boolean {
+  if (/^(true|yes|1)$/i.test(text.trim())) return true;
+  if (/^(false|no|0)$/i.test(text.trim())) return false;
+  throw new UsageError(`Invalid ${flag} '${text}': expected true or false.`);
+}
+
+/** parseSize/parseDuration name the bad text; the flag is added in front. */
+function withFlag<T>(flag: string, parse: (text: string) => T, text: string): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+function parseRequestLimits(o: RawOptions): RequestLimits {
+  const d = SERVER_DEFAULTS.requestLimits;
+  const optional = <T>(text: string | undefined, parse: (text: string) => T): T | undefined =>
+    text === undefined ? undefined : parse(text);
+  const limits: RequestLimits = Object.freeze({
+    maxRequestMemory: optional(o.maxRequestMemory, (t) => withFlag('--max-request-memory', parseSize, t)) ?? d.maxRequestMemory,
+    minRequestMemory: optional(o.minRequestMemory, (t) => withFlag('--min-request-memory', parseSize, t)) ?? d.minRequestMemory,
+    maxRequestDisk: optional(o.maxRequestDisk, (t) => withFlag('--max-request-disk', parseSize, t)) ?? d.maxRequestDisk,
+    maxRequestTime: optional(o.maxRequestTime, (t) => withFlag('--max-request-time', parseDuration, t)) ?? d.maxRequestTime,
+    maxRequestCpus: optional(o.maxRequestCpus, (t) => parseCount('--max-request-cpus', t)) ?? d.maxRequestCpus,
+    maxRequestGpus: optional(o.maxRequestGpus, (t) => parseCount('--max-request-gpus', t)) ?? d.maxRequestGpus,
+  });
+  if (limits.maxRequestMemory !== null && limits.maxRequestMemory < limits.minRequestMemory) {
+    const min = o.minRequestMemory ?? `${formatSize(limits.minRequestMemory)}, the default`;
+    throw new UsageError(`Invalid --max-request-memory ${o.maxRequestMemory ?? ''}: it is below --min-request-memory (${min}).`);
+  }
+  return limits;
 }

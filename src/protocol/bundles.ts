@@ -2,6 +2,7 @@
 // Metadata values are JSON values; the keys users set are listed in METADATA_KEYS.
 import { z } from 'zod';
 import { commandViolation, dependencyPathViolation, metadataViolation } from './limits.js';
+import { stripQueuePrefix, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from './queues.js';
 import { BundleState, BundleType } from './states.js';
 
 export const UUID_PATTERN = /^0x[0-9a-f]{32}$/;
@@ -73,10 +74,16 @@ export const RunRequests = z.object({
   request_gpus: z.number().int().nonnegative().optional(),
   request_time: z.number().nonnegative().optional(),
   request_disk: z.number().int().nonnegative().optional(),
-  request_queue: z.string().min(1).optional(),
+  /** A worker tag, optionally written `tag=NAME` as CodaLab's docs do. */
+  request_queue: z
+    .string()
+    .refine((queue) => WORKER_TAG_PATTERN.test(stripQueuePrefix(queue)), WORKER_TAG_RULE)
+    .optional(),
   request_priority: z.number().int().optional(),
   request_network: z.boolean().optional(),
   exclude_patterns: z.array(z.string()).optional(),
+  /** Stage even when parents are `failed` or `killed`, and run on what they left (CodaLab's name). */
+  allow_failed_dependencies: z.boolean().optional(),
 });
 export type RunRequests = z.infer<typeof RunRequests>;
 

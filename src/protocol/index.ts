@@ -6,6 +6,7 @@ export * from './version.js';
 export * from './auth.js';
 export * from './bundles.js';
 export * from './worksheets.js';
+export * from './queues.js';
 export * from './workers.js';
 export * from './routes.js';
 export * from './bundle-ops.js';

@@ -4,10 +4,10 @@
 import { z } from 'zod';
 import { Dependency, Metadata, Uuid } from './bundles.js';
 import { PortMessage, ReadMessage, WriteMessage } from './live-runs.js';
+import { WORKER_TAG_PATTERN, WORKER_TAG_RULE } from './queues.js';
 import { ReportedRunState } from './states.js';
 
 export const WORKER_ID_PATTERN = /^[a-zA-Z0-9_.:@-]{1,100}$/;
-export const WORKER_TAG_PATTERN = /^[a-zA-Z0-9-]{1,100}$/;
 
 /** Resources a run gets, fully resolved by the server (defaults applied). Sizes in bytes, time in seconds; 0 means no limit. */
 export const RunResources = z.object({
@@ -115,7 +115,7 @@ export type RunReport = z.infer<typeof RunReport>;
 export const WorkerCheckin = z.object({
   protocol_version: z.number().int(),
   hostname: z.string(),
-  tag: z.string().regex(WORKER_TAG_PATTERN).nullable(),
+  tag: z.string().regex(WORKER_TAG_PATTERN, WORKER_TAG_RULE).nullable(),
   tag_exclusive: z.boolean(),
   cpus: z.number().int().nonnegative(),
   gpus: z.number().int().nonnegative(),

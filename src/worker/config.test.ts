@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../common/usage-error.js';
 import { checkPasswordFileMode, parseCpuset, parseGpuset, parseWorkerArgs, type WorkerConfig } from './config.js';
 
 const host = { cwd: '/home/u', hostname: 'box', cpuCount: 4 };
@@ -25,7 +26,7 @@ describe('worker flags', () => {
       workDir: '/home/u/codalab-worker-scratch',
       id: null,
       tag: null,
-      slots: 1,
+      slots: 4,
       cpuset: null,
       gpuset: null,
       maxMemoryBytes: null,
@@ -39,6 +40,16 @@ describe('worker flags', () => {
       hostname: 'box',
     });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('runs one bundle per usable CPU unless --slots says otherwise', () => {
+    expect(parse([]).slots).toBe(host.cpuCount);
+    expect(parse(['--cpuset', '1-2']).slots).toBe(2);
+    expect(parse(['--cpuset', '0', '--slots', '3']).slots).toBe(3);
+  });
+
+  it("accepts the seed's --tag unique_worker_tag", () => {
+    expect(parse(['--tag', 'unique_worker_tag']).tag).toBe('unique_worker_tag');
   });
 
   it('parses every flag', () => {
@@ -65,13 +76,14 @@ describe('worker flags', () => {
     [['--checkin-frequency-seconds', '0'], /must be more than 0/],
     [['--cpuset', '0,9'], /CPU 9 does not exist \(this machine has 4\)/],
     [['--cpuset', '1,1'], /listed twice/],
-    [['--tag', 'no spaces'], /Invalid --tag/],
+    [['--tag', 'no spaces'], /^Invalid --tag 'no spaces': use 1 to 100 letters, digits, underscores \(_\) and hyphens \(-\)\.$/],
     [['--id', 'a/b'], /Invalid --id/],
     [['--server', 'ftp://x'], /only http/],
     [['--bogus'], /unknown option '--bogus'/],
     [['--run-network', 'host'], /Invalid --run-network 'host': name a bridge network/],
     [['--run-network', 'a b'], /Invalid --run-network/],
     [['extra'], /too many arguments|excess/i],
+    [['--frobnicate'], /^unknown option '--frobnicate' \(see cl-worker --help\)\.$/],
   ])('refuses %j with a one-line message', (argv, message) => {
     let error: unknown;
     try {
@@ -80,7 +92,7 @@ describe('worker flags', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).name).toBe('UserInputError');
+    expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
   });
@@ -91,8 +103,9 @@ describe('worker flags', () => {
     if (parsed.kind === 'help') expect(parsed.text).toContain('--password-file');
   });
 
-  it('needs credentials from a password file or the environment', () => {
+  it('needs credentials from a password file or the environment (not a usage error)', () => {
     expect(() => parse([], {})).toThrow(/--password-file FILE .* CODALAB_USERNAME and CODALAB_PASSWORD/);
+    expect(() => parse([], {})).not.toThrow(UsageError);
   });
 });
 

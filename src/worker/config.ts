@@ -1,11 +1,13 @@
 // The worker's configuration: parsed once from flags and environment into a frozen object that
 // is passed down. Nothing below main reads process.env; this module does I/O only to read the
-// password file, and reports every bad value as a one-line UserInputError.
+// password file, and reports every bad flag as a one-line UsageError (missing credentials as a
+// UserInputError).
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN } from '../protocol/index.js';
+import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
+import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import { UserInputError } from '../common/user-input-error.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
 
@@ -21,7 +23,7 @@ export interface WorkerConfig {
   readonly tag: string | null;
   /** Only take runs whose queue is this worker's tag (ignored without a tag). */
   readonly tagExclusive: boolean;
-  /** Most runs at once (default 1). */
+  /** Most runs at once (`cl-worker` default: one per CPU it may use; embedders default to 1). */
   readonly slots: number;
   /** CPU indices handed to runs; null = all CPUs of the machine. */
   readonly cpuset: readonly number[] | null;
@@ -107,7 +109,7 @@ function buildCommand(): Command {
     .option('--id <id>', 'worker id (default: generated once and kept in the work dir)')
     .option('--tag <tag>', 'only runs with --request-queue TAG (or no queue) come here')
     .option('--tag-exclusive', 'take only runs whose queue is this tag', false)
-    .option('--slots <n>', 'most runs at once', '1')
+    .option('--slots <n>', 'most runs at once (default: the number of CPUs in --cpuset, else of the machine)')
     .option('--cpuset <list>', 'CPUs handed to runs: ALL or a list like 0,1,4-7', 'ALL')
     .option('--gpuset <list>', 'GPUs handed to runs: ALL (every GPU nvidia-smi lists), NONE, or indices/UUIDs', 'ALL')
     .option('--max-memory <size>', 'memory reported to the server (default: physical memory)')
@@ -142,7 +144,7 @@ interface RawOptions {
   id?: string;
   tag?: string;
   tagExclusive: boolean;
-  slots: string;
+  slots?: string;
   cpuset: string;
   gpuset: string;
   maxMemory?: string;
@@ -175,17 +177,18 @@ export function parseWorkerArgs(
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
         return { kind: 'help', text: command.helpInformation() };
       }
-      throw new UserInputError(error.message.replace(/^error: /, '').split('\n')[0] ?? error.message);
+      throw new UsageError(commanderUsageMessage(error.message, 'cl-worker'));
     }
     throw error;
   }
   const o = command.opts<RawOptions>();
+  const cpuset = parseCpuset(o.cpuset, host.cpuCount);
   const settings: Partial<WorkerConfig> = {
     id: o.id === undefined ? null : parseWorkerId(o.id),
     tag: o.tag === undefined ? null : parseTag(o.tag),
     tagExclusive: o.tagExclusive,
-    slots: parseCount('--slots', o.slots, 1),
-    cpuset: parseCpuset(o.cpuset, host.cpuCount),
+    slots: o.slots === undefined ? defaultSlots(cpuset, host.cpuCount) : parseCount('--slots', o.slots, 1),
+    cpuset,
     gpuset: parseGpuset(o.gpuset),
     maxMemoryBytes: o.maxMemory === undefined ? null : parseFlagSize('--max-memory', o.maxMemory),
     maxWorkDirSizeBytes: parseFlagSize('--max-work-dir-size', o.maxWorkDirSize),
@@ -218,38 +221,46 @@ export function normalizeServerUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UserInputError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
+    throw new UsageError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UserInputError(`Invalid --server '${text}': only http:// and https:// are supported.`);
+    throw new UsageError(`Invalid --server '${text}': only http:// and https:// are supported.`);
   }
   return url.toString().replace(/\/+$/, '').replace(/\/rest$/, '');
 }
 
 function parseWorkerId(text: string): string {
   if (!WORKER_ID_PATTERN.test(text)) {
-    throw new UserInputError(`Invalid --id '${text}': use 1 to 100 letters, digits or _ . : @ -.`);
+    throw new UsageError(`Invalid --id '${text}': use 1 to 100 letters, digits or _ . : @ -.`);
   }
   return text;
 }
 
 function parseTag(text: string): string {
   if (!WORKER_TAG_PATTERN.test(text)) {
-    throw new UserInputError(`Invalid --tag '${text}': use letters, digits and hyphens only.`);
+    throw new UsageError(`Invalid --tag '${text}': ${WORKER_TAG_RULE}.`);
   }
   return text;
 }
 
+/**
+ * As CodaLab's docs advise ("generally the number of cores your machine has"): one run per CPU
+ * the worker may hand out, since each run asks for at least one.
+ */
+export function defaultSlots(cpuset: readonly number[] | null, cpuCount: number): number {
+  return Math.max(1, cpuset?.length ?? cpuCount);
+}
+
 function parseNetworkName(text: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(text) || text === 'none' || text === 'host') {
-    throw new UserInputError(`Invalid --run-network '${text}': name a bridge network, e.g. ${RUN_NETWORK} or bridge.`);
+    throw new UsageError(`Invalid --run-network '${text}': name a bridge network, e.g. ${RUN_NETWORK} or bridge.`);
   }
   return text;
 }
 
 function parseCount(flag: string, text: string, min: number): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
-    throw new UserInputError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
+    throw new UsageError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
   }
   return Number(text);
 }
@@ -258,13 +269,13 @@ function parseSeconds(flag: string, text: string): number {
   try {
     return parseDuration(text);
   } catch {
-    throw new UserInputError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
+    throw new UsageError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
   }
 }
 
 function parsePositiveSeconds(flag: string, text: string): number {
   const seconds = parseSeconds(flag, text);
-  if (seconds <= 0) throw new UserInputError(`Invalid ${flag} '${text}': must be more than 0.`);
+  if (seconds <= 0) throw new UsageError(`Invalid ${flag} '${text}': must be more than 0.`);
   return seconds;
 }
 
@@ -272,7 +283,7 @@ function parseFlagSize(flag: string, text: string): number {
   try {
     return parseSize(text);
   } catch (error) {
-    throw new UserInputError(`${flag}: ${(error as Error).message}`);
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
   }
 }
 
@@ -282,14 +293,14 @@ export function parseCpuset(text: string, cpuCount: number): number[] | null {
   const cpus: number[] = [];
   for (const part of text.split(',')) {
     const match = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-    if (!match) throw new UserInputError(`Invalid --cpuset '${text}': expected ALL or a list like 0,1,4-7.`);
+    if (!match) throw new UsageError(`Invalid --cpuset '${text}': expected ALL or a list like 0,1,4-7.`);
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
     for (let cpu = first; cpu <= last; cpu += 1) {
       if (cpu >= cpuCount) {
-        throw new UserInputError(`Invalid --cpuset '${text}': CPU ${cpu} does not exist (this machine has ${cpuCount}).`);
+        throw new UsageError(`Invalid --cpuset '${text}': CPU ${cpu} does not exist (this machine has ${cpuCount}).`);
       }
-      if (cpus.includes(cpu)) throw new UserInputError(`Invalid --cpuset '${text}': CPU ${cpu} is listed twice.`);
+      if (cpus.includes(cpu)) throw new UsageError(`Invalid --cpuset '${text}': CPU ${cpu} is listed twice.`);
       cpus.push(cpu);
     }
   }
@@ -299,7 +310,7 @@ export function parseCpuset(text: string, cpuCount: number): number[] | null {
 function parseGigabytes(flag: string, text: string): number {
   const value = Number(text.trim());
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new UserInputError(`Invalid ${flag} '${text}': expected a number of GiB above 0, e.g. 1 or 0.5.`);
+    throw new UsageError(`Invalid ${flag} '${text}': expected a number of GiB above 0, e.g. 1 or 0.5.`);
   }
   return Math.floor(value * 1024 ** 3);
 }
@@ -311,7 +322,7 @@ export function parseGpuset(text: string): string[] | null {
   if (trimmed === '' || /^NONE$/i.test(trimmed)) return [];
   const gpus = trimmed.split(',').map((g) => g.trim());
   if (gpus.some((g) => !/^[A-Za-z0-9-]+$/.test(g)) || new Set(gpus).size !== gpus.length) {
-    throw new UserInputError(`Invalid --gpuset '${text}': expected NONE or distinct GPU indices or UUIDs, comma-separated.`);
+    throw new UsageError(`Invalid --gpuset '${text}': expected NONE or distinct GPU indices or UUIDs, comma-separated.`);
   }
   return gpus;
 }

@@ -1,6 +1,7 @@
 // `cl-worker`: parses flags and environment once, starts the worker, and stops it on SIGINT or
 // SIGTERM. The only worker module that reads process.env or sets the exit status.
 import os from 'node:os';
+import { UsageError } from '../common/usage-error.js';
 import { UserInputError } from '../common/user-input-error.js';
 import { errorMessage } from './clock.js';
 import { parseWorkerArgs } from './config.js';
@@ -13,7 +14,8 @@ export async function main(argv: string[]): Promise<void> {
     parsed = parseWorkerArgs(argv, process.env, { cwd: process.cwd(), hostname: os.hostname(), cpuCount: os.cpus().length });
   } catch (error) {
     process.stderr.write(`cl-worker: ${error instanceof UserInputError ? error.message : errorMessage(error)}\n`);
-    process.exitCode = 1;
+    // 2 for a bad flag (the usage convention), 1 for missing credentials or an unreadable file.
+    process.exitCode = error instanceof UsageError ? 2 : 1;
     return;
   }
   if (parsed.kind === 'help') {

@@ -24,7 +24,8 @@ it('runs a queued bundle only on the worker with that tag', async () => {
   await sleep(3000);
   expect(await cluster.clOk(['info', '-f', 'state,request_queue', queued])).toBe('staged\tt');
 
-  cluster.startWorker({ id: 'tagged', tag: 't' });
+  // One slot (workers default to one per CPU), so the burst below runs one bundle after another.
+  cluster.startWorker({ id: 'tagged', tag: 't', extraArgs: ['--slots', '1'] });
   expect((await cluster.cl(['wait', queued], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);
   expect(await cluster.clOk(['cat', `${queued}/stdout`])).toMatch(/\d\d:\d\d:\d\d/);
 }, 200_000);

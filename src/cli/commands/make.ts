@@ -21,6 +21,7 @@ interface MakeOptions {
   name?: string;
   description?: string;
   tags?: string[];
+  allowFailedDependencies?: boolean;
   worksheetSpec?: string;
   wait?: boolean;
 }
@@ -33,6 +34,7 @@ export function registerMake(program: Command, ctx: CliContext): void {
     .option('-n, --name <name>', 'bundle name (default: the target basename, or make-...)')
     .option('-d, --description <text>', 'bundle description')
     .option('--tags <tags...>', 'bundle tags')
+    .option('--allow-failed-dependencies', 'make it even if parents failed or were killed, from what they left')
     .option('-w, --worksheet-spec <worksheet>', 'add the bundle to this worksheet')
     .option('-W, --wait', 'wait until it is ready')
     .addHelpText('after', MAKE_EXAMPLES)
@@ -49,6 +51,7 @@ export function registerMake(program: Command, ctx: CliContext): void {
         ...(options.name !== undefined ? { name: validateBundleName(options.name) } : {}),
         ...(options.description !== undefined ? { description: options.description } : {}),
         ...(options.tags !== undefined ? { tags: options.tags } : {}),
+        ...(options.allowFailedDependencies ? { allow_failed_dependencies: true } : {}),
       };
       const session = await ctx.session();
       const worksheet = await worksheetFor(session, options.worksheetSpec);

@@ -19,7 +19,7 @@ Usage:
   cl mimic A1 A2 X B1 B2 -n Y    rebuild X and its ancestors that depend on A1/A2, with B1/B2 in
                                  their place; the new X is named Y, the others Y-<old name>
 New bundles copy the old metadata (generated fields dropped), pin request_docker_image to the old
-run's docker_image digest, and take -d/--tags from the command line. Datasets are never re-run.
+run's docker_image digest, and take -d/--tags/--allow-failed-dependencies from the command line. Datasets are never re-run.
 stdout: with an output X (or R), only the new X's uuid; otherwise every new uuid, one a line.
 Errors: an input that is not an ancestor of X.`;
 
@@ -41,6 +41,7 @@ interface MimicOptions {
   name?: string;
   description?: string;
   tags?: string[];
+  allowFailedDependencies?: boolean;
   depth?: string;
   memoize?: boolean;
   dryRun?: boolean;
@@ -52,6 +53,7 @@ function addMimicOptions(command: Command): Command {
     .option('-n, --name <name>', 'name of the new output bundle')
     .option('-d, --description <text>', 'description of the new bundles')
     .option('--tags <tags...>', 'tags of the new bundles')
+    .option('--allow-failed-dependencies', 'let the new bundles run even if parents failed or were killed')
     .option('--depth <n>', 'how many levels downstream to re-run (no output given)', '10')
     .option('-m, --memoize', 'reuse your identical ready runs instead of re-running')
     .option('-i, --dry-run', 'print the plan (old -> new) without creating anything')
@@ -139,6 +141,7 @@ function rebuildRequest(bundle: Bundle, created: Map<string, string>, name: stri
   }
   if (options.description !== undefined) metadata.description = options.description;
   if (options.tags !== undefined) metadata.tags = options.tags;
+  if (options.allowFailedDependencies) metadata.allow_failed_dependencies = true;
   return {
     bundle_type: bundle.bundle_type,
     ...(bundle.command !== null ? { command: bundle.command } : {}),

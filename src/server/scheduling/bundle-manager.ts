@@ -1,4 +1,4 @@
-// The scheduling loop: stages runs whose parents are ready, fails runs whose parents failed,
+// The scheduling loop: stages runs whose parents allow it and fails those whose parents failed (staging.ts),
 // notices silent workers, and places staged runs on workers through the pure matcher. Runs on a
 // timer and, to keep dispatch latency low, right after anything that can change a decision.
 import type { BundleState, RunResources, User } from '../../protocol/index.js';
@@ -9,6 +9,7 @@ import type { BundleRow, Store, WorkerRow } from '../store/store.js';
 import { matchRuns, type StagedRun, type WorkerSnapshot } from './matcher.js';
 import { orderStagedRuns } from './run-order.js';
 import { requestedQueue, resolveResources, type ResourceDefaults } from './resources.js';
+import { allowsFailedDependencies, decideStaging } from './staging.js';
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 
@@ -88,19 +89,16 @@ export class BundleManager {
     const deps = await this.store.getDependencies(created.map((r) => r.uuid));
     const parents = new Map((await this.store.getBundles([...new Set(deps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
     for (const run of created) {
-      let failure: string | null = null;
-      let waiting = false;
-      for (const dep of deps.filter((d) => d.child_uuid === run.uuid)) {
-        const parent = parents.get(dep.parent_uuid);
-        if (!parent) failure ??= `Parent bundle ${dep.parent_uuid} (dependency '${dep.child_path}') does not exist.`;
-        else if (parent.state === 'failed' || parent.state === 'killed') {
-          failure ??= `Parent bundle ${parent.name} (${parent.uuid}) is ${parent.state}.`;
-        } else if (parent.state !== 'ready') waiting = true;
-      }
+      const own = deps.filter((d) => d.child_uuid === run.uuid);
+      const decision = decideStaging(own, parents, allowsFailedDependencies(run.metadata));
       const now = this.clock.now();
-      if (failure) {
-        await this.store.updateBundle(run.uuid, { state: 'failed', last_updated: now, metadata: { failure_message: failure } }, { states: ['created'] });
-      } else if (!waiting) {
+      if (decision.kind === 'fail') {
+        await this.store.updateBundle(
+          run.uuid,
+          { state: 'failed', last_updated: now, metadata: { failure_message: decision.message } },
+          { states: ['created'] },
+        );
+      } else if (decision.kind === 'stage') {
         await this.store.updateBundle(
           run.uuid,
           { state: 'staged', last_updated: now, metadata: { staged_status: 'Waiting for a worker.' } },

@@ -1,12 +1,14 @@
 // Assembles make bundles on the server: a staged make moves to `making`, its targets are copied
 // from the parents' contents into staging (symlinks copied as links, never followed), and it
 // becomes `ready`, or `failed` with the reason. Guarded updates: a make killed meanwhile stays killed.
+// A failed or killed parent that left no contents is left out; with nothing left, the make is an empty directory.
 import { cp, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../../common/log.js';
 import type { Store } from '../store/store.js';
+import { dependenciesWithContents } from './staging.js';
 
 /** Assembles every staged make; returns whether any changed state (so a new pass can stage children). */
 export async function assembleStagedMakes(store: Store, blobs: BlobStore, clock: Clock, log: Logger): Promise<boolean> {
@@ -18,7 +20,10 @@ export async function assembleStagedMakes(store: Store, blobs: BlobStore, clock:
       { states: ['staged'] },
     );
     if (!claimed) continue;
-    const deps = await store.getDependencies([make.uuid]);
+    const allDeps = await store.getDependencies([make.uuid]);
+    const parents = new Map((await store.getBundles(allDeps.map((d) => d.parent_uuid))).map((p) => [p.uuid, p]));
+    // Only --allow-failed-dependencies lets a parent without contents get here; it adds nothing.
+    const deps = dependenciesWithContents(allDeps, parents);
     try {
       const stored = await blobs.storeAssembled(make.uuid, async (stage) => {
         const [only] = deps;

@@ -1,7 +1,7 @@
 // The resources a run gets: its requests with the server's defaults filled in, and the server's
 // maxima and minima that a request must stay within. Pure.
 import { formatSize, formatTimeLimit } from '../../common/sizes.js';
-import type { Metadata, RunResources } from '../../protocol/index.js';
+import { stripQueuePrefix, type Metadata, type RunResources } from '../../protocol/index.js';
 
 export interface ResourceDefaults {
   defaultCpuImage: string;
@@ -105,5 +105,5 @@ export function withDefaultTag(image: string): string {
 export function requestedQueue(metadata: Metadata): string | null {
   const queue = metadata.request_queue;
   if (typeof queue !== 'string' || queue === '') return null;
-  return queue.startsWith('tag=') ? queue.slice(4) : queue;
+  return stripQueuePrefix(queue);
 }

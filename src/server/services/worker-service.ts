@@ -19,6 +19,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../../common/log.js';
 import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
+import { dependenciesWithContents } from '../scheduling/staging.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { WorkerHub } from './worker-hub.js';
 import type { WorkerRelay } from './worker-relay.js';
@@ -212,8 +213,11 @@ export class WorkerService {
 
   private async pendingMessages(ownerId: string, workerId: string): Promise<WorkerMessage[]> {
     const rows = await this.store.listBundlesOfWorker(ownerId, workerId, ACTIVE_STATES);
-    const deps = await this.store.getDependencies(rows.filter((r) => r.state === 'starting').map((r) => r.uuid));
-    const sizes = await this.parentSizes(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid));
+    const allDeps = await this.store.getDependencies(rows.filter((r) => r.state === 'starting').map((r) => r.uuid));
+    const parents = new Map((await this.store.getBundles([...new Set(allDeps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
+    // A failed or killed parent (allowed by --allow-failed-dependencies) may have left nothing to mount.
+    const deps = dependenciesWithContents(allDeps, parents);
+    const sizes = parentSizes(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid), parents);
     const messages: WorkerMessage[] = [];
     for (const row of rows) {
       if (!row.assignment_id) continue;
@@ -242,18 +246,6 @@ export class WorkerService {
     return [...messages, ...(this.relay?.take(ownerId, workerId) ?? [])];
   }
 
-  /** data_size of these bundles where it is known (the worker shows download progress against it). */
-  private async parentSizes(uuids: readonly string[]): Promise<Map<string, number>> {
-    if (uuids.length === 0) return new Map();
-    const rows = await this.store.getBundles([...new Set(uuids)]);
-    const sizes = new Map<string, number>();
-    for (const row of rows) {
-      const size = row.metadata.data_size;
-      if (typeof size === 'number' && Number.isInteger(size) && size >= 0) sizes.set(row.uuid, size);
-    }
-    return sizes;
-  }
-
   /** A kill goes out at once, then again only every KILL_RESEND_MS, so a worker's long poll does not spin. */
   private shouldSendKill(key: string): boolean {
     const now = this.clock.now();
@@ -263,4 +255,14 @@ export class WorkerService {
     if (this.killsSent.size > 10_000) this.killsSent.delete(this.killsSent.keys().next().value as string);
     return true;
   }
+}
+
+/** data_size of these bundles where it is known (the worker shows download progress against it). */
+function parentSizes(uuids: readonly string[], rows: ReadonlyMap<string, BundleRow>): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const uuid of uuids) {
+    const size = rows.get(uuid)?.metadata.data_size;
+    if (typeof size === 'number' && Number.isInteger(size) && size >= 0) sizes.set(uuid, size);
+  }
+  return sizes;
 }

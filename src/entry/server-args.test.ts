@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../common/usage-error.js';
+import { parseDatabaseUrl, parseServerArgs, POSTGRES_NOT_SUPPORTED } from './server-args.js';
+
+const env = { CODALAB_HOME: '/h' };
+
+function refusal(argv: string[]): string {
+  try {
+    parseServerArgs(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be refused`);
+}
+
+describe('cl-server flags', () => {
+  it('has defaults and a frozen config', () => {
+    const parsed = parseServerArgs([], env);
+    if (parsed.kind !== 'run') throw new Error('expected a config');
+    expect(parsed.args.config).toMatchObject({ home: '/h/server', port: 2900, databaseUrl: '/h/server/codalab.sqlite' });
+    expect(Object.isFrozen(parsed.args.config)).toBe(true);
+  });
+
+  it('parses values', () => {
+    const parsed = parseServerArgs(['--port', '0', '--max-request-memory', '2g', '--default-request-network', 'no'], env);
+    if (parsed.kind !== 'run') throw new Error('expected a config');
+    expect(parsed.args.config.port).toBe(0);
+    expect(parsed.args.config.requestLimits.maxRequestMemory).toBe(2 * 1024 ** 3);
+    expect(parsed.args.config.defaultRequestNetwork).toBe(false);
+  });
+
+  it('returns help text for --help', () => {
+    const parsed = parseServerArgs(['--help'], env);
+    expect(parsed.kind).toBe('help');
+    if (parsed.kind === 'help') expect(parsed.text).toContain('--database-url');
+  });
+
+  it.each([
+    [['--frobnicate'], "unknown option '--frobnicate' (see cl-server --help)."],
+    [['stray'], /^too many arguments.*\(see cl-server --help\)\.$/],
+    [['--port', '70000'], "Invalid --port '70000': expected a whole number from 0 to 65535."],
+    [['--worker-timeout-seconds', '-1'], "Invalid --worker-timeout-seconds '-1': expected a number of seconds, 0 or more."],
+    [['--max-request-disk', 'big'], /^--max-request-disk: Invalid size 'big'/],
+    [['--max-request-cpus', '1.5'], "Invalid --max-request-cpus '1.5': expected a whole number, 0 or more."],
+    [['--default-request-network', 'maybe'], "Invalid --default-request-network 'maybe': expected true or false."],
+    [['--max-request-memory', '1m'], 'Invalid --max-request-memory 1m: it is below --min-request-memory (4m, the default).'],
+    [['--database-url', 'postgresql://db/codalab'], POSTGRES_NOT_SUPPORTED],
+  ])('refuses %j with one line naming the flag', (argv, message) => {
+    const text = refusal(argv);
+    if (typeof message === 'string') expect(text).toBe(message);
+    else expect(text).toMatch(message);
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it('takes a plain path, sqlite:PATH and sqlite:///PATH', () => {
+    expect(parseDatabaseUrl(undefined, '/home')).toBe('/home/codalab.sqlite');
+    expect(parseDatabaseUrl('/data/db.sqlite', '/home')).toBe('/data/db.sqlite');
+    expect(parseDatabaseUrl('sqlite:/data/db.sqlite', '/home')).toBe('/data/db.sqlite');
+    expect(parseDatabaseUrl('sqlite:rel.sqlite', '/home')).toBe(resolve('rel.sqlite'));
+    expect(parseDatabaseUrl('sqlite:////data/db.sqlite', '/home')).toBe('/data/db.sqlite');
+    expect(parseDatabaseUrl('sqlite:///rel.sqlite', '/home')).toBe(resolve('rel.sqlite'));
+  });
+
+  it('refuses PostgreSQL, other URLs and an empty path', () => {
+    expect(() => parseDatabaseUrl('postgres://u@h/db', '/home')).toThrow(POSTGRES_NOT_SUPPORTED);
+    expect(() => parseDatabaseUrl('mysql://h/db', '/home')).toThrow("Invalid --database-url 'mysql://h/db': expected sqlite:PATH or a file path.");
+    expect(() => parseDatabaseUrl('sqlite:', '/home')).toThrow(/expected sqlite:PATH/);
+    expect(() => parseDatabaseUrl('sqlite://host/db', '/home')).toThrow(/expected sqlite:PATH/);
+  });
+});
