@@ -1,12 +1,12 @@
 // Entry point of `cl-server`. With --with-worker it also runs a worker in the same process, logged
 // in as root: that is the local instance `cl` starts by itself. This file is the one place where
 // server and worker meet.
-import { hostname } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
 import { createStderrLogger } from '../common/log.js';
 import { startServer } from '../server/server.js';
-import { createWorkerConfig } from '../worker/config.js';
+import { createWorkerConfig, defaultSlots } from '../worker/config.js';
 import { startWorker } from '../worker/index.js';
 import { UsageError } from '../common/usage-error.js';
 import { parseServerArgs, type ServerArgs } from './server-args.js';
@@ -47,7 +47,8 @@ export async function main(argv: string[]): Promise<void> {
             workDir: join(args.config.home, 'worker'),
             hostname: hostname(),
           },
-          { id: 'local', verbose: args.verbose },
+          // As many runs at once as the machine has CPUs, like a cl-worker started with defaults.
+          { id: 'local', verbose: args.verbose, slots: defaultSlots(null, cpus().length) },
         ),
       )
     : null;
