@@ -23,14 +23,20 @@ export type BundleState = z.infer<typeof BundleState>;
 
 export const FINAL_STATES: readonly BundleState[] = ['ready', 'failed', 'killed'];
 
-/** States in which a worker holds the run (or held it before going silent). */
-export const WORKER_STATES: readonly BundleState[] = [
-  'starting',
-  'preparing',
-  'running',
-  'finalizing',
-  'worker_offline',
-];
+/** A worker has been given the run and has not finished it: what it is told about at check-in. */
+export const ASSIGNED_STATES: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
+
+/** States a worker's reports, uploads and finish may act on (including while it was silent). */
+export const HELD_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing', 'worker_offline'];
+
+/** Work is under way: such a bundle cannot be deleted until it ends or is killed. */
+export const ACTIVE_STATES: readonly BundleState[] = ['making', ...ASSIGNED_STATES];
+
+/** A kill ends these at once, on the server alone. */
+export const KILLED_AT_ONCE_STATES: readonly BundleState[] = ['created', 'uploading', 'staged', 'making', 'starting', 'worker_offline'];
+
+/** A kill of these goes through the worker that runs them. */
+export const KILLED_BY_WORKER_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing'];
 
 export function isFinalState(state: BundleState): boolean {
   return FINAL_STATES.includes(state);

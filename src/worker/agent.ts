@@ -13,7 +13,8 @@ import {
   type WorkerCheckin,
   type WorkerMessage,
 } from '../protocol/index.js';
-import { errorMessage, sleep, type Clock } from './clock.js';
+import { errorMessage } from '../common/error-message.js';
+import { sleep, type Clock } from '../common/clock.js';
 import type { DependencyCache } from './deps/dependency-cache.js';
 import { RUN_LABEL, WORKER_LABEL, type ContainerRuntime } from './docker/container-runtime.js';
 import type { DockerHealth } from './docker/docker-health.js';

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { UsageError } from '../common/usage-error.js';
 import { UserInputError } from '../common/user-input-error.js';
-import { errorMessage } from './clock.js';
+import { errorMessage } from '../common/error-message.js';
 import { parseWorkerArgs } from './config.js';
 import { startWorker, type RunningWorker } from './index.js';
 import { createStderrLogger } from '../common/log.js';

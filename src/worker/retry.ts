@@ -1,7 +1,8 @@
 // Retrying calls to the server: which failures are worth another try, and the backoff between
 // tries. The one place that tells retryable from permanent errors; it knows nothing of runs.
 import { ApiError } from '../protocol/index.js';
-import { errorMessage, sleep } from './clock.js';
+import { errorMessage } from '../common/error-message.js';
+import { sleep } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, type Bundle, type WorkerInfo, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
-import type { Clock } from '../../src/server/clock.js';
+import type { Clock } from '../../src/common/clock.js';
 import { startTestServer, type TestServer } from '../../src/server/test-server.js';
 import { silentLogger } from '../../src/common/log.js';
 import { withRetry } from '../../src/worker/retry.js';

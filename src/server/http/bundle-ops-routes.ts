@@ -14,7 +14,8 @@ import {
   WorksheetSearchRequest,
   bundleOpsRoutes,
 } from '../../protocol/index.js';
-import { systemClock, randomIds } from '../clock.js';
+import { systemClock } from '../../common/clock.js';
+import { randomIds } from '../ids.js';
 import { BundleOpsService } from '../services/bundle-ops-service.js';
 import { WorksheetOpsService } from '../services/worksheet-ops-service.js';
 import type { RouteContext } from './app.js';

@@ -2,7 +2,8 @@
 // notices silent workers, and places staged runs on workers through the pure matcher. Runs on a
 // timer and, to keep dispatch latency low, right after anything that can change a decision.
 import type { BundleState, RunResources, User } from '../../protocol/index.js';
-import type { Clock, IdSource } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
+import type { IdSource } from '../ids.js';
 import type { Logger } from '../../common/log.js';
 import { WorkerHub } from '../services/worker-hub.js';
 import type { BundleRow, Store, WorkerRow } from '../store/store.js';

@@ -5,7 +5,7 @@
 import { cp, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { Store } from '../store/store.js';
 import { dependenciesWithContents } from './staging.js';

@@ -4,7 +4,8 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ApiError, ROOT_USER_NAME, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
-import type { Clock, IdSource } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
+import type { IdSource } from '../ids.js';
 import type { Store, UserRow } from '../store/store.js';
 import type { LoginLimiter } from './login-limiter.js';
 

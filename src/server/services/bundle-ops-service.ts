@@ -4,10 +4,10 @@
 import { validateBundleName } from '../../common/names.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import {
+  ACTIVE_STATES,
   ApiError,
   METADATA_MAX_KEYS,
   type Bundle,
-  type BundleState,
   type DeleteBundlesRequest,
   type MemoRequest,
   type Metadata,
@@ -16,7 +16,7 @@ import {
   type User,
 } from '../../protocol/index.js';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { requireOwner } from './bundle-service.js';
 import { toApiBundles } from './bundle-view.js';
@@ -24,7 +24,6 @@ import { parseSearchKeywords } from './search-keywords.js';
 import type { WorksheetService } from './worksheet-service.js';
 
 /** States in which something is working on the bundle: deleting it would pull the floor away. */
-const ACTIVE_STATES: readonly BundleState[] = ['making', 'starting', 'preparing', 'running', 'finalizing'];
 
 /** Fields set by the system or fixed at creation; `cl edit` refuses them. */
 const IMMUTABLE_KEYS = new Set([

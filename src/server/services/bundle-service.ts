@@ -3,19 +3,21 @@
 import { defaultRunName, validateBundleName } from '../../common/names.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import {
+  KILLED_AT_ONCE_STATES,
+  KILLED_BY_WORKER_STATES,
   ApiError,
   CHILD_PATH_PATTERN,
   RunRequests,
   isFinalState,
   type Bundle,
   type BundleActionResponse,
-  type BundleState,
   type CreateBundleRequest,
   type Dependency,
   type Metadata,
   type User,
 } from '../../protocol/index.js';
-import type { Clock, IdSource } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
+import type { IdSource } from '../ids.js';
 import { requestLimitViolation, resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
@@ -25,8 +27,6 @@ import type { WorkerHub } from './worker-hub.js';
 import { WorkerHub as Hub } from './worker-hub.js';
 
 /** States in which no worker holds the bundle, so a kill takes effect at once. */
-const KILL_AT_ONCE: readonly BundleState[] = ['created', 'uploading', 'staged', 'making', 'starting', 'worker_offline'];
-const KILL_VIA_WORKER: readonly BundleState[] = ['preparing', 'running', 'finalizing'];
 
 export class BundleService {
   constructor(
@@ -113,18 +113,18 @@ export class BundleService {
     }
     const now = this.clock.now();
     const actions = appendAction(row.metadata, 'kill');
-    if (KILL_AT_ONCE.includes(row.state)) {
+    if (KILLED_AT_ONCE_STATES.includes(row.state)) {
       const changed = await this.store.updateBundle(
         uuid,
         { state: 'killed', last_updated: now, metadata: { actions, failure_message: 'Kill requested', run_status: null } },
         { states: [row.state] },
       );
       if (changed) return { uuid, state: 'killed' };
-    } else if (KILL_VIA_WORKER.includes(row.state)) {
+    } else if (KILLED_BY_WORKER_STATES.includes(row.state)) {
       await this.store.updateBundle(
         uuid,
         { kill_requested: true, last_updated: now, metadata: { actions } },
-        { states: KILL_VIA_WORKER },
+        { states: KILLED_BY_WORKER_STATES },
       );
       if (row.worker_owner_id && row.worker_id) this.hub.notify(Hub.key(row.worker_owner_id, row.worker_id));
       return { uuid, state: row.state };

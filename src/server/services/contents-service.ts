@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { ApiError, type Bundle, type TargetInfo, type User } from '../../protocol/index.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { ResolvedPath } from '../blobs/safe-path.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { BundleRow, Store } from '../store/store.js';
 import type { BundleService } from './bundle-service.js';
 import { requireOwner } from './bundle-service.js';

@@ -15,7 +15,7 @@ import {
   type User,
   type WriteAction,
 } from '../../protocol/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Store } from '../store/store.js';
 import { requireOwner, type BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';

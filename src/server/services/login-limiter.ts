@@ -12,7 +12,7 @@
 // right password), not its failures against others, so logging in to one's own account does not
 // buy more guesses at root's.
 import { ApiError } from '../../protocol/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 
 export interface LoginLimits {
   /** Length of the sliding window, in seconds. */

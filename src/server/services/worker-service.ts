@@ -3,6 +3,8 @@
 // is told to drop that run instead.
 import type { Readable } from 'node:stream';
 import {
+  ASSIGNED_STATES,
+  HELD_STATES,
   ApiError,
   PROTOCOL_VERSION,
   type AcceptedResponse,
@@ -16,7 +18,7 @@ import {
   type WorkerMessage,
 } from '../../protocol/index.js';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import { dependenciesWithContents } from '../scheduling/staging.js';
@@ -24,8 +26,6 @@ import type { BundleRow, Store } from '../store/store.js';
 import { WorkerHub } from './worker-hub.js';
 import type { WorkerRelay } from './worker-relay.js';
 
-const HELD_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing', 'worker_offline'];
-const ACTIVE_STATES: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 const MAX_WAIT_SECONDS = 30;
 /** A kill is offered again after this long if the run still is not over (its delivery may have been lost). */
 const KILL_RESEND_MS = 5_000;
@@ -163,7 +163,7 @@ export class WorkerService {
     const now = this.clock.now();
     return Promise.all(
       workers.map(async (w) => {
-        const runs = await this.store.listBundlesOfWorker(w.owner_id, w.id, ACTIVE_STATES);
+        const runs = await this.store.listBundlesOfWorker(w.owner_id, w.id, ASSIGNED_STATES);
         const resources = runs.map((r) => this.resources(r));
         return {
           id: w.id,
@@ -212,7 +212,7 @@ export class WorkerService {
   }
 
   private async pendingMessages(ownerId: string, workerId: string): Promise<WorkerMessage[]> {
-    const rows = await this.store.listBundlesOfWorker(ownerId, workerId, ACTIVE_STATES);
+    const rows = await this.store.listBundlesOfWorker(ownerId, workerId, ASSIGNED_STATES);
     const allDeps = await this.store.getDependencies(rows.filter((r) => r.state === 'starting').map((r) => r.uuid));
     const parents = new Map((await this.store.getBundles([...new Set(allDeps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
     // A failed or killed parent (allowed by --allow-failed-dependencies) may have left nothing to mount.

@@ -11,7 +11,8 @@ import {
   type WorksheetItems,
   type WorksheetList,
 } from '../../protocol/index.js';
-import type { Clock, IdSource } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
+import type { IdSource } from '../ids.js';
 import type { Store, WorksheetRow } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
 import { requireWorksheetOwner, type WorksheetService } from './worksheet-service.js';

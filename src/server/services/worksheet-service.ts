@@ -6,7 +6,8 @@ import {
   type Worksheet,
   type WorksheetContents,
 } from '../../protocol/index.js';
-import type { Clock, IdSource } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
+import type { IdSource } from '../ids.js';
 import type { Store, WorksheetRow } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import { makeReadableByAll, treeSize } from '../fs/tree.js';
 import type { Logger } from '../../common/log.js';
 import { withRetry } from '../retry.js';

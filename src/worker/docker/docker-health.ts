@@ -1,6 +1,7 @@
 // Whether the container engine answers, as check-ins report it (docker_ok, docker_message), and
 // a way for runs to wait until it does. It logs the change from up to down once, not every try.
-import { errorMessage, sleep } from '../clock.js';
+import { errorMessage } from '../../common/error-message.js';
+import { sleep } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { ContainerRuntime } from './container-runtime.js';
 

@@ -2,7 +2,7 @@
 // per image at a time however many runs ask (single-flight), its progress shown to every run that
 // waits for it. It does not evict images yet and never decides a run's fate: it returns the image
 // or throws an ImageUnavailableError.
-import { errorMessage } from '../clock.js';
+import { errorMessage } from '../../common/error-message.js';
 import { isRuntimeError, type ContainerRuntime, type ImageInfo } from '../docker/container-runtime.js';
 import { PullProgress } from './pull-progress.js';
 

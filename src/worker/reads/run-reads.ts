@@ -10,7 +10,8 @@ import type { FileSlice } from '../../common/file-slice.js';
 import { readHeadLines, readTailLines } from '../../common/line-reader.js';
 import { encodeFrame, type OutputStream } from '../../common/output-frames.js';
 import { ApiError, type LiveReplyHeader, type ReadArgs, type ReadMessage, type TargetInfo, type WriteMessage } from '../../protocol/index.js';
-import { errorMessage, sleep } from '../clock.js';
+import { errorMessage } from '../../common/error-message.js';
+import { sleep } from '../../common/clock.js';
 import { DirHandle, withDir } from '../fs/dir-handle.js';
 import { packTree } from '../fs/tree-tar.js';
 import {

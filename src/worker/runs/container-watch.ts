@@ -3,7 +3,8 @@
 // events to the caller's dispatch and changes no state itself; it stops, kills or removes no
 // container (a limit only dispatches limit_exceeded, whose effects the supervisor carries out).
 import type { RunSpec } from '../../protocol/index.js';
-import { errorMessage, sleep } from '../clock.js';
+import { errorMessage } from '../../common/error-message.js';
+import { sleep } from '../../common/clock.js';
 import { isRuntimeError, type ContainerExit } from '../docker/container-runtime.js';
 import { treeSize } from '../fs/tree.js';
 import { nextDiskCheckMs, type DiskSample } from './disk-watch.js';

@@ -2,7 +2,7 @@
 // it needs. A plain bag of dependencies, so supervisors never reach for globals.
 import type { Readable } from 'node:stream';
 import type { AcceptedResponse, FinishRunRequest } from '../../protocol/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { DependencyCache } from '../deps/dependency-cache.js';
 import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { DockerHealth } from '../docker/docker-health.js';

@@ -4,7 +4,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunSpec } from '../../protocol/index.js';
-import { errorMessage } from '../clock.js';
+import { errorMessage } from '../../common/error-message.js';
 import type { CachedDependency, DependencyCache } from '../deps/dependency-cache.js';
 import type { Mount } from '../docker/container-runtime.js';
 import type { DependencyMount } from '../reads/run-paths.js';

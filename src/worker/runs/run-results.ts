@@ -3,7 +3,7 @@
 // run's upload may take. It changes no run state and decides nothing about what is uploaded.
 import { Transform, type Readable } from 'node:stream';
 import { ApiError } from '../../protocol/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import { withRetry } from '../retry.js';
 import { uploadProgressText } from './progress-text.js';

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
-import { errorMessage } from '../clock.js';
+import { errorMessage } from '../../common/error-message.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
 import { chownTree, removeTree, treeSize } from '../fs/tree.js';
 import type { DependencyMount } from '../reads/run-paths.js';

@@ -1,7 +1,7 @@
 // The Docker calls a run makes while preparing (image, create, start), made patient: an
 // unreachable Docker is waited for, and a kill or a stop does not wait on a call that cannot be
 // cancelled. It changes no run state itself; status texts and failures go back to the caller.
-import { errorMessage } from '../clock.js';
+import { errorMessage } from '../../common/error-message.js';
 import { isRuntimeError } from '../docker/container-runtime.js';
 import type { DockerHealth } from '../docker/docker-health.js';
 import { ImageUnavailableError } from '../images/image-cache.js';

@@ -1,5 +1,5 @@
-// Time as the worker sees it, injected so that pure code and tests can control it.
-// Only `systemClock` touches the real clock.
+// Time, injected so that domain code, scheduling and tests can control it (STYLE habits 7 and 16).
+// Only `systemClock` and `sleep` touch the real clock; server and worker both import them from here.
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -20,8 +20,4 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,12 +1,5 @@
-// Time and ids, injected so that domain code and tests can control them (STYLE habit 7).
+// Ids and tokens, injected so that domain code and tests can control them (STYLE habit 7).
 import { randomBytes } from 'node:crypto';
-
-export interface Clock {
-  /** Epoch milliseconds. */
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 export interface IdSource {
   uuid(): string;
