@@ -7,7 +7,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN } from '../protocol/index.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
 import { UserInputError } from '../common/user-input-error.js';
+import { addDroppedFlags, droppedFlagsHelp, rejectDroppedFlags } from '../common/dropped-flags.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
+import { DROPPED_WORKER_FLAGS } from './dropped-flags.js';
 
 export interface WorkerConfig {
   /** Base URL of the server, without `/rest` (default http://127.0.0.1:2900). */
@@ -99,7 +101,7 @@ export interface HostFacts {
 export type ParsedArgs = { kind: 'config'; config: WorkerConfig } | { kind: 'help'; text: string };
 
 function buildCommand(): Command {
-  return new Command('cl-worker')
+  const command = new Command('cl-worker')
     .description('Connects to a CodaLab server and runs bundles in Docker.')
     .option('--server <url>', 'server URL', 'http://127.0.0.1:2900')
     .option('--password-file <file>', 'file with the username on line 1 and the password on line 2 (mode 600)')
@@ -133,6 +135,8 @@ function buildCommand(): Command {
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  addDroppedFlags(command, DROPPED_WORKER_FLAGS);
+  return command;
 }
 
 interface RawOptions {
@@ -173,12 +177,13 @@ export function parseWorkerArgs(
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
-        return { kind: 'help', text: command.helpInformation() };
+        return { kind: 'help', text: command.helpInformation() + droppedFlagsHelp(DROPPED_WORKER_FLAGS) };
       }
       throw new UserInputError(error.message.replace(/^error: /, '').split('\n')[0] ?? error.message);
     }
     throw error;
   }
+  rejectDroppedFlags(command, DROPPED_WORKER_FLAGS);
   const o = command.opts<RawOptions>();
   const settings: Partial<WorkerConfig> = {
     id: o.id === undefined ? null : parseWorkerId(o.id),
