@@ -42,7 +42,11 @@ trap 'wait "$docker_pid" 2>/dev/null || true' EXIT
 # 3. npm dependencies, only when missing or older than the lock file. npm rewrites its hidden
 # lock file node_modules/.package-lock.json on every install, so it dates the installed tree.
 installed_stamp=node_modules/.package-lock.json
-if [ -f package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A node_modules shared with another checkout through a symlink: npm ci would empty the
+  # directory it points to under every other user of it. Use it as it is.
+  log "node_modules is a symlink; not installing npm dependencies over a shared install"
+elif [ -f package-lock.json ]; then
   if [ ! -d node_modules ] || [ ! -e "$installed_stamp" ] || [ package-lock.json -nt "$installed_stamp" ]; then
     log "installing npm dependencies (npm ci; about 2 minutes on a fresh machine)"
     run_quietly "npm ci" npm ci --no-audit --no-fund

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets everything up (scripts/setup.sh), starts what the tests need, runs the whole vitest suite
-# and prints one line `N passed, N failed` (`, N skipped` only when some were), which CI reads;
-# vitest's own summary is not a format CI understands (reference/stack.md §3.6).
-# Exits with vitest's status; a failed set-up prints `0 passed, 1 failed` and exits non-zero.
+# Sets everything up (scripts/setup.sh), runs the type check and the linter, starts what the tests
+# need, runs the whole vitest suite and prints one line `N passed, N failed` (`, N skipped` only
+# when some were), which CI reads; vitest's own summary is not a format CI understands
+# (reference/stack.md §3.6). The type check and the linter count as one test each in that line.
+# Exits non-zero when the suite or either check failed; a failed set-up prints `0 passed, 1 failed`.
 # Extra arguments go to vitest (e.g. a file filter: scripts/test.sh test/e2e).
 set -euo pipefail
 
@@ -19,6 +20,24 @@ if ! bash scripts/setup.sh; then
   log "set-up failed; no tests ran (counted as 1 failure)"
   exit 1
 fi
+
+# Static checks before the suite. Both run even when the first fails, and the suite runs after
+# them either way, so one CI round shows every problem.
+checks_passed=0
+checks_failed=0
+run_check() {
+  local name=$1
+  shift
+  log "running $name ($*)"
+  if "$@" </dev/null; then
+    checks_passed=$((checks_passed + 1))
+  else
+    log "FAILED: $name (output above); counted as 1 failure"
+    checks_failed=$((checks_failed + 1))
+  fi
+}
+run_check "type check" npm run --silent typecheck
+run_check "linter" npm run --silent lint
 
 # Components the tests need that no test starts itself. dockerd is already up after set-up;
 # asking again is free and keeps this list honest as components are added.
@@ -42,13 +61,15 @@ node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.jso
 
 # Count from the JSON report. A test file that fails to load has no failed test but fails the
 # run, and so do errors outside tests: both count as failures so the line agrees with the status.
-node - "$REPORT" "$rc" <<'EOF'
+node - "$REPORT" "$rc" "$checks_passed" "$checks_failed" <<'EOF'
 const fs = require('node:fs');
-const [file, rcText] = process.argv.slice(2);
+const [file, rcText, checksPassedText, checksFailedText] = process.argv.slice(2);
 const rc = Number(rcText);
+const checksPassed = Number(checksPassedText);
+const checksFailed = Number(checksFailedText);
 if (!fs.existsSync(file)) {
   console.error(`test: vitest wrote no report (${file}); see its output above`);
-  console.log('0 passed, 1 failed');
+  console.log(`${checksPassed} passed, ${checksFailed + 1} failed`);
   process.exit(0);
 }
 const r = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -61,7 +82,13 @@ if (rc !== 0 && failed === 0) {
   failed = 1;
 }
 const skipped = r.numPendingTests + r.numTodoTests;
-console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+const passed = r.numPassedTests + checksPassed;
+failed += checksFailed;
+console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
 EOF
 summary_printed=1
+if [ "$checks_failed" -gt 0 ] && [ "$rc" = 0 ]; then
+  log "the suite passed, but $checks_failed static check(s) failed (see FAILED above); exiting 1"
+  rc=1
+fi
 exit "$rc"

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCliConfig } from './config.js';
 import { isProcessAlive } from './file-lock.js';
 import { ensureLocalInstance, findLocalInstance, readLocalCredentials } from './local-instance.js';
+import { waitUntil } from '../../test/support/wait-for.js';
 
 // A stand-in for bin/cl-server that honours the same contract: listen on --port 0, then write
 // address.json {url, pid} and root-password into --home. It counts its starts in a file.
@@ -63,7 +64,7 @@ describe('the local instance', () => {
     const config = configFor(join(root, 'home'), serverBin);
     const first = await ensureLocalInstance(config, () => undefined);
     process.kill(first.pid, 'SIGKILL');
-    for (let i = 0; i < 50 && isProcessAlive(first.pid); i += 1) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => !isProcessAlive(first.pid), 'the killed server to be gone');
     const second = await ensureLocalInstance(config, () => undefined);
     started.push(second.pid);
     expect(second.pid).not.toBe(first.pid);

@@ -27,14 +27,17 @@ import { registerUinfo } from './commands/uinfo.js';
 import { registerWorksheetCommands } from './commands/worksheets.js';
 import { registerNetcat } from './commands/netcat.js';
 import { registerWrite } from './commands/write.js';
+import { applyDroppedFlags } from './dropped-flags.js';
 import type { CliContext } from './session.js';
 
 export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | undefined): Command {
   const program = new Command('cl');
   program
     .description('CodaLab client: upload bundles, run commands on workers, inspect results.')
-    .version(PRODUCT_VERSION, '--version', 'print the version')
+    .version(PRODUCT_VERSION, '-v, --version', 'print the version')
     .helpCommand(false)
+    // Program options (-v) only before the command name: `cl info -v` is info's --verbose.
+    .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -69,5 +72,7 @@ export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | 
   registerSettings(program, ctx);
   registerCompletion(program, ctx);
   registerHelp(program, ctx);
+  // Last, so that it sees every command: CodaLab flags we do not support, explained when used.
+  applyDroppedFlags(program);
   return program;
 }

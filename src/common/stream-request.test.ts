@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, expect, it } from 'vitest';
 import { streamRequest } from './stream-request.js';
+import { waitUntil } from '../../test/support/wait-for.js';
 
 let server: Server | null = null;
 
@@ -76,7 +77,7 @@ it('sends a file slice whole, and closes its handle', async () => {
   const handle = await open(file);
   const answer = await streamRequest(`${url}/x`, { method: 'PUT', headers: {}, body: { handle, start: 5, end: data.length } });
   expect(answer.text).toBe(data.subarray(5).toString('hex'));
-  await waitUntil(() => handle.fd === -1);
+  await waitUntil(() => handle.fd === -1, 'the file handle to close');
 });
 
 it('stops reading a file slice once the server answered with an error, and closes it', async () => {
@@ -87,10 +88,5 @@ it('stops reading a file slice once the server answered with an error, and close
   const handle = await open(file);
   const answer = await streamRequest(`${url}/x`, { method: 'PUT', headers: {}, body: { handle, start: 0, end: 8 * 1024 ** 3 } });
   expect(answer.status).toBe(404);
-  await waitUntil(() => handle.fd === -1);
+  await waitUntil(() => handle.fd === -1, 'the file handle to close');
 });
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(check()).toBe(true);
-}

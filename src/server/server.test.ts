@@ -24,6 +24,7 @@ import {
 import { z } from 'zod';
 import type { RunningServer } from './server.js';
 import { startTestServer, type TestServer } from './test-server.js';
+import { HANG_DEADLINE_MS, waitFor } from '../../test/support/wait-for.js';
 
 let testServer: TestServer;
 let server: RunningServer;
@@ -53,12 +54,26 @@ async function getBundle(uuid: string): Promise<Bundle> {
 }
 
 async function waitForState(uuid: string, states: string[]): Promise<Bundle> {
-  for (let i = 0; i < 100; i += 1) {
-    const bundle = await getBundle(uuid);
-    if (states.includes(bundle.state)) return bundle;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`bundle ${uuid} never reached ${states.join('/')}: ${(await getBundle(uuid)).state}`);
+  return waitFor(
+    async () => {
+      const bundle = await getBundle(uuid);
+      return states.includes(bundle.state) ? bundle : undefined;
+    },
+    HANG_DEADLINE_MS,
+    `bundle ${uuid} to reach ${states.join('/')}`,
+  );
+}
+
+/** Waits until the scheduler has written a staged_status that contains `text`. */
+async function waitForStagedStatus(uuid: string, text: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const status = String((await getBundle(uuid)).metadata.staged_status ?? '');
+      return status.includes(text) ? status : undefined;
+    },
+    HANG_DEADLINE_MS,
+    `staged_status of ${uuid} to mention '${text}'`,
+  );
 }
 
 function checkin(overrides: Partial<WorkerCheckin> = {}): WorkerCheckin {
@@ -172,8 +187,7 @@ describe('run life cycle with a scripted worker', () => {
 
     // No worker yet: the run waits with a reason.
     const staged = await waitForState(run.uuid, ['staged']);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(String((await getBundle(staged.uuid)).metadata.staged_status)).toMatch(/No worker is connected/);
+    expect(await waitForStagedStatus(staged.uuid, 'No worker')).toMatch(/No worker is connected/);
 
     await client.json(routes.checkin('w1'), CheckinResponse, { json: checkin() });
     const { messages } = await client.json(routes.messages('w1', 5), MessagesResponse);
@@ -276,11 +290,8 @@ describe('run life cycle with a scripted worker', () => {
       json: { bundle_type: 'run', command: 'nvidia-smi', metadata: { request_queue: 'gpu-test', request_gpus: 1 }, dependencies: [] },
     });
     const staged = await waitForState(run.uuid, ['staged']);
-    for (let i = 0; i < 50 && !String((await getBundle(run.uuid)).metadata.staged_status).includes('GPU'); i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
     expect(staged.state).toBe('staged');
-    expect((await getBundle(run.uuid)).metadata.staged_status).toBe(
+    expect(await waitForStagedStatus(run.uuid, 'GPU')).toBe(
       'No worker can take this run: needs 1 GPU; largest worker has 0 (worker gpu-box reported GPUs before and now reports none).',
     );
     await client.send(routes.bundleActions(), { json: { type: 'kill', uuid: run.uuid } });

@@ -91,11 +91,12 @@ describe('worker with a fake runtime', () => {
     const run = runSpec(3);
     server.sendRun(run, 'mine');
     await server.waitFor(() => server.stagesOf(run.uuid).includes('running'), 'running');
-    server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'someone-else', message: 'Kill requested' });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(runtime.calls.some((c) => c.startsWith('stopContainer'))).toBe(false);
+    server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'someone-else', message: 'Kill requested (foreign)' });
     server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'mine', message: 'Kill requested' });
-    expect(await server.waitForFinish(run.uuid)).toMatchObject({ killed: true });
+    // Messages are handled in order: had the foreign kill been obeyed, its message would be the
+    // failure message, and the run would have been stopped twice.
+    expect(await server.waitForFinish(run.uuid)).toMatchObject({ killed: true, failure_message: 'Kill requested' });
+    expect(runtime.calls.filter((c) => c.startsWith('stopContainer'))).toHaveLength(1);
   });
 
   it('fails a run whose dependency path would escape the run dir, starting no container', async () => {

@@ -124,10 +124,9 @@ describe('worker agent with real Docker', () => {
     const run = runSpec('echo started; sleep 60');
     server.sendRun(run, 'a1');
     await server.waitFor(() => server.stagesOf(run.uuid).includes('running'), 'the run to be reported running');
-    const t0 = Date.now();
     server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'a1', message: 'Kill requested' });
+    // `sleep 60` left alone would finish unkilled; how fast a kill lands is bench/kill-latency.mjs's.
     const finish = await server.waitForFinish(run.uuid);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(finish).toMatchObject({ killed: true, failure_message: 'Kill requested' });
     expect(server.uploads.find((u) => u.uuid === run.uuid)?.files.get('stdout')).toBe('started\n');
   });
@@ -172,9 +171,14 @@ describe('worker agent with real Docker', () => {
     const withdrawn = runSpec('echo never');
     server.sendRun(withdrawn);
     await server.waitFor(() => server.starts.some((s) => s.uuid === withdrawn.uuid), 'the start call');
-    await new Promise((r) => setTimeout(r, 1500));
+    // A check-in after the refused start that holds no run: the worker has dropped it, so no
+    // upload can follow.
+    const checkinsBefore = server.checkins.length;
+    await server.waitFor(
+      () => server.checkins.slice(checkinsBefore).some((c) => c.runs.length === 0),
+      'a check-in without the withdrawn run',
+    );
     expect(server.uploads.some((u) => u.uuid === withdrawn.uuid)).toBe(false);
-    expect(server.checkins[server.checkins.length - 1]?.runs).toEqual([]);
   });
 
   it('reports its resources and removes leftover labelled containers on start', async () => {

@@ -9,7 +9,9 @@ import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../proto
 import { parseDuration, parseSize } from '../common/sizes.js';
 import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import { UserInputError } from '../common/user-input-error.js';
+import { addDroppedFlags, droppedFlagsHelp, rejectDroppedFlags } from '../common/dropped-flags.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
+import { DROPPED_WORKER_FLAGS } from './dropped-flags.js';
 
 export interface WorkerConfig {
   /** Base URL of the server, without `/rest` (default http://127.0.0.1:2900). */
@@ -101,7 +103,7 @@ export interface HostFacts {
 export type ParsedArgs = { kind: 'config'; config: WorkerConfig } | { kind: 'help'; text: string };
 
 function buildCommand(): Command {
-  return new Command('cl-worker')
+  const command = new Command('cl-worker')
     .description('Connects to a CodaLab server and runs bundles in Docker.')
     .option('--server <url>', 'server URL', 'http://127.0.0.1:2900')
     .option('--password-file <file>', 'file with the username on line 1 and the password on line 2 (mode 600)')
@@ -135,6 +137,8 @@ function buildCommand(): Command {
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  addDroppedFlags(command, DROPPED_WORKER_FLAGS);
+  return command;
 }
 
 interface RawOptions {
@@ -175,12 +179,13 @@ export function parseWorkerArgs(
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
-        return { kind: 'help', text: command.helpInformation() };
+        return { kind: 'help', text: command.helpInformation() + droppedFlagsHelp(DROPPED_WORKER_FLAGS) };
       }
       throw new UsageError(commanderUsageMessage(error.message, 'cl-worker'));
     }
     throw error;
   }
+  rejectDroppedFlags(command, DROPPED_WORKER_FLAGS);
   const o = command.opts<RawOptions>();
   const cpuset = parseCpuset(o.cpuset, host.cpuCount);
   const settings: Partial<WorkerConfig> = {

@@ -1,8 +1,7 @@
 // End-to-end: --request-queue routes a run to a worker started with the matching --tag; an
 // untagged worker leaves it staged.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Cluster, DEFAULT_IMAGE } from './harness.js';
+import { Cluster, DEFAULT_IMAGE, waitFor } from './harness.js';
 
 let cluster: Cluster;
 
@@ -21,7 +20,12 @@ it('runs a queued bundle only on the worker with that tag', async () => {
   const queued = await cluster.clOk(['run', '--request-queue', 'tag=t', 'date']);
   const plain = await cluster.clOk(['run', 'echo plain']);
   expect((await cluster.cl(['wait', plain], { timeoutMs: 120_000 })).code, cluster.describeLogs()).toBe(0);
-  await sleep(3000);
+  // The scheduler has looked at the queued run with the untagged worker there, and said why not.
+  await waitFor(
+    async () => ((await cluster.clOk(['info', '-f', 'staged_status', queued])).includes('no worker serves queue t') ? true : undefined),
+    60_000,
+    'the queued run to be refused by the untagged worker',
+  );
   expect(await cluster.clOk(['info', '-f', 'state,request_queue', queued])).toBe('staged\tt');
 
   // One slot (workers default to one per CPU), so the burst below runs one bundle after another.

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../support/wait-for.js';
+
+export { waitFor };
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEFAULT_IMAGE = 'codalab/default-cpu:latest';
@@ -169,16 +172,6 @@ export class Cluster {
     child.stderr?.pipe(out);
     this.children.push({ name, child, log });
     return child;
-  }
-}
-
-export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
-    await sleep(delay);
   }
 }
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 import { silentLogger } from '../../common/log.js';
 import { DependencyCache, entryName, keyOfEntryName } from './dependency-cache.js';
+import { waitUntil } from '../../../test/support/wait-for.js';
 
 const U1 = '0x' + '1'.repeat(32);
 const U2 = '0x' + '2'.repeat(32);
@@ -81,7 +82,8 @@ describe('dependency cache', () => {
     expect(c.keys().sort()).toEqual([`${U1}:`, `${U2}:`]);
     now = 3;
     first.release();
-    await new Promise((r) => setTimeout(r, 50));
+    // Eviction runs in the background after a release.
+    await waitUntil(() => c.keys().length === 1, 'the eviction after the release');
     expect(c.keys()).toEqual([`${U2}:`]);
     second.release();
   });

@@ -181,10 +181,9 @@ describe('DockerRuntime (real dockerd)', () => {
     const listed = await runtime.listContainers({ [WORKER_LABEL]: workerId });
     expect(listed.map((c) => c.id)).toContain(id);
     expect(listed.find((c) => c.id === id)?.labels[RUN_LABEL]).toBe('0x' + '0'.repeat(32));
-    const t0 = Date.now();
     await runtime.stopContainer(id, 1);
+    // A signal's exit status shows the stop worked (`sleep 60` alone would exit 0).
     const exit = await runtime.waitContainer(id);
-    expect(Date.now() - t0).toBeLessThan(8000);
     expect([137, 143]).toContain(exit.exitCode);
     await runtime.stopContainer(id, 1); // stopping a stopped container is fine
     await runtime.removeContainer(id);
