@@ -101,9 +101,6 @@ const PENDING: ReadonlyArray<[program: string, flag: string]> = [
   ['cl work', '-u'],
   ['cl edit', '--freeze'],
   ['cl edit', '--unfreeze'],
-  ['cl run', '--allow-failed-dependencies'],
-  ['cl make', '--allow-failed-dependencies'],
-  ['seed', 'cl-worker --server https://worksheets.codalab.org --tag unique_worker_tag'],
 ];
 
 /** Reference commands we do not ship, by group, with why (DESIGN.md §3 lists the verbs we ship). */
