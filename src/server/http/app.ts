@@ -1,7 +1,7 @@
 // The HTTP shell: fastify set-up, body parsing (JSON validated by zod; raw streams for contents),
 // bearer authentication, and the one place where errors become JSON error bodies.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ZodError, type z } from 'zod';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
 import { UserInputError } from '../../common/user-input-error.js';
 import { ApiError, HTTP_STATUS_OF, JSON_BODY_MAX_BYTES, RETRY_AFTER_HEADER, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../../common/log.js';
@@ -94,12 +94,4 @@ function describeForLog(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause === undefined ? '' : `\ncaused by: ${describeForLog(error.cause)}`;
   return `${error.stack ?? error.message}${cause}`;
-}
-
-export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  return schema.parse(value);
-}
-
-export function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
-  return reply.header('content-type', 'application/json').send(JSON.stringify(value));
 }

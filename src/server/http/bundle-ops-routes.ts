@@ -19,8 +19,8 @@ import { randomIds } from '../ids.js';
 import { BundleOpsService } from '../services/bundle-ops-service.js';
 import { WorksheetOpsService } from '../services/worksheet-ops-service.js';
 import type { RouteContext } from './app.js';
+import { UuidParams } from './route-params.js';
 
-const UuidParams = z.object({ uuid: Uuid });
 
 export function registerBundleOpsRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   const bundleOps = new BundleOpsService(services.store, services.blobs, services.worksheets, systemClock);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BundleAction, CreateBundleRequest, REST, ResolveRequest, Uuid, WriteAction, routes } from '../../protocol/index.js';
 import { resolveSpec } from '../services/spec-resolver.js';
 import type { RouteContext } from './app.js';
+import { UuidParams } from './route-params.js';
 import { clientGone } from './live-routes.js';
 
 export function registerBundleRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
@@ -23,7 +24,7 @@ export function registerBundleRoutes(app: FastifyInstance, { services, authentic
 
   app.get(`${REST}/bundles/:uuid`, async (request) => {
     await authenticate(request);
-    const { uuid } = z.object({ uuid: Uuid }).parse(request.params);
+    const { uuid } = UuidParams.parse(request.params);
     return services.bundles.get(uuid);
   });
 

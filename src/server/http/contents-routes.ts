@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ApiError, REST, TARGET_TYPE_HEADER, Uuid } from '../../protocol/index.js';
 import { readHeadLines, readTailLines } from '../../common/line-reader.js';
 import type { RouteContext } from './app.js';
+import { UuidParams } from './route-params.js';
 import { clientGone, sendLiveReply } from './live-routes.js';
 
 const Params = z.object({ uuid: Uuid, '*': z.string().default('') });
@@ -21,7 +22,7 @@ const UploadQuery = z.object({
 export function registerContentsRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   app.put(`${REST}/bundles/:uuid/contents`, async (request) => {
     const user = await authenticate(request);
-    const { uuid } = z.object({ uuid: Uuid }).parse(request.params);
+    const { uuid } = UuidParams.parse(request.params);
     const query = UploadQuery.parse(request.query);
     const body = request.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') {

@@ -4,14 +4,15 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { OUTPUT_FRAMES_CONTENT_TYPE } from '../../common/output-frames.js';
-import { ApiError, LIVE_REPLY_HEADER, LiveReplyHeader, REST, TARGET_TYPE_HEADER, Uuid, WORKER_ID_PATTERN } from '../../protocol/index.js';
+import { ApiError, LIVE_REPLY_HEADER, LiveReplyHeader, REST, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 import type { RelayReply } from '../services/worker-relay.js';
 import type { RouteContext } from './app.js';
+import { WorkerParams, UuidParams } from './route-params.js';
 
 /** Header of a follow answer: where the output came from (`live`, `store`, or `pending`: not started yet). */
 export const FOLLOW_SOURCE_HEADER = 'x-codalab-follow-source';
 
-const ReplyParams = z.object({ id: z.string().regex(WORKER_ID_PATTERN, 'invalid worker id'), request_id: z.string().min(1).max(100) });
+const ReplyParams = WorkerParams.extend({ request_id: z.string().min(1).max(100) });
 const FollowQuery = z.object({
   stdout: z.coerce.number().int().nonnegative().default(0),
   stderr: z.coerce.number().int().nonnegative().default(0),
@@ -36,7 +37,7 @@ export function registerLiveRoutes(app: FastifyInstance, { services, authenticat
 
   app.get(`${REST}/bundles/:uuid/follow`, async (request, reply) => {
     await authenticate(request);
-    const { uuid } = z.object({ uuid: Uuid }).parse(request.params);
+    const { uuid } = UuidParams.parse(request.params);
     const offsets = FollowQuery.parse(request.query);
     const { source, body } = await services.live.follow(uuid, offsets, clientGone(reply));
     destroyWhenClientLeaves(reply, body);

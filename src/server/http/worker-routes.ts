@@ -8,13 +8,12 @@ import {
   REST,
   StartRunRequest,
   Uuid,
-  WORKER_ID_PATTERN,
   WorkerCheckin,
   routes,
 } from '../../protocol/index.js';
 import type { RouteContext } from './app.js';
+import { WorkerParams } from './route-params.js';
 
-const WorkerParams = z.object({ id: z.string().regex(WORKER_ID_PATTERN, 'invalid worker id') });
 const RunParams = WorkerParams.extend({ uuid: Uuid });
 
 export function registerWorkerRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {

@@ -1,8 +1,9 @@
 // Worksheet routes: the caller's home worksheet, lookup by spec, and contents.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { REST, Uuid } from '../../protocol/index.js';
+import { REST } from '../../protocol/index.js';
 import type { RouteContext } from './app.js';
+import { UuidParams } from './route-params.js';
 
 export function registerWorksheetRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   app.get(`${REST}/worksheets/home`, async (request) => services.worksheets.home(await authenticate(request)));
@@ -15,7 +16,7 @@ export function registerWorksheetRoutes(app: FastifyInstance, { services, authen
 
   app.get(`${REST}/worksheets/:uuid/contents`, async (request) => {
     await authenticate(request);
-    const { uuid } = z.object({ uuid: Uuid }).parse(request.params);
+    const { uuid } = UuidParams.parse(request.params);
     return services.worksheets.contents(uuid);
   });
 }
