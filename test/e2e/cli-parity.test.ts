@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, DEFAULT_IMAGE } from './harness.js';
 
+const UUID = /^0x[0-9a-f]{32}$/;
 let cluster: Cluster;
 
 async function fails(args: string[], pattern: RegExp): Promise<string> {
@@ -29,6 +30,16 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+describe('cl work -u', () => {
+  it('prints only the current worksheet uuid', async () => {
+    const uuid = await cluster.clOk(['work', '-u']);
+    expect(uuid).toMatch(UUID);
+    expect(await cluster.clOk(['work', '--uuid-only'])).toBe(uuid);
+    expect(await cluster.clOk(['wls', 'parity', '-u'])).toBe(uuid);
+    expect(await cluster.clOk(['work'])).toContain(uuid);
+  });
+});
+
 describe('dependency key .', () => {
   it("puts the parent's entries directly in the run directory, and refuses keys that leave it", async () => {
     const dir = join(cluster.root, 'spread');
@@ -45,4 +56,26 @@ describe('dependency key .', () => {
     await fails(['run', '/abs:spreadme', 'ls'], /absolute/);
     await fails(['run', './x/..:spreadme', 'ls'], /'\.\.' is not allowed/);
   }, 180_000);
+});
+
+describe('a deleted current worksheet', () => {
+  it('is reported with how to pick another, by every command that needs it', async () => {
+    const gone = await cluster.clOk(['new', 'doomed']);
+    await cluster.clOk(['work', 'doomed']);
+    const removed = await cluster.cl(['wrm', 'doomed']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe(`${gone}\n`);
+    expect(removed.stderr).toMatch(/current worksheet.*cl work home/);
+    for (const args of [['ls'], ['run', 'true'], ['upload', '-c', 'x'], ['info', '^1'], ['work']]) {
+      const stderr = await fails(args, /worksheet doomed \(0x[0-9a-f]{32}\) no longer exists.*'cl work home'.*'cl work NAME'/);
+      expect(stderr).not.toMatch(/No worksheet with uuid/);
+    }
+    const status = await cluster.cl(['status']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^worksheet:\s+doomed \(0x[0-9a-f]{32}\), deleted: pick another with 'cl work home'/m);
+    expect(status.stdout.endsWith('\n')).toBe(true);
+    expect(await cluster.clOk(['work', 'home'])).toMatch(/Switched to worksheet: home-codalab/);
+    expect(await cluster.clOk(['work', '-u'])).toBe(await cluster.clOk(['wls', 'home-codalab', '-u']));
+    await cluster.clOk(['work', 'parity']);
+  });
 });
