@@ -58,6 +58,30 @@ describe('dependency key .', () => {
   }, 180_000);
 });
 
+describe('--tail ends with the final state', () => {
+  it('prints the state after the output, on stderr, for run and wait', async () => {
+    const ok = await cluster.cl(['run', 'echo hello', '--tail'], { timeoutMs: 120_000 });
+    expect(ok.code, ok.stderr).toBe(0);
+    const [uuid] = ok.stdout.split('\n');
+    expect(ok.stdout).toBe(`${uuid}\nhello\n`);
+    expect(ok.stderr).toMatch(new RegExp(`${uuid} ready\\n$`));
+
+    const bad = await cluster.cl(['run', 'echo partial; exit 3', '--tail'], { timeoutMs: 120_000 });
+    expect(bad.code).toBe(1);
+    const [badUuid] = bad.stdout.split('\n');
+    expect(bad.stdout).toBe(`${badUuid}\npartial\n`);
+    expect(bad.stderr).toMatch(new RegExp(`${badUuid} failed: Exit code 3\\n$`));
+
+    const waited = await cluster.cl(['wait', '--tail', badUuid ?? '']);
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toBe(`partial\n${badUuid}\n`);
+    expect(waited.stderr).toMatch(new RegExp(`${badUuid} failed: Exit code 3\\n$`));
+    const waitedOk = await cluster.cl(['wait', '-t', uuid ?? '']);
+    expect(waitedOk.code).toBe(0);
+    expect(waitedOk.stderr).toMatch(new RegExp(`${uuid} ready\\n$`));
+  }, 180_000);
+});
+
 describe('a deleted current worksheet', () => {
   it('is reported with how to pick another, by every command that needs it', async () => {
     const gone = await cluster.clOk(['new', 'doomed']);
