@@ -103,3 +103,29 @@ describe('a deleted current worksheet', () => {
     await cluster.clOk(['work', 'parity']);
   });
 });
+
+describe('cl local', () => {
+  it('stops, reports and restarts the local instance', async () => {
+    const local = new Cluster();
+    const env = { CODALAB_USERNAME: undefined, CODALAB_PASSWORD: undefined, CODALAB_ROOT_PASSWORD: undefined };
+    try {
+      expect(await local.clOk(['local', 'status'], { env })).toBe('The local server is not running.');
+      const started = await local.cl(['local', 'start'], { env, timeoutMs: 120_000 });
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.stdout).toMatch(/^The local server is running: pid \d+ at http:\/\/127\.0\.0\.1:\d+/);
+      const status = await local.cl(['status'], { env });
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout.endsWith('\n')).toBe(true);
+      expect(status.stdout).toMatch(/^worksheet:\s+home-codalab/m);
+      expect(await local.clOk(['local', 'status'], { env })).toMatch(/^The local server is running: pid \d+/);
+      expect(await local.clOk(['local', 'stop'], { env, timeoutMs: 60_000 })).toMatch(/^Stopped the local server \(pid \d+\)\.$/);
+      expect(await local.clOk(['local', 'status'], { env })).toBe('The local server is not running.');
+      expect(await local.clOk(['local', 'stop'], { env })).toBe('The local server is not running.');
+      const again = await local.cl(['local', 'start'], { env, timeoutMs: 120_000 });
+      expect(again.code, again.stderr).toBe(0);
+      expect(await local.clOk(['local', 'stop'], { env, timeoutMs: 60_000 })).toMatch(/^Stopped/);
+    } finally {
+      await local.cl(['local', 'stop'], { env, timeoutMs: 60_000 }).catch(() => undefined);
+    }
+  }, 300_000);
+});
