@@ -26,7 +26,15 @@ export const SearchResponse = z.object({
 });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 
-export const UpdateBundleRequest = z.object({ metadata: MetadataInput });
+/**
+ * Metadata key that holds when a bundle was frozen (epoch seconds); absent when it is not. A
+ * frozen bundle's metadata cannot be edited and it cannot be deleted until it is unfrozen. Only
+ * `frozen` in an edit request sets or clears it.
+ */
+export const FROZEN_KEY = 'frozen';
+
+/** `cl edit`: metadata to merge (null removes a key), and optionally freeze (true) or unfreeze (false). */
+export const UpdateBundleRequest = z.object({ metadata: MetadataInput.default({}), frozen: z.boolean().optional() });
 export type UpdateBundleRequest = z.infer<typeof UpdateBundleRequest>;
 
 export const DeleteBundlesRequest = z.object({

@@ -58,6 +58,28 @@ describe('dependency key .', () => {
   }, 180_000);
 });
 
+describe('freeze', () => {
+  it('refuses edits and rm of a frozen bundle until it is unfrozen, and freezes only final bundles', async () => {
+    const uuid = await cluster.clOk(['upload', '-c', 'cold', '-n', 'icy']);
+    expect(await cluster.clOk(['edit', 'icy', '--freeze'])).toBe(uuid);
+    expect(await cluster.clOk(['info', '-f', 'frozen', uuid])).toMatch(/^\d+$/);
+    expect(await cluster.clOk(['info', uuid])).toMatch(/^frozen\s+: \d{4}-\d\d-\d\d /m);
+    await fails(['edit', 'icy', '-n', 'thawed'], /frozen.*cl edit .* --unfreeze/);
+    await fails(['edit', 'icy', '-f', 'frozen', '1'], /Cannot edit frozen/);
+    await fails(['rm', 'icy'], /frozen.*cl edit .* --unfreeze/);
+    await fails(['edit', 'icy', '--freeze', '--unfreeze'], /either --freeze or --unfreeze/);
+    expect(await cluster.clOk(['edit', 'icy', '--unfreeze'])).toBe(uuid);
+    expect(await cluster.clOk(['info', '-f', 'frozen', uuid])).toBe('');
+    await cluster.clOk(['edit', 'icy', '-n', 'thawed']);
+    expect(await cluster.clOk(['rm', 'thawed'])).toBe(uuid);
+
+    const waiting = await cluster.clOk(['run', '--request-queue', 'no-such-queue', 'true', '-n', 'queued']);
+    await cluster.waitForState(waiting, ['staged']);
+    await fails(['edit', waiting, '--freeze'], /Cannot freeze .* it is staged; only ready, failed or killed/);
+    await cluster.clOk(['kill', waiting]);
+  });
+});
+
 describe('--tail ends with the final state', () => {
   it('prints the state after the output, on stderr, for run and wait', async () => {
     const ok = await cluster.cl(['run', 'echo hello', '--tail'], { timeoutMs: 120_000 });

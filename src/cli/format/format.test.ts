@@ -57,6 +57,13 @@ describe('cl info', () => {
     expect(lines.some((l) => l.startsWith('description'))).toBe(true);
   });
 
+  it('shows frozen as a date when set, and as stored with --raw', () => {
+    const dataset = runBundle({ bundle_type: 'dataset', command: null, metadata: { name: 'd', frozen: 1_700_000_000 } });
+    expect(formatBundleInfo(dataset, { raw: true }).find((l) => l.startsWith('frozen'))).toMatch(/: 1700000000$/);
+    expect(formatBundleInfo(dataset, { raw: false }).find((l) => l.startsWith('frozen'))).toMatch(/: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(formatBundleInfo(runBundle(), { raw: false }).some((l) => l.startsWith('frozen'))).toBe(false);
+  });
+
   it('prints -f fields tab-separated, bundle fields first, else metadata', () => {
     const bundle = runBundle();
     expect(formatFieldValues(bundle, parseFieldList('uuid, state,exitcode,owner,name,missing'))).toBe(

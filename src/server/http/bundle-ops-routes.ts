@@ -37,7 +37,7 @@ export function registerBundleOpsRoutes(app: FastifyInstance, { services, authen
   app.patch(`${REST}/bundles/:uuid`, async (request) => {
     const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
-    return bundleOps.update(user, uuid, UpdateBundleRequest.parse(request.body).metadata);
+    return bundleOps.update(user, uuid, UpdateBundleRequest.parse(request.body));
   });
 
   app.get(`${REST}/bundles/:uuid/children`, async (request) => {

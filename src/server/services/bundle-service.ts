@@ -5,6 +5,7 @@ import { UserInputError } from '../../common/user-input-error.js';
 import {
   ApiError,
   CHILD_PATH_PATTERN,
+  FROZEN_KEY,
   RunRequests,
   isFinalState,
   type Bundle,
@@ -42,6 +43,10 @@ export class BundleService {
     const worksheet = await this.store.getWorksheetByUuid(worksheetUuid);
     if (!worksheet) throw new ApiError('not_found', `No worksheet with uuid ${worksheetUuid}.`);
     const metadata = { ...request.metadata };
+    if (metadata[FROZEN_KEY] !== undefined) {
+      // Only a final bundle may be frozen; a new one is never final.
+      throw new ApiError('bad_request', `A new bundle cannot be frozen: freeze it once it is ready with 'cl edit SPEC --freeze'.`);
+    }
     let command: string | null = null;
     if (request.bundle_type === 'run') {
       command = (request.command ?? '').trim() === '' ? null : (request.command as string);
