@@ -80,6 +80,41 @@ describe('freeze', () => {
   });
 });
 
+describe('cl info --raw and --verbose', () => {
+  it('prints every standard key of the type, and previews contents', async () => {
+    const file = await cluster.clOk(['upload', '-c', 'line1\nline2\n', '-n', 'rawfile']);
+    const raw = await cluster.clOk(['info', '--raw', file]);
+    for (const key of ['description', 'tags', 'license', 'source_url', 'link_url', 'link_format', 'failure_message', 'frozen']) {
+      expect(raw).toMatch(new RegExp(`^${key}\\s+:\\s*$`, 'm'));
+    }
+    expect(raw).not.toMatch(/^request_memory/m);
+    const plain = await cluster.clOk(['info', file]);
+    expect(plain).not.toMatch(/^license/m);
+
+    const verbose = await cluster.clOk(['info', '--verbose', file]);
+    expect(verbose).toMatch(/^host_worksheets\s+: parity\(0x[0-9a-f]{32}\)$/m);
+    expect(verbose).toMatch(/^permission\s+: all$/m);
+    expect(verbose).toMatch(/^contents:\nline1\nline2$/m);
+
+    const dir = join(cluster.root, 'verbose-dir');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'inside.txt'), 'x');
+    const dirBundle = await cluster.clOk(['upload', dir, '-n', 'verbosedir']);
+    expect(await cluster.clOk(['info', '-v', dirBundle])).toMatch(/^contents:\n {2}name\s+perm\s+size\n {2}-[- ]+\n {2}inside\.txt\s/m);
+
+    const run = await cluster.clOk(['run', 'echo out; echo err >&2', '-n', 'verboserun']);
+    await cluster.cl(['wait', run], { timeoutMs: 120_000 });
+    const runRaw = await cluster.clOk(['info', '-r', run]);
+    for (const key of ['request_queue', 'request_priority', 'exitcode', 'docker_image', 'remote', 'allow_failed_dependencies', 'store']) {
+      expect(runRaw).toMatch(new RegExp(`^${key}\\s+:`, 'm'));
+    }
+    expect(runRaw).not.toMatch(/^license/m);
+    const runVerbose = await cluster.clOk(['info', '-v', run]);
+    expect(runVerbose).toMatch(/^stdout:\nout\nstderr:\nerr$/m);
+    expect(runVerbose).toMatch(/^permission\s+: all$/m);
+  }, 180_000);
+});
+
 describe('--tail ends with the final state', () => {
   it('prints the state after the output, on stderr, for run and wait', async () => {
     const ok = await cluster.cl(['run', 'echo hello', '--tail'], { timeoutMs: 120_000 });

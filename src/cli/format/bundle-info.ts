@@ -2,6 +2,7 @@
 // Pure: takes a Bundle from the API and returns lines; reading stdout/stderr previews is the
 // command's job.
 import { FROZEN_KEY, type Bundle, type MetadataValue } from '../../protocol/index.js';
+import { standardMetadataKeys } from './standard-keys.js';
 import { terminalText } from './terminal-text.js';
 import { formatRawValue, formatValue, isEmptyValue } from './values.js';
 
@@ -87,8 +88,14 @@ export function parseFieldList(text: string): string[] {
     .filter((field) => field !== '');
 }
 
-/** `cl info SPEC`: `key : value` lines, then the dependencies. Empty values only when raw. */
-export function formatBundleInfo(bundle: Bundle, options: { raw: boolean }): string[] {
+/**
+ * `cl info SPEC`: `key : value` lines, then the dependencies. Raw shows values as stored and every
+ * standard key of the bundle's type, empty ones included; otherwise empty values are left out.
+ */
+export function formatBundleInfo(
+  bundle: Bundle,
+  options: { raw: boolean; /** Shown after the metadata (`--verbose`). */ extra?: readonly (readonly [string, string])[] },
+): string[] {
   const show = (key: string, value: MetadataValue | undefined): string =>
     options.raw ? formatRawValue(value) : formatValue(key, value);
   const entries: [string, string][] = [
@@ -102,12 +109,13 @@ export function formatBundleInfo(bundle: Bundle, options: { raw: boolean }): str
   if (bundle.command !== null) entries.push(['command', bundle.command]);
   const frozen = bundle.metadata[FROZEN_KEY];
   if (options.raw || !isEmptyValue(frozen)) entries.push([FROZEN_KEY, show(FROZEN_KEY, frozen)]);
-  for (const key of orderedMetadataKeys(Object.keys(bundle.metadata))) {
+  const keys = options.raw ? [...standardMetadataKeys(bundle.bundle_type), ...Object.keys(bundle.metadata)] : Object.keys(bundle.metadata);
+  for (const key of orderedMetadataKeys(keys)) {
     const value = bundle.metadata[key];
     if (HEADER_KEYS.has(key) || (!options.raw && isEmptyValue(value))) continue;
     entries.push([key, show(key, value)]);
   }
-  const lines = formatEntries(entries);
+  const lines = formatEntries([...entries, ...(options.extra ?? [])]);
   if (bundle.dependencies.length > 0) {
     lines.push('dependencies:');
     for (const dep of bundle.dependencies) {

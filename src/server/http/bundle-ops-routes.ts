@@ -45,6 +45,11 @@ export function registerBundleOpsRoutes(app: FastifyInstance, { services, authen
     return { bundles: await bundleOps.children(UuidParams.parse(request.params).uuid) };
   });
 
+  app.get(`${REST}/bundles/:uuid/verbose-info`, async (request) => {
+    const user = await authenticate(request);
+    return bundleOps.verboseInfo(user, UuidParams.parse(request.params).uuid);
+  });
+
   app.post(bundleOpsRoutes.memo(), async (request) => {
     const user = await authenticate(request);
     return { uuid: await bundleOps.memo(user, MemoRequest.parse(request.body)) };

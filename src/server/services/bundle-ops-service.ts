@@ -10,6 +10,7 @@ import {
   METADATA_MAX_KEYS,
   type Bundle,
   type BundleState,
+  type BundleVerboseInfo,
   type DeleteBundlesRequest,
   type MemoRequest,
   type Metadata,
@@ -21,7 +22,7 @@ import {
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
 import type { BundleRow, Store } from '../store/store.js';
-import { requireOwner } from './bundle-service.js';
+import { permissionOf, requireOwner } from './bundle-service.js';
 import { toApiBundles } from './bundle-view.js';
 import { parseSearchKeywords } from './search-keywords.js';
 import type { WorksheetService } from './worksheet-service.js';
@@ -183,6 +184,17 @@ export class BundleOpsService {
     const deps = await this.store.getDependents([uuid]);
     const rows = await this.store.getBundles([...new Set(deps.map((d) => d.child_uuid))]);
     return toApiBundles(this.store, rows);
+  }
+
+  async verboseInfo(user: User, uuid: string): Promise<BundleVerboseInfo> {
+    const row = await this.getRow(uuid);
+    const hosts = [...new Set((await this.store.getHostWorksheets([uuid])).get(uuid) ?? [])];
+    const worksheets = [];
+    for (const host of hosts) {
+      const worksheet = await this.store.getWorksheetByUuid(host);
+      if (worksheet) worksheets.push({ uuid: worksheet.uuid, name: worksheet.name });
+    }
+    return { host_worksheets: worksheets, permission: permissionOf(user, row) };
   }
 
   /** The caller's newest ready bundle with this command and exactly these (key, parent) pairs. */

@@ -14,6 +14,7 @@ import {
   type CreateBundleRequest,
   type Dependency,
   type Metadata,
+  type Permission,
   type User,
 } from '../../protocol/index.js';
 import type { Clock, IdSource } from '../clock.js';
@@ -166,8 +167,13 @@ export class BundleService {
   }
 }
 
+/** The owner and root may do everything with a bundle; anyone signed in may read it. */
+export function permissionOf(user: User, row: BundleRow): Permission {
+  return user.is_root || user.id === row.owner_id ? 'all' : 'read';
+}
+
 export function requireOwner(user: User, row: BundleRow, action: string): void {
-  if (!user.is_root && user.id !== row.owner_id) {
+  if (permissionOf(user, row) !== 'all') {
     throw new ApiError('forbidden', `You may not ${action} bundle ${row.uuid}: it belongs to another user.`);
   }
 }
