@@ -45,6 +45,8 @@ export interface RunOutputSource {
 export class LiveOutputSource implements RunOutputSource {
   private readonly offsets = { stdout: 0, stderr: 0 };
   private done = false;
+  /** Whether the last byte written (to either stream) ended a line, so that a note can follow. */
+  private atLineStart = true;
 
   constructor(
     private readonly api: ApiClient,
@@ -66,6 +68,11 @@ export class LiveOutputSource implements RunOutputSource {
     }
   }
 
+  /** Writes `line` on stderr after the output, on a line of its own. */
+  writeNote(line: string): void {
+    this.io.stderr.write(`${this.atLineStart ? '' : '\n'}${line}\n`);
+  }
+
   private async drain(uuid: string): Promise<void> {
     const response = await this.api.send(liveRoutes.follow(uuid, this.offsets), { timeoutMs: 0 });
     if (!response.body) return;
@@ -75,6 +82,7 @@ export class LiveOutputSource implements RunOutputSource {
         const dest = frame.stream === 'stdout' ? this.io.stdout : this.io.stderr;
         if (!dest.write(frame.data)) await once(dest, 'drain');
         this.offsets[frame.stream] += frame.data.length;
+        if (frame.data.length > 0) this.atLineStart = frame.data[frame.data.length - 1] === 0x0a;
       }
     }
   }
@@ -85,8 +93,27 @@ export async function followRun(api: ApiClient, uuid: string, source: RunOutputS
   return waitUntilFinal(api, uuid, (bundle) => source.pump(bundle));
 }
 
-/** The line printed on stderr when a waited-for bundle did not end `ready`. */
-export function describeUnsuccessful(bundle: Bundle): string {
+/**
+ * The line printed on stderr when a waited-for bundle ends: its uuid, final state and failure
+ * message. `--tail` prints it always (after the output); plain waits only when it is not ready.
+ */
+export function describeFinal(bundle: Bundle): string {
   const message = bundle.metadata.failure_message;
   return terminalText(`${bundle.uuid} ${bundle.state}${typeof message === 'string' && message !== '' ? `: ${message}` : ''}`);
+}
+
+/**
+ * Waits for the end; with `tail`, prints the output meanwhile and then the final state on stderr
+ * (stdout holds only the uuid and the run's own output). Without it, the state only on failure.
+ */
+export async function waitForRun(api: ApiClient, io: CliIo, uuid: string, tail: boolean): Promise<Bundle> {
+  if (!tail) {
+    const final = await waitUntilFinal(api, uuid);
+    if (final.state !== 'ready') io.stderr.write(`${describeFinal(final)}\n`);
+    return final;
+  }
+  const output = new LiveOutputSource(api, io);
+  const final = await followRun(api, uuid, output);
+  output.writeNote(describeFinal(final));
+  return final;
 }

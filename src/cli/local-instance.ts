@@ -1,7 +1,8 @@
 // The embedded default instance (DESIGN.md section 2): a cl-server with an embedded worker,
 // started once in the background under $CODALAB_HOME/local and shared by every later `cl` call.
 // Contract with the server: once listening it writes server/address.json {url, pid}, and its
-// root password to server/root-password (one line, mode 600). This module never stops it.
+// root password to server/root-password (one line, mode 600). `cl local stop` stops it with
+// SIGTERM (the server then stops its worker), and SIGKILL only if it outlives STOP_TIMEOUT_MS.
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
@@ -14,6 +15,8 @@ import { isProcessAlive, withFileLock } from './file-lock.js';
 import { isNotFound } from './state-store.js';
 
 const START_TIMEOUT_MS = 90_000;
+/** A graceful stop waits for the embedded worker to stop its runs' containers. */
+const STOP_TIMEOUT_MS = 60_000;
 
 export const ServerAddress = z.object({ url: z.string().url(), pid: z.number().int().positive() });
 export type ServerAddress = z.infer<typeof ServerAddress>;
@@ -94,6 +97,49 @@ async function startServer(config: CliConfig, paths: LocalPaths, note: (line: st
     await sleep(100);
   }
   throw new Error(`The local server did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.logFile}.`);
+}
+
+export interface StoppedInstance {
+  pid: number;
+  /** True when SIGTERM was not enough within STOP_TIMEOUT_MS and the server was killed. */
+  killed: boolean;
+}
+
+/** Stops the running local server; undefined when none was running. */
+export async function stopLocalInstance(home: string): Promise<StoppedInstance | undefined> {
+  const running = await findLocalInstance(home);
+  if (!running) return undefined;
+  const { pid } = running;
+  signal(pid, 'SIGTERM');
+  if (await waitForExit(pid, STOP_TIMEOUT_MS)) return { pid, killed: false };
+  signal(pid, 'SIGKILL');
+  if (await waitForExit(pid, 10_000)) return { pid, killed: true };
+  throw new Error(`The local server (pid ${pid}) did not stop, even after SIGKILL; see ${running.paths.logFile}.`);
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'ESRCH')) throw error; // ESRCH: already gone
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 500)) {
+    if (await hasExited(pid)) return true;
+    await sleep(delay);
+  }
+  return hasExited(pid);
+}
+
+/** Gone, or a zombie: the server was started detached, and its new parent may never reap it. */
+async function hasExited(pid: number): Promise<boolean> {
+  if (!isProcessAlive(pid)) return true;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  // Field 3, after the parenthesised command name (which may itself hold spaces or parentheses).
+  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
 }
 
 async function readAddress(file: string): Promise<ServerAddress | undefined> {

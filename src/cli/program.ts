@@ -6,6 +6,7 @@ import { registerCat } from './commands/cat.js';
 import { HELP_FOOTER, registerHelp } from './commands/help.js';
 import { registerInfo } from './commands/info.js';
 import { registerKill } from './commands/kill.js';
+import { registerLocal } from './commands/local.js';
 import { registerLogout } from './commands/logout.js';
 import { registerLs } from './commands/ls.js';
 import { registerRun } from './commands/run.js';
@@ -70,6 +71,7 @@ export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | 
   registerWorksheetCommands(program, ctx);
   registerUinfo(program, ctx);
   registerSettings(program, ctx);
+  registerLocal(program, ctx);
   registerCompletion(program, ctx);
   registerHelp(program, ctx);
   // Last, so that it sees every command: CodaLab flags we do not support, explained when used.

@@ -22,6 +22,8 @@ export interface CliContext {
 }
 
 export class Session {
+  private current: Promise<Worksheet> | undefined;
+
   constructor(
     readonly instance: string,
     readonly api: ApiClient,
@@ -40,35 +42,65 @@ export class Session {
 
   /** The uuid of the current worksheet; the user's home worksheet until one is chosen. */
   async currentWorksheet(): Promise<string> {
-    const saved = this.state.worksheet(this.instance);
-    if (saved && (await this.stillExists(saved))) return saved;
-    const home = await this.api.json(routes.homeWorksheet(), Worksheet);
-    this.state.saveWorksheet(this.instance, home.uuid);
-    return home.uuid;
+    return (await this.currentWorksheetInfo()).uuid;
   }
 
   /**
-   * The local instance's data can be deleted behind the client's back (rm -rf ~/.codalab/local),
-   * so a saved worksheet is checked there (a loopback call); a remote one is trusted.
+   * The current worksheet, checked once per command: it may have been deleted since it was
+   * chosen (`cl wrm`, another session), and then the user must pick another rather than see a
+   * bare "no worksheet with uuid" from whichever request first uses it.
    */
-  private async stillExists(uuid: string): Promise<boolean> {
-    if (!this.local) return true;
+  currentWorksheetInfo(): Promise<Worksheet> {
+    return (this.current ??= this.findCurrentWorksheet());
+  }
+
+  private async findCurrentWorksheet(): Promise<Worksheet> {
+    const saved = this.state.worksheet(this.instance);
+    if (!saved) {
+      const home = await this.api.json(routes.homeWorksheet(), Worksheet);
+      this.selectWorksheet(home);
+      return home;
+    }
     try {
-      await this.worksheetBySpec(uuid);
-      return true;
+      return await this.worksheetBySpec(saved);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'not_found') return false;
+      if (error instanceof ApiError && error.code === 'not_found') {
+        throw new DeletedWorksheetError(saved, this.state.worksheetName(this.instance));
+      }
       throw error;
     }
+  }
+
+  /** True when `uuid` is the worksheet this session has selected. */
+  isCurrentWorksheet(uuid: string): boolean {
+    return this.state.worksheet(this.instance) === uuid;
   }
 
   async worksheetBySpec(spec: string): Promise<Worksheet> {
     return this.api.json(routes.worksheetBySpec(spec), Worksheet);
   }
 
-  selectWorksheet(uuid: string): void {
-    this.state.saveWorksheet(this.instance, uuid);
+  selectWorksheet(worksheet: Worksheet): void {
+    this.state.saveWorksheet(this.instance, worksheet.uuid, worksheet.name);
+    this.current = Promise.resolve(worksheet);
   }
+}
+
+/** How to choose another worksheet, for every message about a missing current one. */
+export const PICK_WORKSHEET_HINT = "pick another with 'cl work home' or 'cl work NAME'";
+
+/** The saved current worksheet no longer exists on the server. */
+export class DeletedWorksheetError extends UserInputError {
+  constructor(
+    readonly uuid: string,
+    readonly worksheetName: string | undefined,
+  ) {
+    super(`The current worksheet ${describeWorksheet(uuid, worksheetName)} no longer exists (it was deleted): ${PICK_WORKSHEET_HINT}.`);
+  }
+}
+
+export function describeWorksheet(uuid: string, name: string | undefined): string {
+  return name !== undefined ? `${name} (${uuid})` : uuid;
 }
 
 export async function openSession(config: CliConfig, io: CliIo, state: StateStore, instance: string): Promise<Session> {

@@ -21,6 +21,8 @@ export type CachedToken = z.infer<typeof CachedToken>;
 const InstanceState = z.object({
   auth: CachedToken.optional(),
   worksheet: z.string().optional(),
+  /** The current worksheet's name when it was chosen, to name it if it is later deleted. */
+  worksheet_name: z.string().optional(),
 });
 type InstanceState = z.infer<typeof InstanceState>;
 
@@ -75,9 +77,16 @@ export class StateStore {
     return this.read().instances[instance]?.worksheet;
   }
 
-  saveWorksheet(instance: string, uuid: string): void {
+  worksheetName(instance: string): string | undefined {
+    return this.read().instances[instance]?.worksheet_name;
+  }
+
+  saveWorksheet(instance: string, uuid: string, name?: string): void {
     this.update((state) => {
-      state.instances[instance] = { ...state.instances[instance], worksheet: uuid };
+      const entry: InstanceState = { ...state.instances[instance], worksheet: uuid };
+      if (name !== undefined) entry.worksheet_name = name;
+      else delete entry.worksheet_name;
+      state.instances[instance] = entry;
     });
   }
 

@@ -39,6 +39,14 @@ describe('parseDependencyArg', () => {
     expect(parseDependencyArg(':data/x/y.txt')?.key).toBe('x/y.txt');
     expect(parseDependencyArg('echo hi')).toBeNull();
   });
+
+  it('keeps the key . exactly, and refuses keys that leave the run directory', () => {
+    expect(parseDependencyArg('.:data')?.key).toBe('.');
+    expect(parseDependencyArg('./a:data')?.key).toBe('a');
+    expect(() => parseDependencyArg('..:data')).toThrow(/'\.\.' is not allowed/);
+    expect(() => parseDependencyArg('./x/..:data')).toThrow(/'\.\.' is not allowed/);
+    expect(() => parseDependencyArg('/abs:data')).toThrow(/absolute paths are not allowed/);
+  });
 });
 
 describe('expandCommandDependencies', () => {

@@ -78,13 +78,23 @@ export function normalizeSubpath(path: string, context = path): string {
   return parts.join('/');
 }
 
-/** `key:target`, `:target` (key from the sub-path, else the bundle spec). Null when the text has no colon. */
+/** The dependency key that spreads a directory's entries into the run directory. */
+export const SPREAD_KEY = '.';
+
+/**
+ * `key:target`, `:target` (key from the sub-path, else the bundle spec), `.:target` (the parent's
+ * entries at the run's root). Null when the text has no colon.
+ */
 export function parseDependencyArg(text: string): DependencyArg | null {
   const colon = text.indexOf(':');
   if (colon < 0) return null;
   const keyText = text.slice(0, colon);
   const target = parseTarget(text.slice(colon + 1));
-  const key = keyText !== '' ? normalizeSubpath(keyText, text) : target.subpath || target.bundle;
+  if (keyText.startsWith('/')) {
+    throw new UserInputError(`Invalid dependency key in '${text}': absolute paths are not allowed; keys are relative to the run directory.`);
+  }
+  // `.` alone puts the parent's entries directly in the run directory (CodaLab's special key).
+  const key = keyText === SPREAD_KEY ? SPREAD_KEY : keyText !== '' ? normalizeSubpath(keyText, text) : target.subpath || target.bundle;
   if (key === '' || !/^[a-zA-Z0-9_\-.][a-zA-Z0-9_\-./]*$/.test(key)) {
     throw new UserInputError(`Invalid dependency key in '${text}': use letters, digits, '_', '-', '.' and '/'.`);
   }

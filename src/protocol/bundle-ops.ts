@@ -26,7 +26,15 @@ export const SearchResponse = z.object({
 });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 
-export const UpdateBundleRequest = z.object({ metadata: MetadataInput });
+/**
+ * Metadata key that holds when a bundle was frozen (epoch seconds); absent when it is not. A
+ * frozen bundle's metadata cannot be edited and it cannot be deleted until it is unfrozen. Only
+ * `frozen` in an edit request sets or clears it.
+ */
+export const FROZEN_KEY = 'frozen';
+
+/** `cl edit`: metadata to merge (null removes a key), and optionally freeze (true) or unfreeze (false). */
+export const UpdateBundleRequest = z.object({ metadata: MetadataInput.default({}), frozen: z.boolean().optional() });
 export type UpdateBundleRequest = z.infer<typeof UpdateBundleRequest>;
 
 export const DeleteBundlesRequest = z.object({
@@ -44,6 +52,17 @@ export type DeleteBundlesResponse = z.infer<typeof DeleteBundlesResponse>;
 
 export const BundleList = z.object({ bundles: z.array(Bundle) });
 export type BundleList = z.infer<typeof BundleList>;
+
+/** What the caller may do with a bundle: `read` (see, use as a dependency) or `all` (also edit, delete, kill). */
+export const Permission = z.enum(['none', 'read', 'all']);
+export type Permission = z.infer<typeof Permission>;
+
+/** `cl info --verbose`: the worksheets that hold the bundle, and the caller's permission on it. */
+export const BundleVerboseInfo = z.object({
+  host_worksheets: z.array(Worksheet.pick({ uuid: true, name: true })),
+  permission: Permission,
+});
+export type BundleVerboseInfo = z.infer<typeof BundleVerboseInfo>;
 
 /** `run --memoize`: the caller's newest ready run with this command and exactly these dependencies. */
 export const MemoRequest = z.object({
@@ -96,6 +115,7 @@ export type DetachResponse = z.infer<typeof DetachResponse>;
 //   POST   /rest/bundles/delete                  DeleteBundlesRequest -> DeleteBundlesResponse
 //   PATCH  /rest/bundles/:uuid                   UpdateBundleRequest -> Bundle
 //   GET    /rest/bundles/:uuid/children          -> BundleList (bundles that depend on it)
+//   GET    /rest/bundles/:uuid/verbose-info      -> BundleVerboseInfo
 //   POST   /rest/bundles/memo                    MemoRequest -> MemoResponse
 //   POST   /rest/worksheets                      CreateWorksheetRequest -> Worksheet
 //   POST   /rest/worksheets/search               WorksheetSearchRequest -> WorksheetList
@@ -108,6 +128,7 @@ export const bundleOpsRoutes = {
   deleteBundles: () => `${REST}/bundles/delete`,
   updateBundle: (uuid: string) => `${REST}/bundles/${uuid}`,
   children: (uuid: string) => `${REST}/bundles/${uuid}/children`,
+  verboseInfo: (uuid: string) => `${REST}/bundles/${uuid}/verbose-info`,
   memo: () => `${REST}/bundles/memo`,
   createWorksheet: () => `${REST}/worksheets`,
   searchWorksheets: () => `${REST}/worksheets/search`,

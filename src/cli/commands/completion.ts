@@ -65,6 +65,7 @@ async function candidates(program: Command, ctx: CliContext, words: string[], in
   const command = visible.find((c) => c.name() === name || c.aliases().includes(name));
   if (!command) return [];
   if (current.startsWith('-')) return command.options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined));
+  if (command.commands.length > 0) return index === 2 ? command.commands.map((c) => c.name()) : []; // e.g. cl local stop
   return bundleNames(ctx, current);
 }
 

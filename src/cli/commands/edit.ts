@@ -1,5 +1,6 @@
-// `cl edit SPEC [-n NAME] [-d DESC] [--tags T...] [-f KEY VALUE]...`: change a bundle's metadata.
-// The command, state, dependencies, type and system-generated fields cannot be changed.
+// `cl edit SPEC [-n NAME] [-d DESC] [--tags T...] [-f KEY VALUE]... [--freeze|--unfreeze]`: change
+// a bundle's metadata, or freeze it. The command, state, dependencies, type and system-generated
+// fields cannot be changed; the server refuses any edit of a frozen bundle but --unfreeze.
 import type { Command } from 'commander';
 import { validateBundleName } from '../../common/names.js';
 import { UserInputError } from '../../common/user-input-error.js';
@@ -13,6 +14,9 @@ Examples:
   cl edit ^1 -n sorted-v2                rename
   cl edit run1 -d "baseline" --tags nlp  description and tags
   cl edit run1 -f note "lr 0.1" -f seed 3   any other metadata key (stored as text)
+  cl edit run1 --freeze                  freeze: no more edits, and cl rm refuses it
+  cl edit run1 --unfreeze                allow edits and rm again
+Only a ready, failed or killed bundle can be frozen; 'frozen' (cl info) shows when it was.
 Refused: uuid, bundle_type, command, state, dependencies, owner, created, data_size and the fields
 the system sets (docker_image, exitcode, time..., failure_message, ...). A run's request_* fields
 only until it starts. Unlike CodaLab, 'cl edit SPEC' with no flags does not open an editor: it is
@@ -23,6 +27,8 @@ interface EditOptions {
   description?: string;
   tags?: string[];
   field?: string[];
+  freeze?: boolean;
+  unfreeze?: boolean;
   worksheetSpec?: string;
 }
 
@@ -41,16 +47,27 @@ export function registerEdit(program: Command, ctx: CliContext): void {
     .option('-d, --description <text>', 'new description')
     .option('-T, --tags <tags...>', 'new tags (replace the old ones)')
     .option('-f, --field <key>', 'set KEY to the next argument: -f KEY VALUE (repeatable)', collectPairs)
+    .option('--freeze', 'freeze the bundle: its metadata can no longer be edited and it cannot be removed')
+    .option('--unfreeze', 'unfreeze the bundle')
     .option('-w, --worksheet-spec <worksheet>', 'resolve the spec on this worksheet')
     .addHelpText('after', EDIT_EXAMPLES)
     .action(async (spec: string, values: string[], options: EditOptions) => {
-      const metadata = buildMetadata(options, values);
+      const request = buildRequest(options, values);
       const session = await ctx.session();
       const { uuid } = await resolveTargetText(session, spec, options.worksheetSpec);
-      const request: UpdateBundleRequest = { metadata };
       await session.api.json(bundleOpsRoutes.updateBundle(uuid), Bundle, { method: 'PATCH', json: request });
       writeLine(ctx.io.stdout, uuid);
     });
+}
+
+function buildRequest(options: EditOptions, values: string[]): UpdateBundleRequest {
+  if (options.freeze && options.unfreeze) throw new UserInputError('Give either --freeze or --unfreeze, not both.');
+  const frozen = options.freeze ? true : options.unfreeze ? false : undefined;
+  const metadata = buildMetadata(options, values);
+  if (Object.keys(metadata).length === 0 && frozen === undefined) {
+    throw new UserInputError('Nothing to edit: give -n, -d, --tags, -f KEY VALUE, --freeze or --unfreeze.');
+  }
+  return frozen === undefined ? { metadata } : { metadata, frozen };
 }
 
 /** commander gives `-f KEY` the key; the values follow as extra positionals, in order. */
@@ -66,6 +83,5 @@ function buildMetadata(options: EditOptions, values: string[]): Metadata {
   keys.forEach((key, i) => {
     metadata[key] = key === 'name' ? validateBundleName(values[i] ?? '') : (values[i] ?? '');
   });
-  if (Object.keys(metadata).length === 0) throw new UserInputError('Nothing to edit: give -n, -d, --tags or -f KEY VALUE.');
   return metadata;
 }

@@ -1,10 +1,13 @@
 // `cl info SPEC...`: a bundle's fields, metadata and dependencies; `-f a,b` prints just those values,
-// tab-separated on one line per bundle, for scripts.
+// tab-separated on one line per bundle, for scripts; `--verbose` adds where the bundle is, what the
+// caller may do with it, and a preview of its contents.
 import type { Command } from 'commander';
-import type { Bundle } from '../../protocol/index.js';
+import { Writable } from 'node:stream';
+import { BundleVerboseInfo, bundleOpsRoutes, type Bundle } from '../../protocol/index.js';
 import { fetchBundle } from '../bundle-watch.js';
-import { copyBlobIfPresent } from '../contents.js';
+import { copyBlobIfPresent, getTargetInfo } from '../contents.js';
 import { formatBundleInfo, parseFieldList } from '../format/bundle-info.js';
+import { formatDirectoryListing } from '../format/listings.js';
 import { writeJson } from '../format/json-output.js';
 import { formatGenpaths } from '../genpaths.js';
 import { resolveManyTargets } from '../resolve-many.js';
@@ -15,7 +18,10 @@ export const INFO_EXAMPLES = `
 Examples:
   cl info ^1                             everything about the newest bundle
   cl info -f uuid,state,exitcode run1    values only, tab-separated
-  cl info --verbose ^1                   also the first lines of stdout and stderr
+  cl info --raw ^1                       values as stored, every standard key (empty ones too)
+  cl info --verbose ^1                   also host_worksheets, permission and a preview: the
+                                         first lines of stdout and stderr (runs), a listing
+                                         (directories) or the first lines (files)
   cl info ^1-3 -f uuid,state             a range: ^1, ^2 and ^3
   cl info -f args,dependencies/data ^1   the equivalent cl run line; one dependency's uuid/path
   cl info -f /stats.json:acc,/out.txt ^1 a value from a JSON or key<TAB>value file; a file's text
@@ -42,8 +48,8 @@ export function registerInfo(program: Command, ctx: CliContext): void {
     .description("Show a bundle's metadata, state and dependencies.")
     .argument('<specs...>', 'bundle specs')
     .option('-f, --field <fields>', 'comma-separated fields to print, tab-separated')
-    .option('-r, --raw', 'print values unformatted')
-    .option('-v, --verbose', 'also print the first lines of stdout and stderr')
+    .option('-r, --raw', 'print values as stored, and every standard key of the type, empty or not')
+    .option('-v, --verbose', 'also print host worksheets, permission and a preview of the contents')
     .option('-w, --worksheet-spec <worksheet>', 'resolve specs on this worksheet')
     .option('--json', 'print the bundles as a JSON array')
     .addHelpText('after', INFO_EXAMPLES)
@@ -67,17 +73,52 @@ async function runInfo(ctx: CliContext, specs: string[], options: InfoOptions): 
       continue;
     }
     if (index > 0) writeLine(ctx.io.stdout);
-    for (const line of formatBundleInfo(bundle, { raw: options.raw === true })) writeLine(ctx.io.stdout, line);
-    if (options.verbose && bundle.bundle_type === 'run') await printPreviews(ctx, session, bundle);
+    const extra = options.verbose ? await verboseEntries(session, bundle) : [];
+    for (const line of formatBundleInfo(bundle, { raw: options.raw === true, extra })) writeLine(ctx.io.stdout, line);
+    if (options.verbose) await printPreviews(ctx, session, bundle);
   }
 }
 
+async function verboseEntries(session: Session, bundle: Bundle): Promise<[string, string][]> {
+  const extra = await session.api.json(bundleOpsRoutes.verboseInfo(bundle.uuid), BundleVerboseInfo);
+  const hosts = extra.host_worksheets.map((w) => `${w.name}(${w.uuid})`).join(' ');
+  return [
+    ['host_worksheets', hosts],
+    ['permission', extra.permission],
+  ];
+}
+
+/** Runs: the first lines of stdout and stderr; others: a directory listing or a file's first lines. */
 async function printPreviews(ctx: CliContext, session: Session, bundle: Bundle): Promise<void> {
-  for (const file of ['stdout', 'stderr']) {
-    writeLine(ctx.io.stdout, `${file}:`);
-    const shown = await copyBlobIfPresent(session.api, bundle.uuid, file, ctx.io.stdout, { head: PREVIEW_LINES }).catch(
-      () => false, // a run that is not final may not serve its files yet; the preview is optional
-    );
-    if (!shown) writeLine(ctx.io.stdout, '  <none>');
+  if (bundle.bundle_type === 'run') {
+    for (const file of ['stdout', 'stderr']) await printFilePreview(ctx, session, bundle, file, `${file}:`);
+  } else {
+    await printContentsPreview(ctx, session, bundle);
   }
+}
+
+async function printContentsPreview(ctx: CliContext, session: Session, bundle: Bundle): Promise<void> {
+  if (bundle.is_dir === null) return writeLine(ctx.io.stdout, 'contents:\n  <none>');
+  if (!bundle.is_dir) return printFilePreview(ctx, session, bundle, '', 'contents:');
+  writeLine(ctx.io.stdout, 'contents:');
+  const info = await getTargetInfo(session.api, bundle.uuid, '');
+  for (const line of formatDirectoryListing(info)) writeLine(ctx.io.stdout, `  ${line}`);
+}
+
+/** The first lines of a file, escaped like any stored text, with `<none>` when there is none yet. */
+async function printFilePreview(ctx: CliContext, session: Session, bundle: Bundle, path: string, label: string): Promise<void> {
+  writeLine(ctx.io.stdout, label);
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  const shown = await copyBlobIfPresent(session.api, bundle.uuid, path, sink, { head: PREVIEW_LINES }).catch(
+    () => false, // a run that is not final may not serve its files yet; the preview is optional
+  );
+  const text = Buffer.concat(chunks).toString('utf8').replace(/\n$/, '');
+  if (!shown) writeLine(ctx.io.stdout, '  <none>');
+  else if (text !== '') writeLine(ctx.io.stdout, text);
 }

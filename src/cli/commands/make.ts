@@ -5,7 +5,7 @@ import { parseDependencyArg, parseTarget } from '../../common/bundle-spec.js';
 import { validateBundleName } from '../../common/names.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import { Bundle, routes, type CreateBundleRequest, type Dependency, type Metadata } from '../../protocol/index.js';
-import { waitUntilFinal, describeUnsuccessful } from '../bundle-watch.js';
+import { waitUntilFinal, describeFinal } from '../bundle-watch.js';
 import { writeLine } from '../io.js';
 import { resolveTarget, worksheetFor } from '../resolve.js';
 import type { CliContext } from '../session.js';
@@ -66,7 +66,7 @@ export function registerMake(program: Command, ctx: CliContext): void {
       if (!options.wait) return;
       const final = await waitUntilFinal(session.api, bundle.uuid);
       if (final.state !== 'ready') {
-        writeLine(ctx.io.stderr, describeUnsuccessful(final));
+        writeLine(ctx.io.stderr, describeFinal(final));
         ctx.exitCode = 1;
       }
     });

@@ -34,7 +34,7 @@ const GENERATED = new Set([
   'created', 'data_size', 'docker_image', 'exitcode', 'started', 'time', 'time_user', 'time_system', 'time_preparing',
   'time_running', 'time_cleaning_up', 'time_uploading_results', 'remote', 'remote_history', 'run_status', 'staged_status',
   'actions', 'memory', 'memory_max', 'cpu_usage', 'memory_usage', 'failure_message', 'error_traceback', 'last_updated',
-  'job_handle', 'on_preemptible_worker',
+  'job_handle', 'on_preemptible_worker', 'frozen',
 ]);
 
 interface MimicOptions {

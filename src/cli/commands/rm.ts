@@ -1,5 +1,5 @@
 // `cl rm SPEC...`: delete bundles. The server checks everything first (dependents, active states,
-// several worksheets) and refuses with the reason, changing nothing; prints the deleted uuids.
+// several worksheets, frozen) and refuses with the reason, changing nothing; prints the deleted uuids.
 import type { Command } from 'commander';
 import { bundleOpsRoutes, DeleteBundlesResponse, type DeleteBundlesRequest } from '../../protocol/index.js';
 import { writeLine } from '../io.js';
@@ -14,8 +14,9 @@ Examples:
   cl rm --dry-run -r corpus              print what -r would delete, delete nothing
   cl rm -d big-run                       delete the contents only, keep the metadata
 Refused (nothing deleted) when another bundle depends on one of them (use -r or --force), when
-one is making/starting/preparing/running/finalizing (kill it first), or when one is on several
-worksheets (use --force or cl detach). Prints the uuids deleted, one a line.`;
+one is making/starting/preparing/running/finalizing (kill it first), when one is on several
+worksheets (use --force or cl detach), or when one is frozen (cl edit SPEC --unfreeze first).
+Prints the uuids deleted, one a line.`;
 
 interface RmOptions {
   force?: boolean;

@@ -3,7 +3,7 @@
 // alone on stdout. -W waits for the end, -t follows the output; both exit 1 unless the run is ready.
 import { Command, Option } from 'commander';
 import { Bundle, routes, type CreateBundleRequest, type Dependency } from '../../protocol/index.js';
-import { describeUnsuccessful, followRun, LiveOutputSource, waitUntilFinal } from '../bundle-watch.js';
+import { waitForRun } from '../bundle-watch.js';
 import { writeLine } from '../io.js';
 import { resolveTarget, worksheetFor } from '../resolve.js';
 import { planRun, type RunFlags } from '../run-args.js';
@@ -18,7 +18,8 @@ Examples:
   cl run 'python %code%/sort.py < %data%/lines.txt'    %spec% adds dependencies inline
   cl run --request-memory 4g --request-gpus 1 --request-queue tag=gpu 'nvidia-smi'
   cl run :data --- python train.py --epochs 3          after ---, the words are the command
-  cl run 'make test' --tail                            follow the output until the run ends
+  cl run 'make test' --tail                            follow the output, then print the final
+                                                       state (and failure message) on stderr
   cl run -m :data 'python train.py'                    reuse an identical ready run of yours
 --memoize reuses only a READY run with the same command and the same (key, bundle) pairs; unlike
 CodaLab, a failed, killed or unfinished run is never reused. The reused run is added to the
@@ -53,7 +54,7 @@ export function registerRun(program: Command, ctx: CliContext, commandWords: () 
     .option('-w, --worksheet-spec <worksheet>', 'add the bundle to this worksheet')
     .option('-m, --memoize', 'reuse your newest ready run with the same command and dependencies, if any')
     .option('-W, --wait', 'wait until the run ends')
-    .option('-t, --tail', 'print the output until the run ends')
+    .option('-t, --tail', 'print the output until the run ends, then its final state on stderr')
     .addHelpText('after', RUN_EXAMPLES)
     .action(async (args: string[], options: RunOptions) => runRun(ctx, args, commandWords(), options));
 }
@@ -73,11 +74,6 @@ async function runRun(ctx: CliContext, args: string[], commandWords: string[] | 
     : await session.api.json(routes.createBundle(worksheet), Bundle, { method: 'POST', json: request });
   writeLine(ctx.io.stdout, bundle.uuid);
   if (!options.tail && !options.wait) return;
-  const final = options.tail
-    ? await followRun(session.api, bundle.uuid, new LiveOutputSource(session.api, ctx.io))
-    : await waitUntilFinal(session.api, bundle.uuid);
-  if (final.state !== 'ready') {
-    writeLine(ctx.io.stderr, describeUnsuccessful(final));
-    ctx.exitCode = 1;
-  }
+  const final = await waitForRun(session.api, ctx.io, bundle.uuid, options.tail === true);
+  if (final.state !== 'ready') ctx.exitCode = 1;
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
-import type { CliContext } from '../session.js';
+import { DeletedWorksheetError, describeWorksheet, PICK_WORKSHEET_HINT, type CliContext, type Session } from '../session.js';
 import { describeAddress } from './work.js';
 
 export const STATUS_EXAMPLES = `
@@ -30,6 +30,16 @@ async function runStatus(ctx: CliContext): Promise<void> {
   }
   const user = await session.user();
   out('user', `${user.user_name}${user.is_root ? ' (root)' : ''}`);
-  const worksheet = await session.worksheetBySpec(await session.currentWorksheet());
-  out('worksheet', `${worksheet.name} (${worksheet.uuid})`);
+  out('worksheet', await describeCurrentWorksheet(session));
+}
+
+/** Status reports a deleted current worksheet (and how to leave it) instead of failing. */
+async function describeCurrentWorksheet(session: Session): Promise<string> {
+  try {
+    const worksheet = await session.currentWorksheetInfo();
+    return `${worksheet.name} (${worksheet.uuid})`;
+  } catch (error) {
+    if (!(error instanceof DeletedWorksheetError)) throw error;
+    return `${describeWorksheet(error.uuid, error.worksheetName)}, deleted: ${PICK_WORKSHEET_HINT}`;
+  }
 }

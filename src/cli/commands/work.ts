@@ -2,7 +2,7 @@
 // and/or a worksheet. `local::` selects the embedded local instance again.
 import type { Command } from 'commander';
 import { UserInputError } from '../../common/user-input-error.js';
-import { routes, User } from '../../protocol/index.js';
+import { ApiError, routes, User, Worksheet } from '../../protocol/index.js';
 import { ClientConfigFile, expandAlias } from '../client-config-file.js';
 import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
@@ -16,7 +16,11 @@ Examples:
   cl work http://127.0.0.1:2900::exp1    use that server and worksheet exp1
   cl work exp1                           switch to worksheet exp1 on the current server
   cl work local::                        go back to the local instance
-  cl work dev::exp1                      an alias set with 'cl alias dev URL'`;
+  cl work dev::exp1                      an alias set with 'cl alias dev URL'
+  cl work home                           your home worksheet (unless a worksheet is named home)
+  cl work -u                             print only the current worksheet's uuid`;
+
+const HOME_ALIAS = 'home';
 
 export interface WorkTarget {
   /** A server URL, LOCAL_INSTANCE, or undefined to stay on the current one. */
@@ -56,13 +60,14 @@ export function registerWork(program: Command, ctx: CliContext): void {
     .alias('w')
     .description('Show the current worksheet, or select a server (URL::) and/or a worksheet.')
     .argument('[target]', '[URL::][WORKSHEET]')
+    .option('-u, --uuid-only', "print only the worksheet's uuid")
     .addHelpText('after', WORK_EXAMPLES)
-    .action(async (target: string | undefined) =>
-      runWork(ctx, parseWorkTarget(expandAlias(target ?? '', new ClientConfigFile(ctx.config.home).aliases()))),
+    .action(async (target: string | undefined, options: { uuidOnly?: boolean }) =>
+      runWork(ctx, parseWorkTarget(expandAlias(target ?? '', new ClientConfigFile(ctx.config.home).aliases())), options.uuidOnly === true),
     );
 }
 
-async function runWork(ctx: CliContext, target: WorkTarget): Promise<void> {
+async function runWork(ctx: CliContext, target: WorkTarget, uuidOnly: boolean): Promise<void> {
   const session =
     target.instance === undefined ? await ctx.session() : await openSession(ctx.config, ctx.io, ctx.state, target.instance);
   if (target.instance !== undefined) {
@@ -71,10 +76,22 @@ async function runWork(ctx: CliContext, target: WorkTarget): Promise<void> {
   }
   const worksheet =
     target.worksheet !== undefined
-      ? await session.worksheetBySpec(target.worksheet)
-      : await session.worksheetBySpec(await session.currentWorksheet());
+      ? await findWorksheet(session, target.worksheet)
+      : await session.currentWorksheetInfo();
   if (target.instance !== undefined) ctx.state.selectInstance(target.instance);
-  session.selectWorksheet(worksheet.uuid);
+  session.selectWorksheet(worksheet);
+  if (uuidOnly) return writeLine(ctx.io.stdout, worksheet.uuid);
   const verb = target.instance === undefined && target.worksheet === undefined ? 'Current' : 'Switched to';
   writeLine(ctx.io.stdout, terminalText(`${verb} worksheet: ${worksheet.name} (${worksheet.uuid}) on ${describeAddress(session)}`));
+}
+
+/** `home` is the user's home worksheet unless a worksheet is really named so (CodaLab writes `/`). */
+async function findWorksheet(session: Session, spec: string): Promise<Worksheet> {
+  if (spec !== HOME_ALIAS) return session.worksheetBySpec(spec);
+  try {
+    return await session.worksheetBySpec(spec);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'not_found') return session.api.json(routes.homeWorksheet(), Worksheet);
+    throw error;
+  }
 }

@@ -18,7 +18,7 @@ import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
 import { resolveManyTargets } from '../resolve-many.js';
 import { worksheetFor } from '../resolve.js';
-import type { CliContext } from '../session.js';
+import { PICK_WORKSHEET_HINT, type CliContext } from '../session.js';
 
 export const NEW_EXAMPLES = `
 Examples:
@@ -100,6 +100,9 @@ export function registerWorksheetCommands(program: Command, ctx: CliContext): vo
       const worksheet = await session.worksheetBySpec(spec);
       await session.api.json(bundleOpsRoutes.deleteWorksheet(worksheet.uuid, options.force === true), Worksheet, { method: 'DELETE' });
       writeLine(ctx.io.stdout, worksheet.uuid);
+      if (session.isCurrentWorksheet(worksheet.uuid)) {
+        writeLine(ctx.io.stderr, `That was your current worksheet: ${PICK_WORKSHEET_HINT}.`);
+      }
     });
 
   program

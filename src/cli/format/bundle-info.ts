@@ -1,7 +1,8 @@
 // What `cl info` prints about one bundle: the `key : value` view, and the values of `-f` fields.
 // Pure: takes a Bundle from the API and returns lines; reading stdout/stderr previews is the
 // command's job.
-import type { Bundle, MetadataValue } from '../../protocol/index.js';
+import { FROZEN_KEY, type Bundle, type MetadataValue } from '../../protocol/index.js';
+import { standardMetadataKeys } from './standard-keys.js';
 import { terminalText } from './terminal-text.js';
 import { formatRawValue, formatValue, isEmptyValue } from './values.js';
 
@@ -10,7 +11,12 @@ const METADATA_ORDER = [
   'name',
   'description',
   'tags',
+  'license',
+  'source_url',
+  'link_url',
+  'link_format',
   'data_size',
+  'allow_failed_dependencies',
   'request_docker_image',
   'request_time',
   'request_memory',
@@ -21,28 +27,36 @@ const METADATA_ORDER = [
   'request_priority',
   'request_network',
   'exclude_patterns',
+  'store',
   'docker_image',
   'remote',
+  'remote_history',
+  'job_handle',
+  'on_preemptible_worker',
   'started',
+  'last_updated',
   'time',
   'time_preparing',
   'time_running',
+  'time_cleaning_up',
   'time_uploading_results',
   'time_user',
   'time_system',
   'cpu_usage',
+  'memory_usage',
   'memory',
   'memory_max',
   'exitcode',
   'failure_message',
   'staged_status',
   'run_status',
+  'actions',
   'cpuset',
   'gpuset',
 ];
 
 /** Shown in the header lines already, even when the server also keeps them in the metadata. */
-const HEADER_KEYS = new Set(['bundle_type', 'uuid', 'name', 'owner', 'created', 'state', 'command']);
+const HEADER_KEYS = new Set(['bundle_type', 'uuid', 'name', 'owner', 'created', 'state', 'command', FROZEN_KEY]);
 
 /** Bundle fields a `-f` list may name; anything else is read from the metadata. */
 const BUNDLE_FIELDS: Record<string, (bundle: Bundle) => MetadataValue> = {
@@ -74,8 +88,14 @@ export function parseFieldList(text: string): string[] {
     .filter((field) => field !== '');
 }
 
-/** `cl info SPEC`: `key : value` lines, then the dependencies. Empty values only when raw. */
-export function formatBundleInfo(bundle: Bundle, options: { raw: boolean }): string[] {
+/**
+ * `cl info SPEC`: `key : value` lines, then the dependencies. Raw shows values as stored and every
+ * standard key of the bundle's type, empty ones included; otherwise empty values are left out.
+ */
+export function formatBundleInfo(
+  bundle: Bundle,
+  options: { raw: boolean; /** Shown after the metadata (`--verbose`). */ extra?: readonly (readonly [string, string])[] },
+): string[] {
   const show = (key: string, value: MetadataValue | undefined): string =>
     options.raw ? formatRawValue(value) : formatValue(key, value);
   const entries: [string, string][] = [
@@ -87,15 +107,15 @@ export function formatBundleInfo(bundle: Bundle, options: { raw: boolean }): str
     ['state', bundle.state],
   ];
   if (bundle.command !== null) entries.push(['command', bundle.command]);
-  for (const key of orderedMetadataKeys(bundle.metadata)) {
+  const frozen = bundle.metadata[FROZEN_KEY];
+  if (options.raw || !isEmptyValue(frozen)) entries.push([FROZEN_KEY, show(FROZEN_KEY, frozen)]);
+  const keys = options.raw ? [...standardMetadataKeys(bundle.bundle_type), ...Object.keys(bundle.metadata)] : Object.keys(bundle.metadata);
+  for (const key of orderedMetadataKeys(keys)) {
     const value = bundle.metadata[key];
     if (HEADER_KEYS.has(key) || (!options.raw && isEmptyValue(value))) continue;
     entries.push([key, show(key, value)]);
   }
-  // Keys are stored data too (`cl edit -f KEY`): escaped before the padding is measured.
-  const shown = entries.map(([key, value]) => [terminalText(key), terminalText(value)] as const);
-  const width = Math.max(...shown.map(([key]) => key.length));
-  const lines = shown.map(([key, value]) => `${key.padEnd(width)} : ${value}`);
+  const lines = formatEntries([...entries, ...(options.extra ?? [])]);
   if (bundle.dependencies.length > 0) {
     lines.push('dependencies:');
     for (const dep of bundle.dependencies) {
@@ -106,10 +126,18 @@ export function formatBundleInfo(bundle: Bundle, options: { raw: boolean }): str
   return lines;
 }
 
-export function orderedMetadataKeys(metadata: Record<string, unknown>): string[] {
-  const known = METADATA_ORDER.filter((key) => key in metadata);
-  const others = Object.keys(metadata)
-    .filter((key) => !METADATA_ORDER.includes(key))
-    .sort();
+/** `key : value` lines, keys padded to one width. */
+export function formatEntries(entries: readonly (readonly [string, string])[]): string[] {
+  // Keys are stored data too (`cl edit -f KEY`): escaped before the padding is measured.
+  const shown = entries.map(([key, value]) => [terminalText(key), terminalText(value)] as const);
+  const width = Math.max(...shown.map(([key]) => key.length));
+  return shown.map(([key, value]) => `${key.padEnd(width)} : ${value}`);
+}
+
+/** The keys without repeats: known ones in METADATA_ORDER, then the others alphabetically. */
+export function orderedMetadataKeys(keys: readonly string[]): string[] {
+  const present = new Set(keys);
+  const known = METADATA_ORDER.filter((key) => present.has(key));
+  const others = [...present].filter((key) => !METADATA_ORDER.includes(key)).sort();
   return [...known, ...others];
 }

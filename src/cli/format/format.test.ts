@@ -57,6 +57,23 @@ describe('cl info', () => {
     expect(lines.some((l) => l.startsWith('description'))).toBe(true);
   });
 
+  it('lists every standard key of the type with --raw, and shows frozen as a date when set', () => {
+    const dataset = runBundle({ bundle_type: 'dataset', command: null, metadata: { name: 'd', frozen: 1_700_000_000 } });
+    const raw = formatBundleInfo(dataset, { raw: true });
+    for (const key of ['license', 'source_url', 'link_url', 'link_format', 'tags', 'failure_message']) {
+      expect(raw.some((l) => new RegExp(`^${key}\\s+: $`).test(l)), key).toBe(true);
+    }
+    expect(raw.some((l) => l.startsWith('request_memory'))).toBe(false);
+    expect(raw.find((l) => l.startsWith('frozen'))).toMatch(/: 1700000000$/);
+    const plain = formatBundleInfo(dataset, { raw: false });
+    expect(plain.some((l) => l.startsWith('license'))).toBe(false);
+    expect(plain.find((l) => l.startsWith('frozen'))).toMatch(/: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    const runRaw = formatBundleInfo(runBundle(), { raw: true });
+    expect(runRaw.some((l) => /^request_queue\s+: $/.test(l))).toBe(true);
+    expect(runRaw.some((l) => l.startsWith('license'))).toBe(false);
+    expect(runRaw.filter((l) => l.startsWith('exitcode '))).toHaveLength(1);
+  });
+
   it('prints -f fields tab-separated, bundle fields first, else metadata', () => {
     const bundle = runBundle();
     expect(formatFieldValues(bundle, parseFieldList('uuid, state,exitcode,owner,name,missing'))).toBe(

@@ -14,7 +14,7 @@ const DURATION_KEYS = new Set([
   'time_cleaning_up',
   'time_uploading_results',
 ]);
-const DATE_KEYS = new Set(['created', 'started', 'last_updated']);
+const DATE_KEYS = new Set(['created', 'started', 'last_updated', 'frozen']);
 
 /** Local time as `YYYY-MM-DD HH:MM:SS`, from epoch seconds. */
 export function formatDate(epochSeconds: number): string {

@@ -38,12 +38,17 @@ export function registerBundleOpsRoutes(app: FastifyInstance, { services, authen
   app.patch(`${REST}/bundles/:uuid`, async (request) => {
     const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
-    return bundleOps.update(user, uuid, UpdateBundleRequest.parse(request.body).metadata);
+    return bundleOps.update(user, uuid, UpdateBundleRequest.parse(request.body));
   });
 
   app.get(`${REST}/bundles/:uuid/children`, async (request) => {
     await authenticate(request);
     return { bundles: await bundleOps.children(UuidParams.parse(request.params).uuid) };
+  });
+
+  app.get(`${REST}/bundles/:uuid/verbose-info`, async (request) => {
+    const user = await authenticate(request);
+    return bundleOps.verboseInfo(user, UuidParams.parse(request.params).uuid);
   });
 
   app.post(bundleOpsRoutes.memo(), async (request) => {

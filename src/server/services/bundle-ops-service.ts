@@ -6,19 +6,23 @@ import { UserInputError } from '../../common/user-input-error.js';
 import {
   ACTIVE_STATES,
   ApiError,
+  FROZEN_KEY,
+  isFinalState,
   METADATA_MAX_KEYS,
   type Bundle,
+  type BundleVerboseInfo,
   type DeleteBundlesRequest,
   type MemoRequest,
   type Metadata,
   type SearchRequest,
   type SearchResponse,
+  type UpdateBundleRequest,
   type User,
 } from '../../protocol/index.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../../common/clock.js';
 import type { BundleRow, Store } from '../store/store.js';
-import { requireOwner } from './bundle-service.js';
+import { permissionOf, requireOwner } from './bundle-service.js';
 import { toApiBundles } from './bundle-view.js';
 import { parseSearchKeywords } from './search-keywords.js';
 import type { WorksheetService } from './worksheet-service.js';
@@ -30,7 +34,7 @@ const IMMUTABLE_KEYS = new Set([
   'uuid', 'bundle_type', 'command', 'state', 'dependencies', 'owner', 'owner_id', 'owner_name', 'created', 'is_dir',
   'data_size', 'docker_image', 'exitcode', 'started', 'time', 'time_user', 'time_system', 'time_preparing',
   'time_running', 'time_cleaning_up', 'time_uploading_results', 'remote', 'run_status', 'staged_status', 'actions',
-  'memory', 'memory_max', 'failure_message', 'last_updated',
+  'memory', 'memory_max', 'failure_message', 'last_updated', FROZEN_KEY,
 ]);
 
 export class BundleOpsService {
@@ -56,17 +60,22 @@ export class BundleOpsService {
     return { bundles: await toApiBundles(this.store, shown), result, limit, more };
   }
 
-  async update(user: User, uuid: string, metadata: Metadata): Promise<Bundle> {
+  async update(user: User, uuid: string, request: UpdateBundleRequest): Promise<Bundle> {
     const row = await this.getRow(uuid);
     requireOwner(user, row, 'edit');
+    const metadata: Metadata = { ...request.metadata };
     const refused = Object.keys(metadata).filter((key) => IMMUTABLE_KEYS.has(key));
+    if (refused.includes(FROZEN_KEY)) {
+      throw new ApiError('bad_request', `Cannot edit ${FROZEN_KEY} as a field of bundle ${uuid}: use 'cl edit SPEC --freeze' or '--unfreeze'.`);
+    }
     if (refused.length > 0) {
       throw new ApiError('bad_request', `Cannot edit ${refused.join(', ')} of bundle ${uuid}: set by the system or fixed at creation.`);
     }
+    Object.assign(metadata, this.freezeChange(row, request.frozen));
     const started = !['created', 'staged', 'uploading'].includes(row.state);
-    const request = Object.keys(metadata).find((key) => key.startsWith('request_') || key === 'exclude_patterns');
-    if (row.bundle_type === 'run' && started && request) {
-      throw new ApiError('conflict', `Cannot edit ${request} of run ${uuid}: it has already started (state ${row.state}).`);
+    const requestKey = Object.keys(metadata).find((key) => key.startsWith('request_') || key === 'exclude_patterns');
+    if (row.bundle_type === 'run' && started && requestKey) {
+      throw new ApiError('conflict', `Cannot edit ${requestKey} of run ${uuid}: it has already started (state ${row.state}).`);
     }
     // Each edit is bounded by the request schema; the sum of edits is bounded here.
     // (The store's JSON merge patch drops keys set to null.)
@@ -84,6 +93,23 @@ export class BundleOpsService {
     return bundle as Bundle;
   }
 
+  /** The metadata change that freezes or unfreezes `row`; refuses any other edit of a frozen bundle. */
+  private freezeChange(row: BundleRow, frozen: boolean | undefined): Metadata {
+    if (frozen === false) return { [FROZEN_KEY]: null };
+    if (isFrozen(row)) {
+      if (frozen === true) return {}; // freezing again keeps the first time
+      throw new ApiError('conflict', `Cannot edit ${row.name} (${row.uuid}): it is frozen; ${unfreezeHint(row)}.`);
+    }
+    if (frozen === undefined) return {};
+    if (!isFinalState(row.state)) {
+      throw new ApiError(
+        'conflict',
+        `Cannot freeze ${row.name} (${row.uuid}): it is ${row.state}; only ready, failed or killed bundles can be frozen (cl wait for it first).`,
+      );
+    }
+    return { [FROZEN_KEY]: Math.floor(this.clock.now() / 1000) };
+  }
+
   /** Deletes the bundles (and, with `recursive`, everything below them); returns the uuids, dependents first. */
   async delete(user: User, request: DeleteBundlesRequest): Promise<string[]> {
     const targets = await this.collect(request);
@@ -93,6 +119,7 @@ export class BundleOpsService {
       const row = byUuid.get(uuid);
       if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
       requireOwner(user, row, 'delete');
+      if (isFrozen(row)) throw new ApiError('conflict', `Cannot delete ${row.name} (${uuid}): it is frozen; ${unfreezeHint(row)}.`);
       if (ACTIVE_STATES.includes(row.state)) {
         throw new ApiError('conflict', `Cannot delete ${row.name} (${uuid}): it is ${row.state}; kill it first (cl kill).`);
       }
@@ -158,6 +185,17 @@ export class BundleOpsService {
     return toApiBundles(this.store, rows);
   }
 
+  async verboseInfo(user: User, uuid: string): Promise<BundleVerboseInfo> {
+    const row = await this.getRow(uuid);
+    const hosts = [...new Set((await this.store.getHostWorksheets([uuid])).get(uuid) ?? [])];
+    const worksheets = [];
+    for (const host of hosts) {
+      const worksheet = await this.store.getWorksheetByUuid(host);
+      if (worksheet) worksheets.push({ uuid: worksheet.uuid, name: worksheet.name });
+    }
+    return { host_worksheets: worksheets, permission: permissionOf(user, row) };
+  }
+
   /** The caller's newest ready bundle with this command and exactly these (key, parent) pairs. */
   async memo(user: User, request: MemoRequest): Promise<string | null> {
     const wanted = new Set(request.dependencies.map((d) => `${d.child_path}\u0000${d.parent_uuid}`));
@@ -175,6 +213,15 @@ export class BundleOpsService {
     if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
     return row;
   }
+}
+
+function isFrozen(row: BundleRow): boolean {
+  const frozen = row.metadata[FROZEN_KEY];
+  return frozen !== undefined && frozen !== null && frozen !== false;
+}
+
+function unfreezeHint(row: BundleRow): string {
+  return `unfreeze it first with 'cl edit ${row.uuid} --unfreeze'`;
 }
 
 async function asBadRequest<T>(work: () => Promise<T>): Promise<T> {

@@ -7,6 +7,7 @@ import {
   KILLED_BY_WORKER_STATES,
   ApiError,
   CHILD_PATH_PATTERN,
+  FROZEN_KEY,
   RunRequests,
   isFinalState,
   type Bundle,
@@ -14,6 +15,7 @@ import {
   type CreateBundleRequest,
   type Dependency,
   type Metadata,
+  type Permission,
   type User,
 } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
@@ -45,6 +47,10 @@ export class BundleService {
     // Checked before anything else, so a refused request creates nothing.
     requireWorksheetOwner(user, worksheet, 'add bundles to');
     const metadata = { ...request.metadata };
+    if (metadata[FROZEN_KEY] !== undefined) {
+      // Only a final bundle may be frozen; a new one is never final.
+      throw new ApiError('bad_request', `A new bundle cannot be frozen: freeze it once it is ready with 'cl edit SPEC --freeze'.`);
+    }
     let command: string | null = null;
     if (request.bundle_type === 'run') {
       command = (request.command ?? '').trim() === '' ? null : (request.command as string);
@@ -164,8 +170,13 @@ export class BundleService {
   }
 }
 
+/** The owner and root may do everything with a bundle; anyone signed in may read it. */
+export function permissionOf(user: User, row: BundleRow): Permission {
+  return user.is_root || user.id === row.owner_id ? 'all' : 'read';
+}
+
 export function requireOwner(user: User, row: BundleRow, action: string): void {
-  if (!user.is_root && user.id !== row.owner_id) {
+  if (permissionOf(user, row) !== 'all') {
     throw new ApiError('forbidden', `You may not ${action} bundle ${row.uuid}: it belongs to another user.`);
   }
 }
