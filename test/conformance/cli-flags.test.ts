@@ -98,9 +98,6 @@ const DROPPED: ReadonlyArray<[program: string, flag: string, why: string]> = [
  * Each is reported as a todo while missing, and fails once present so that it is removed here.
  */
 const PENDING: ReadonlyArray<[program: string, flag: string]> = [
-  ['cl work', '-u'],
-  ['cl edit', '--freeze'],
-  ['cl edit', '--unfreeze'],
 ];
 
 /** Reference commands we do not ship, by group, with why (DESIGN.md §3 lists the verbs we ship). */
