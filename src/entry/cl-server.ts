@@ -1,6 +1,7 @@
 // Entry point of `cl-server`. With --with-worker it also runs a worker in the same process, logged
 // in as root: that is the local instance `cl` starts by itself. This file is the one place where
 // server and worker meet.
+import { createHash } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<void> {
             hostname: hostname(),
           },
           // As many runs at once as the machine has CPUs, like a cl-worker started with defaults.
-          { id: 'local', verbose: args.verbose, slots: defaultSlots(null, cpus().length) },
+          { id: embeddedWorkerId(args.config.home), verbose: args.verbose, slots: defaultSlots(null, cpus().length) },
         ),
       )
     : null;
@@ -60,4 +61,13 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
+}
+
+/**
+ * The embedded worker's id, one per server home: a worker removes the leftover containers that
+ * carry its own id when it starts, so two instances on one machine (two users' local instances)
+ * must never share one.
+ */
+function embeddedWorkerId(home: string): string {
+  return `local-${createHash('sha256').update(home).digest('hex').slice(0, 12)}`;
 }

@@ -139,7 +139,7 @@ describe('zip uploads', () => {
 
   it('refuses an entry written through a link that points outside (l -> dir, then l/x)', async () => {
     const zip = buildZip([linkEntry('l', join(outside, 'somedir')), { name: 'l/x', data: 'pwned' }]);
-    await expectRefused(await server.uploadArchive('through-out.zip', zip), /rejected, nothing stored: link 'l' -> '.*' points outside the bundle/);
+    await expectRefused(await server.uploadArchive('through-out.zip', zip), /rejected, nothing stored: entry 'l\/x' lies below 'l', which is a symbolic link/);
   });
 
   it('refuses an entry written through a link inside the bundle (l -> sub, then l/x)', async () => {

@@ -6,7 +6,7 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
+import { extractBundleTar } from '../../common/tar-extract.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import { routes, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 import { fetchBundle } from '../bundle-watch.js';
@@ -57,7 +57,9 @@ async function runDownload(ctx: CliContext, text: string, options: DownloadOptio
   try {
     if (response.headers.get(TARGET_TYPE_HEADER) === 'directory') {
       await mkdir(temp, { recursive: true });
-      await pipeline(body, tar.x({ cwd: temp, preservePaths: false, strict: true }));
+      const extraction = extractBundleTar(temp);
+      await pipeline(body, extraction.stream);
+      await extraction.finish();
     } else {
       await mkdir(dirname(temp), { recursive: true });
       await pipeline(body, createWriteStream(temp));

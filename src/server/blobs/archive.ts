@@ -4,12 +4,12 @@
 // Streams only.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, symlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
+import { createLinkBelow, LinkPlacementError, pointsOutside } from '../../common/link-below.js';
 import { stripArchiveSuffix } from '../../common/names.js';
 import {
   EntryRefused,
@@ -18,7 +18,6 @@ import {
   archiveRefused,
   belowLinkReason,
   pathParts,
-  pointsOutside,
   specialFileReason,
   unpackFailure,
   unsafeEntryReason,
@@ -41,12 +40,6 @@ export function archiveKindOf(fileName: string): ArchiveKind | null {
 export interface UnpackOptions {
   /** The name the archive was uploaded as: it picks the format and names it in messages. */
   fileName: string;
-  /**
-   * Store symbolic links whose target lies outside as plain links: a run's results may hold
-   * such links, and they are never followed (reads refuse to pass through links, and unpacking
-   * refuses entries below a link), whereas uploads reject them.
-   */
-  keepOutsideLinks: boolean;
   /** Most bytes the unpacked contents may hold, where the format says so before writing (zip). */
   maxBytes: number;
 }
@@ -84,7 +77,7 @@ async function unpackTar(source: Readable, kind: 'tar' | 'tar.gz' | 'tar.bz2', d
     strict: true,
     filter: (path, entry) => {
       if (problems.length > 0 || !(entry instanceof tar.ReadEntry)) return false;
-      const reason = tarEntryReason(path, entry, links, options.keepOutsideLinks);
+      const reason = tarEntryReason(path, entry, links);
       if (reason !== null) {
         problems.push(reason);
         return false;
@@ -111,11 +104,11 @@ async function unpackTar(source: Readable, kind: 'tar' | 'tar.gz' | 'tar.bz2', d
 }
 
 /** Why a tar entry is refused: entry-rules, plus no entry (or hard link target) below a link entry. */
-function tarEntryReason(path: string, entry: tar.ReadEntry, links: LinkEntries, keepOutsideLinks: boolean): string | null {
+function tarEntryReason(path: string, entry: tar.ReadEntry, links: LinkEntries): string | null {
   const name = pathParts(path).join('/'); // `./x` is shown as `x`
   const special = specialFileReason(name, entry.type);
   if (special !== null) return special;
-  const unsafe = unsafeEntryReason(path, entry.type, entry.linkpath, keepOutsideLinks);
+  const unsafe = unsafeEntryReason(path, entry.type, entry.linkpath);
   if (unsafe !== null) return unsafe;
   const above = links.linkAbove(path);
   if (above !== null) return belowLinkReason(name, above);
@@ -124,21 +117,14 @@ function tarEntryReason(path: string, entry: tar.ReadEntry, links: LinkEntries, 
   return null;
 }
 
-/** Creates a symbolic link at `path` below `root`, refusing to pass through any link on the way. */
+/** createLinkBelow, its refusals refusing the archive. */
 async function createLinkInside(root: string, path: string, target: string): Promise<void> {
-  const parts = pathParts(path);
-  const name = parts.pop();
-  if (name === undefined) return;
-  let dir = root;
-  for (const part of parts) {
-    dir = posix.join(dir, part);
-    const stat = await lstat(dir).catch(() => null);
-    if (stat === null) await mkdir(dir);
-    else if (!stat.isDirectory()) throw new EntryRefused(`entry '${path}' lies below '${part}', which is not a directory`);
+  try {
+    await createLinkBelow(root, path, target);
+  } catch (error) {
+    if (error instanceof LinkPlacementError) throw new EntryRefused(error.message);
+    throw error;
   }
-  const at = posix.join(dir, name);
-  if ((await lstat(at).catch(() => null)) !== null) throw new EntryRefused(`entry '${path}' appears twice in the archive`);
-  await symlink(target, at);
 }
 
 function decompressor(kind: 'gz' | 'bz2'): NodeJS.ReadWriteStream {

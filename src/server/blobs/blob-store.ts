@@ -23,8 +23,6 @@ export interface StoredContents {
 export interface UploadOptions {
   /** Unpack an archive (chosen by the file name's suffix); otherwise store the bytes as one file. */
   unpack: boolean;
-  /** Keep symbolic links that point outside as links (run results) instead of refusing them. */
-  keepOutsideLinks?: boolean;
   fileName: string;
   maxBytes: number;
 }
@@ -68,7 +66,6 @@ export class BlobStore {
         await mkdir(dir);
         content = await unpackArchive(limited, kind, dir, {
           fileName: options.fileName,
-          keepOutsideLinks: options.keepOutsideLinks ?? false,
           maxBytes: options.maxBytes,
         });
       } else {

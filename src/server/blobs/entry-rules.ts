@@ -1,7 +1,6 @@
 // What may be stored from an archive entry, one set of rules for tar and zip alike: where it may
 // land, what its links may point to, which kinds of file are refused, which mode bits are kept,
 // and how a failure is told to the user (never with a server path in it). No I/O here.
-import { posix } from 'node:path';
 import { ApiError } from '../../protocol/index.js';
 
 /** Permission bits only: setuid, setgid and sticky bits are never stored. */
@@ -15,30 +14,21 @@ export function shownName(path: string): string {
   return path.replace(/\0/g, '\\0');
 }
 
-/** Why an archive entry is unsafe, or null when it stays inside the extraction root. */
-export function unsafeEntryReason(
-  path: string,
-  type: string,
-  linkpath: string | undefined,
-  keepOutsideLinks = false,
-): string | null {
+/**
+ * Why an archive entry is unsafe, or null when it stays inside the extraction root. A symbolic
+ * link may point anywhere, outside the bundle or nowhere (virtualenvs and conda environments are
+ * full of such links): it is stored as a link and never followed on the server or the worker.
+ */
+export function unsafeEntryReason(path: string, type: string, linkpath: string | undefined): string | null {
   if (path.includes('\0')) return `entry '${shownName(path)}' has a NUL byte in its name`;
   if (path.startsWith('/') || path.split('/').includes('..')) return `entry '${path}' points outside the bundle`;
   if (type === 'SymbolicLink' && linkpath !== undefined) {
     if (linkpath.includes('\0')) return `link '${path}' has a NUL byte in its target`;
-    if (!keepOutsideLinks && pointsOutside(path, linkpath)) return `link '${path}' -> '${linkpath}' points outside the bundle`;
   }
   if (type === 'Link' && linkpath !== undefined && (linkpath.startsWith('/') || linkpath.split('/').includes('..'))) {
     return `hard link '${path}' -> '${linkpath}' points outside the bundle`;
   }
   return null;
-}
-
-/** Whether a link's target, read from the link's own directory, leaves the extraction root. */
-export function pointsOutside(path: string, linkpath: string): boolean {
-  if (linkpath.startsWith('/')) return true;
-  const resolved = posix.normalize(posix.join(posix.dirname(path), linkpath));
-  return resolved === '..' || resolved.startsWith('../');
 }
 
 const SPECIAL_FILES: Readonly<Record<string, string>> = {

@@ -47,9 +47,9 @@ async function extractAll(zip: yauzl.ZipFile, tree: ExtractionTree, options: Unp
   for (let entry = await nextEntry(zip); entry !== null; entry = await nextEntry(zip)) {
     const kind = classifyZipEntry(entry);
     if (kind.type === 'refused') throw new EntryRefused(kind.reason);
-    const parts = checkedParts(kind.path, kind.type, options.keepOutsideLinks);
+    const parts = checkedParts(kind.path, kind.type);
     if (kind.type === 'link') {
-      await tree.link(parts, await readLinkTarget(zip, entry, kind.path, options.keepOutsideLinks));
+      await tree.link(parts, await readLinkTarget(zip, entry, kind.path));
       continue;
     }
     if (parts.length === 0) continue; // `./`: the root itself
@@ -68,14 +68,14 @@ async function extractAll(zip: yauzl.ZipFile, tree: ExtractionTree, options: Unp
 }
 
 /** The entry's path components once entry-rules allow it (for a link, before its target is known). */
-function checkedParts(path: string, type: 'file' | 'directory' | 'link', keepOutsideLinks: boolean): string[] {
-  const reason = unsafeEntryReason(path, type === 'link' ? 'SymbolicLink' : 'File', undefined, keepOutsideLinks);
+function checkedParts(path: string, type: 'file' | 'directory' | 'link'): string[] {
+  const reason = unsafeEntryReason(path, type === 'link' ? 'SymbolicLink' : 'File', undefined);
   if (reason !== null) throw new EntryRefused(reason);
   return pathParts(path);
 }
 
 /** A link's target is its contents: short, valid UTF-8, and subject to the same rules as tar's. */
-async function readLinkTarget(zip: yauzl.ZipFile, entry: yauzl.Entry, path: string, keepOutsideLinks: boolean): Promise<string> {
+async function readLinkTarget(zip: yauzl.ZipFile, entry: yauzl.Entry, path: string): Promise<string> {
   if (entry.uncompressedSize > MAX_LINK_TARGET_BYTES) {
     throw new EntryRefused(`link '${path}' has a target longer than ${MAX_LINK_TARGET_BYTES} bytes`);
   }
@@ -90,7 +90,7 @@ async function readLinkTarget(zip: yauzl.ZipFile, entry: yauzl.Entry, path: stri
   const target = decodeUtf8(Buffer.concat(chunks));
   if (target === null) throw new EntryRefused(`link '${path}' has a target that is not valid UTF-8`);
   if (target === '') throw new EntryRefused(`link '${path}' has an empty target`);
-  const reason = unsafeEntryReason(path, 'SymbolicLink', target, keepOutsideLinks);
+  const reason = unsafeEntryReason(path, 'SymbolicLink', target);
   if (reason !== null) throw new EntryRefused(reason);
   return target;
 }

@@ -119,7 +119,6 @@ export class WorkerService {
       unpack: true,
       fileName: 'results.tar',
       maxBytes: this.options.maxUploadBytes,
-      keepOutsideLinks: true,
     });
     await this.store.updateBundle(
       uuid,

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import * as tar from 'tar';
+import { extractBundleTar } from '../../common/tar-extract.js';
 import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 
 /** GET /rest/bundles/:uuid/contents/blob/PATH, answered as a fetch Response. */
@@ -37,9 +37,9 @@ export async function downloadInto(
     await pipeline(body, counter, createWriteStream(dest, { mode: 0o644 }), signal ? { signal } : {});
   } else {
     await mkdir(dest, { recursive: true });
-    // strict: a damaged archive is an error, not a partial dependency. node-tar already refuses
-    // absolute paths and `..` entries and never writes through symlinks it unpacked.
-    await pipeline(body, counter, tar.x({ cwd: dest, strict: true, preserveOwner: false }), signal ? { signal } : {});
+    const extraction = extractBundleTar(dest);
+    await pipeline(body, counter, extraction.stream, signal ? { signal } : {});
+    await extraction.finish();
   }
   return kind;
 }
