@@ -75,12 +75,12 @@ describe('worker with a fake runtime', () => {
     const lines: string[] = [];
     const log: Logger = { ...silentLogger, error: (m) => lines.push(m), info: (m) => lines.push(m) };
     // Docker goes away after the server assigned the run (it sends none to a worker without Docker).
-    const start_ = await holdNextStart();
+    const held = await holdNextStart();
     await start(log);
     const run = await createRun();
-    await start_.started(run.uuid);
+    await held.started(run.uuid);
     runtime.reachable = false;
-    start_.release();
+    held.release();
     const waiting = await rig.waitForBundle(run.uuid, 'the run to wait for Docker', (b) => /^Waiting for Docker/.test(String(b.metadata.run_status)));
     expect(waiting.state).toBe('preparing');
     const info = await rig.waitForWorker(queue, (w) => !w.docker_ok);
@@ -97,12 +97,12 @@ describe('worker with a fake runtime', () => {
   });
 
   it('kills a run while it is preparing: no container, finished as killed', async () => {
-    const start_ = await holdNextStart();
+    const held = await holdNextStart();
     await start();
     const run = await createRun();
-    await start_.started(run.uuid);
+    await held.started(run.uuid);
     runtime.reachable = false;
-    start_.release();
+    held.release();
     await rig.waitForBundle(run.uuid, 'the run to wait for Docker', (b) => /^Waiting for Docker/.test(String(b.metadata.run_status)));
     await rig.kill(run.uuid);
     const done = await rig.waitForBundle(run.uuid, 'the run to finish');
