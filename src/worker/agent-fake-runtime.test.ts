@@ -1,45 +1,64 @@
-// The worker with the fake container runtime: paths that need Docker to misbehave on purpose.
+// The worker with the fake container runtime against the real server (in-process, on loopback):
+// paths that need Docker to misbehave on purpose. Runs are created through the REST API and
+// checked by what the server shows; a fault proxy holds a start back (so Docker can go away
+// between assignment and preparation), forges what a server would not send, or slows a download.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunSpec } from '../protocol/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Bundle, Dependency, WorkerMessage } from '../protocol/index.js';
 import { createWorkerConfig } from './config.js';
 import { FakeRuntime } from './docker/fake-runtime.js';
 import { ImageCache } from './images/image-cache.js';
 import { startWorker, type RunningWorker } from './index.js';
 import { silentLogger, type Logger } from '../common/log.js';
-import { FakeServer } from './testing/fake-server.js';
+import { gate, isMessagesPoll, isRunCall, startWorkerRig, type WorkerRig } from '../../test/support/worker-rig.js';
+import { waitUntil } from '../../test/support/wait-for.js';
 
-let server: FakeServer;
+let rig: WorkerRig;
 let runtime: FakeRuntime;
 let worker: RunningWorker | null = null;
 let workDir = '';
+/** Each test's worker serves its own queue, so a run can only go to the worker of its own test. */
+let queue = '';
+let counter = 0;
 const IMAGE = { id: 'sha256:abc', digest: 'img@sha256:abc' };
+const M = 1024 ** 2;
 
-function runSpec(n: number): RunSpec {
-  return {
-    uuid: `0x${n.toString(16).padStart(32, '0')}`,
-    command: 'true',
-    owner_id: '1',
-    dependencies: [],
-    resources: { docker_image: 'img:1', cpus: 1, gpus: 0, memory: 1 << 30, disk: 0, time: 0, network: false },
-    exclude_patterns: [],
-  };
+function createRun(dependencies: Dependency[] = []): Promise<Bundle> {
+  return rig.createRun('true', { request_docker_image: 'img:1', request_memory: 256 * M, request_queue: queue }, dependencies);
 }
 
 async function start(log: Logger = silentLogger, overrides: Parameters<typeof createWorkerConfig>[1] = {}): Promise<RunningWorker> {
-  const url = await server.listen();
   const config = createWorkerConfig(
-    { serverUrl: url, username: 'u', password: 'p', workDir, hostname: 'h' },
-    { checkinFrequencySeconds: 1, ...overrides },
+    { serverUrl: rig.workerUrl, username: rig.username, password: rig.password, workDir, hostname: 'h' },
+    { checkinFrequencySeconds: 1, id: queue, tag: queue, ...overrides },
   );
   worker = await startWorker(config, { log, runtime });
   return worker;
 }
 
+/** Holds the next start call back, and returns what lets it go once the run's start was seen. */
+async function holdNextStart(): Promise<{ release: () => void; started: (uuid: string) => Promise<void> }> {
+  const held = gate();
+  rig.proxy.inject(isRunCall('start'), { hold: held.opened }, 1);
+  return {
+    release: held.open,
+    started: async (uuid) => void (await rig.proxy.waitForRequest(isRunCall('start', uuid), 'the start call')),
+  };
+}
+
+beforeAll(async () => {
+  rig = await startWorkerRig();
+});
+
+afterAll(async () => {
+  await rig.stop();
+});
+
 beforeEach(() => {
-  server = new FakeServer();
+  counter += 1;
+  queue = `fake-${counter}`;
   runtime = new FakeRuntime();
   runtime.images.set('img:1', IMAGE);
   workDir = mkdtempSync(path.join(os.tmpdir(), 'cl-worker-fake-'));
@@ -48,7 +67,6 @@ beforeEach(() => {
 afterEach(async () => {
   await worker?.stop();
   worker = null;
-  await server.close();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -56,86 +74,117 @@ describe('worker with a fake runtime', () => {
   it('keeps a run preparing while Docker is unreachable, says so, and runs it once Docker is back', async () => {
     const lines: string[] = [];
     const log: Logger = { ...silentLogger, error: (m) => lines.push(m), info: (m) => lines.push(m) };
-    runtime.reachable = false;
+    // Docker goes away after the server assigned the run (it sends none to a worker without Docker).
+    const held = await holdNextStart();
     await start(log);
-    const run = runSpec(1);
-    server.sendRun(run);
-    await server.waitFor(() => server.checkins.filter((c) => c.runs.some((r) => r.uuid === run.uuid)).length >= 2, 'two check-ins with the run');
-    const last = server.checkins[server.checkins.length - 1];
-    expect(last).toMatchObject({ docker_ok: false });
-    expect(last?.docker_message).toMatch(/^Cannot reach Docker at fake:\/\/docker: /);
-    expect(last?.runs[0]).toMatchObject({ state: 'preparing' });
-    expect(last?.runs[0]?.progress.run_status).toMatch(/^Waiting for Docker/);
+    const run = await createRun();
+    await held.started(run.uuid);
+    runtime.reachable = false;
+    held.release();
+    const waiting = await rig.waitForBundle(run.uuid, 'the run to wait for Docker', (b) => /^Waiting for Docker/.test(String(b.metadata.run_status)));
+    expect(waiting.state).toBe('preparing');
+    const info = await rig.waitForWorker(queue, (w) => !w.docker_ok);
+    expect(info.docker_message).toMatch(/^Cannot reach Docker at fake:\/\/docker: /);
+    // Several failed tries later, the outage was still logged once.
+    const pings = runtime.calls.filter((c) => c === 'ping').length;
+    await waitUntil(() => runtime.calls.filter((c) => c === 'ping').length >= pings + 2, 'two more tries to reach Docker');
     expect(lines.filter((l) => /Cannot reach Docker at fake:\/\/docker: .*; retrying every 1s/.test(l))).toHaveLength(1);
     runtime.reachable = true;
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish).toMatchObject({ exitcode: 0, failure_message: null, progress: { docker_image: 'img@sha256:abc' } });
-    expect(server.checkins[server.checkins.length - 1]?.docker_ok).toBe(true);
+    const done = await rig.waitForBundle(run.uuid, 'the run to finish');
+    expect(done).toMatchObject({ state: 'ready', metadata: { exitcode: 0, docker_image: 'img@sha256:abc' } });
+    expect(done.metadata.failure_message ?? null).toBeNull();
+    expect(await rig.waitForWorker(queue, (w) => w.docker_ok)).toMatchObject({ docker_message: null });
   });
 
   it('kills a run while it is preparing: no container, finished as killed', async () => {
-    runtime.reachable = false;
+    const held = await holdNextStart();
     await start();
-    const run = runSpec(2);
-    server.sendRun(run, 'a2');
-    await server.waitFor(() => server.starts.length === 1, 'the start');
-    server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'a2', message: 'Kill requested' });
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish).toMatchObject({ killed: true, failure_message: 'Kill requested', exitcode: null });
+    const run = await createRun();
+    await held.started(run.uuid);
+    runtime.reachable = false;
+    held.release();
+    await rig.waitForBundle(run.uuid, 'the run to wait for Docker', (b) => /^Waiting for Docker/.test(String(b.metadata.run_status)));
+    await rig.kill(run.uuid);
+    const done = await rig.waitForBundle(run.uuid, 'the run to finish');
+    expect(done).toMatchObject({ state: 'killed', metadata: { failure_message: 'Kill requested' } });
+    expect(done.metadata.exitcode ?? null).toBeNull();
     expect(runtime.calls.some((c) => c.startsWith('createContainer'))).toBe(false);
   });
 
   it('ignores a kill naming another assignment', async () => {
     runtime.behaviour = () => 'until-stopped';
     await start();
-    const run = runSpec(3);
-    server.sendRun(run, 'mine');
-    await server.waitFor(() => server.stagesOf(run.uuid).includes('running'), 'running');
-    server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'someone-else', message: 'Kill requested (foreign)' });
-    server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'mine', message: 'Kill requested' });
-    // Messages are handled in order: had the foreign kill been obeyed, its message would be the
-    // failure message, and the run would have been stopped twice.
-    expect(await server.waitForFinish(run.uuid)).toMatchObject({ killed: true, failure_message: 'Kill requested' });
+    const run = await createRun();
+    await rig.waitForBundle(run.uuid, 'the run to be running', (b) => b.state === 'running');
+    // A forged answer to the next message poll: a kill for this run under someone else's
+    // assignment. The poll the server is holding is cut so that the next one comes at once.
+    const foreign: WorkerMessage = { type: 'kill', uuid: run.uuid, assignment_id: 'someone-else', message: 'Kill requested (foreign)' };
+    rig.proxy.inject(isMessagesPoll, { answer: { status: 200, body: { messages: [foreign] } } }, 1);
+    const from = rig.proxy.seen.length;
+    rig.proxy.cutOpen(isMessagesPoll);
+    // The poll after the forged answer is sent only once that answer was handled.
+    await waitUntil(() => rig.proxy.seen.slice(from).filter(isMessagesPoll).length >= 2, 'a poll after the forged kill');
+    expect((await rig.bundle(run.uuid)).state).toBe('running');
+    await rig.kill(run.uuid);
+    // Had the foreign kill been obeyed, its message would be the failure message, and the run
+    // would have been stopped twice.
+    expect(await rig.waitForBundle(run.uuid, 'the run to finish')).toMatchObject({ state: 'killed', metadata: { failure_message: 'Kill requested' } });
     expect(runtime.calls.filter((c) => c.startsWith('stopContainer'))).toHaveLength(1);
   });
 
   it('fails a run whose dependency path would escape the run dir, starting no container', async () => {
+    // The server refuses such a key when a run is created, so the proxy forges it into the run message.
+    const escape = (body: unknown): unknown => JSON.parse(JSON.stringify(body).replaceAll('"child_path":"escape"', '"child_path":"../escape"'));
+    rig.proxy.inject((r) => isMessagesPoll(r) || /\/checkin$/.test(r.path), { edit: escape });
     await start();
-    const run = { ...runSpec(5), dependencies: [{ child_path: '../escape', parent_uuid: runSpec(6).uuid, parent_path: '' }] };
-    server.blobs.set(`${runSpec(6).uuid}:`, { type: 'file', body: Buffer.from('x') });
-    server.sendRun(run);
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish.failure_message).toBe("Invalid dependency path '../escape': it must stay inside the run directory.");
+    const parent = await rig.uploadFile('x', Buffer.from('x'));
+    const run = await createRun([{ child_path: 'escape', parent_uuid: parent.uuid, parent_path: '' }]);
+    const done = await rig.waitForBundle(run.uuid, 'the run to fail');
+    expect(done.state).toBe('failed');
+    expect(done.metadata.failure_message).toBe("Invalid dependency path '../escape': it must stay inside the run directory.");
     expect(runtime.calls.some((c) => c.startsWith('createContainer'))).toBe(false);
   });
 
   it('exits after --exit-after-num-runs runs, reporting the runs left', async () => {
+    const from = rig.proxy.seen.length;
     const w = await start(silentLogger, { exitAfterNumRuns: 1 });
-    expect(server.checkins[0]?.runs_left ?? 1).toBe(1);
-    server.sendRun(runSpec(4));
-    await server.waitForFinish(runSpec(4).uuid);
+    const run = await createRun();
+    expect(await rig.waitForBundle(run.uuid, 'the run to finish')).toMatchObject({ state: 'ready' });
     await expect(w.done).resolves.toBe('runs-done');
+    expect(rig.checkins(from)[0]?.runs_left).toBe(1);
+    expect(rig.checkins(from).at(-1)?.runs_left).toBe(0);
   });
 
   it('exits when idle with --exit-when-idle', async () => {
     const w = await start(silentLogger, { exitWhenIdle: true, idleSeconds: 0.5 });
     await expect(w.done).resolves.toBe('idle');
+    expect(await rig.waitForWorker(queue)).toMatchObject({ runs: [] });
   });
 });
 
 describe('progress of a preparing run', () => {
   it('reports the bytes of a dependency being downloaded, of its data_size', async () => {
-    const parent = `0x${'d'.repeat(32)}`;
-    server.blobs.set(`${parent}:`, { type: 'file', body: Buffer.alloc(4 * 1024 * 1024, 1) });
-    server.blobPartDelayMs = 1500;
+    const parent = await rig.uploadFile('big', Buffer.alloc(4 * M, 1));
+    // The download comes in 1m parts; each part waits until the server shows a new status.
+    const shown = new Set<string>();
+    let runUuid = '';
+    const nextStatus = async (): Promise<void> => {
+      const count = shown.size;
+      await rig.waitForBundle(runUuid, 'a new download status', (b) => {
+        const status = String(b.metadata.run_status);
+        if (status.startsWith('Downloading dependency data: ')) shown.add(status);
+        return shown.size > count;
+      });
+    };
+    const isDownload = (r: { method: string; path: string }) => r.method === 'GET' && r.path.startsWith(`/rest/bundles/${parent.uuid}/contents/blob`);
+    rig.proxy.inject(isDownload, { pace: { chunkBytes: M, between: nextStatus } }, 1);
     await start();
-    const run = { ...runSpec(7), dependencies: [{ child_path: 'in', parent_uuid: parent, parent_path: '', data_size: 4 * 1024 * 1024 }] };
-    server.sendRun(run);
-    const shown = (): string[] =>
-      server.checkins.flatMap((c) => c.runs.filter((r) => r.uuid === run.uuid).map((r) => String(r.progress.run_status)));
-    await server.waitFor(() => shown().some((s) => /^Downloading dependency data: [\d.]+m of 4m$/.test(s)), 'a download status');
-    await server.waitForFinish(run.uuid);
-    expect(shown().filter((s) => s.startsWith('Downloading dependency data: ')).length).toBeGreaterThanOrEqual(2);
+    const run = await createRun([{ child_path: 'in', parent_uuid: parent.uuid, parent_path: '' }]);
+    runUuid = run.uuid;
+    expect(await rig.waitForBundle(run.uuid, 'the run to finish')).toMatchObject({ state: 'ready' });
+    expect(shown.size).toBeGreaterThanOrEqual(3);
+    // What had arrived when the worker checked in: part of a 1m chunk shows in k.
+    for (const status of shown) expect(status).toMatch(/^Downloading dependency data: [\d.]+[km]? of 4m$/);
   });
 });
 

@@ -1,184 +1,186 @@
-// The worker end to end against a stand-in server on loopback and the real dockerd: accepting,
-// running, uploading and finishing runs, kills, limits, retries, dedupe and stale assignments.
+// The worker end to end against the real server (in-process, on loopback) and the real dockerd:
+// runs created through the REST API, assigned by the real scheduler, checked by what the server
+// then shows. A fault proxy in front of the server supplies what it would not do by itself: a
+// refused finish, a start held back while the run is withdrawn or its message re-sent.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunSpec } from '../protocol/index.js';
+import type { Metadata } from '../protocol/index.js';
 import { createWorkerConfig } from './config.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker/docker-test-support.js';
 import { startWorker, type RunningWorker } from './index.js';
 import { createStderrLogger, silentLogger } from '../common/log.js';
-import { FakeServer, tarOf } from './testing/fake-server.js';
 import { WORKER_LABEL } from './docker/container-runtime.js';
+import { gate, isMessagesPoll, isRunCall, stagesOf, startWorkerRig, type WorkerRig } from '../../test/support/worker-rig.js';
+import { waitUntil } from '../../test/support/wait-for.js';
 
 let image = '';
-let server: FakeServer;
+let rig: WorkerRig;
 let worker: RunningWorker | null = null;
 let workDir = '';
+/** Each test's worker serves its own queue, so a run can only go to the worker of its own test. */
+let queue = '';
 let counter = 0;
 
-function uuid(): string {
-  counter += 1;
-  return `0x${(process.pid.toString(16) + counter.toString(16)).padStart(32, '0').slice(-32)}`;
-}
-
-function runSpec(command: string, overrides: Partial<RunSpec['resources']> = {}, extra: Partial<RunSpec> = {}): RunSpec {
-  return {
-    uuid: uuid(),
-    command,
-    owner_id: '1',
-    dependencies: [],
-    resources: { docker_image: image, cpus: 1, gpus: 0, memory: 256 * 1024 * 1024, disk: 0, time: 0, network: false, ...overrides },
-    exclude_patterns: [],
-    ...extra,
-  };
-}
-
 async function start(overrides: Parameters<typeof createWorkerConfig>[1] = {}): Promise<RunningWorker> {
-  const url = server.url ?? (await server.listen());
   const config = createWorkerConfig(
-    { serverUrl: url, username: 'u', password: 'p', workDir, hostname: 'test-host' },
-    { checkinFrequencySeconds: 1, killGraceSeconds: 1, slots: 4, dockerSocket: DOCKER_SOCKET, ...overrides },
+    { serverUrl: rig.workerUrl, username: rig.username, password: rig.password, workDir, hostname: 'test-host' },
+    { checkinFrequencySeconds: 1, killGraceSeconds: 1, slots: 4, dockerSocket: DOCKER_SOCKET, tag: queue, ...overrides },
   );
   worker = await startWorker(config, { log: process.env.WORKER_TEST_LOG ? createStderrLogger({ verbose: true }) : silentLogger });
   return worker;
 }
 
+function createRun(command: string, metadata: Metadata = {}, dependencies: Parameters<WorkerRig['createRun']>[2] = []) {
+  return rig.createRun(command, { request_docker_image: image, request_memory: 256 * 1024 * 1024, request_queue: queue, ...metadata }, dependencies);
+}
+
 beforeAll(async () => {
   await ensureDocker();
   image = ensureTestImage();
+  rig = await startWorkerRig();
+});
+
+afterAll(async () => {
+  await rig.stop();
 });
 
 beforeEach(() => {
-  server = new FakeServer();
+  counter += 1;
+  queue = `agent-${counter}`;
   workDir = mkdtempSync(path.join(os.tmpdir(), 'cl-worker-test-'));
 });
 
 afterEach(async () => {
   await worker?.stop();
   worker = null;
-  await server.close();
   rmSync(workDir, { recursive: true, force: true });
 });
-
-afterAll(() => undefined);
 
 describe('worker agent with real Docker', () => {
   it('runs a command with dependencies and uploads its results without deps or excluded files', async () => {
     const w = await start();
-    const run = runSpec('cat in.txt data/a.txt; echo oops >&2; id -u; mkdir sub; echo x > sub/f; echo y > skip.log', {}, {
-      exclude_patterns: ['*.log'],
-    });
-    const fileDep = uuid();
-    const dirDep = uuid();
-    server.blobs.set(`${fileDep}:`, { type: 'file', body: Buffer.from('from file\n') });
-    server.blobs.set(`${dirDep}:inner`, { type: 'directory', body: await tarOf({ 'a.txt': 'from dir\n' }) });
-    run.dependencies = [
-      { child_path: 'in.txt', parent_uuid: fileDep, parent_path: '' },
-      { child_path: 'data', parent_uuid: dirDep, parent_path: 'inner' },
-    ];
-    server.sendRun(run);
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish).toMatchObject({ exitcode: 0, failure_message: null, killed: false });
-    expect(finish.progress.docker_image).toMatch(/^cl-test\/worker-bash:1@sha256:[0-9a-f]{64}$/);
-    expect(finish.progress.remote).toBe('test-host');
-    expect(finish.progress.time_running).toBeGreaterThan(0);
-    const upload = server.uploads.find((u) => u.uuid === run.uuid);
-    expect(upload?.assignmentId).toBe(`a-${run.uuid.slice(2, 10)}`);
+    const fileDep = await rig.uploadFile('in.txt', Buffer.from('from file\n'));
+    const dirDep = await rig.uploadDirectory('dir', { 'inner/a.txt': 'from dir\n' });
+    const run = await createRun('cat in.txt data/a.txt; echo oops >&2; id -u; mkdir sub; echo x > sub/f; echo y > skip.log', { exclude_patterns: ['*.log'] }, [
+      { child_path: 'in.txt', parent_uuid: fileDep.uuid, parent_path: '' },
+      { child_path: 'data', parent_uuid: dirDep.uuid, parent_path: 'inner' },
+    ]);
+    const done = await rig.waitForBundle(run.uuid, 'the run to finish');
+    expect(done.state, String(done.metadata.failure_message)).toBe('ready');
+    expect(done.metadata).toMatchObject({ exitcode: 0, remote: 'test-host' });
+    expect(done.metadata.failure_message ?? null).toBeNull();
+    expect(done.metadata.docker_image).toMatch(/^cl-test\/worker-bash:1@sha256:[0-9a-f]{64}$/);
+    expect(done.metadata.time_running).toBeGreaterThan(0);
     const expectedUid = process.getuid?.() === 0 ? '65534' : String(process.getuid?.());
-    expect(upload?.files.get('stdout')).toBe(`from file\nfrom dir\n${expectedUid}\n`);
-    expect(upload?.files.get('stderr')).toBe('oops\n');
-    expect(upload?.files.get('sub/f')).toBe('x\n');
-    expect([...(upload?.files.keys() ?? [])].sort()).toEqual(['stderr', 'stdout', 'sub/', 'sub/f']);
+    const files = await rig.files(run.uuid);
+    expect(files.get('stdout')).toBe(`from file\nfrom dir\n${expectedUid}\n`);
+    expect(files.get('stderr')).toBe('oops\n');
+    expect(files.get('sub/f')).toBe('x\n');
+    expect([...files.keys()].sort()).toEqual(['stderr', 'stdout', 'sub/', 'sub/f']);
     const order = ['preparing', 'running', 'finalizing'];
-    const stages = server.stagesOf(run.uuid);
+    const stages = stagesOf(rig.checkins(), run.uuid);
     expect(stages.length).toBeGreaterThan(0);
     expect([...stages].sort((a, b) => order.indexOf(a) - order.indexOf(b))).toEqual(stages);
-    await server.waitFor(() => !existsSync(path.join(workDir, 'runs', run.uuid)), 'the run dir to be deleted');
+    await waitUntil(() => !existsSync(path.join(workDir, 'runs', run.uuid)), 'the run dir to be deleted');
     expect(await new DockerRuntime(DOCKER_SOCKET).listContainers({ [WORKER_LABEL]: w.id })).toEqual([]);
     // The dependency cache is reused: a second run needs no new download.
-    const before = server.blobRequests;
-    const again = runSpec('cat in.txt', {}, { dependencies: [{ child_path: 'in.txt', parent_uuid: fileDep, parent_path: '' }] });
-    server.sendRun(again);
-    expect(await server.waitForFinish(again.uuid)).toMatchObject({ exitcode: 0 });
-    expect(server.blobRequests).toBe(before);
-    const last = server.checkins[server.checkins.length - 1];
-    expect(last?.cached_dependencies.sort()).toEqual([`${fileDep}:`, `${dirDep}:inner`].sort());
+    const isDownload = (r: { method: string; path: string }) => r.method === 'GET' && r.path.startsWith(`/rest/bundles/${fileDep.uuid}/contents/blob`);
+    const before = rig.proxy.seen.filter(isDownload).length;
+    expect(before).toBe(1);
+    const again = await createRun('cat in.txt', {}, [{ child_path: 'in.txt', parent_uuid: fileDep.uuid, parent_path: '' }]);
+    expect(await rig.waitForBundle(again.uuid, 'the second run to finish')).toMatchObject({ state: 'ready', metadata: { exitcode: 0 } });
+    expect(rig.proxy.seen.filter(isDownload)).toHaveLength(before);
+    const last = rig.checkins().at(-1);
+    expect(last?.cached_dependencies.sort()).toEqual([`${fileDep.uuid}:`, `${dirDep.uuid}:inner`].sort());
   });
 
   it('reports a failing command with its exit code, and dedupes a re-sent run message', async () => {
+    // The start is held back while the server offers the run again: every message poll before
+    // the start lands carries it once more.
+    const held = gate();
+    rig.proxy.inject(isRunCall('start'), { hold: held.opened }, 1);
     await start();
-    const run = runSpec('echo partial > out.txt; exit 3');
-    server.sendRun(run);
-    server.sendRun(run);
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish).toMatchObject({ exitcode: 3, failure_message: 'Exit code 3', killed: false });
-    expect(server.uploads.find((u) => u.uuid === run.uuid)?.files.get('out.txt')).toBe('partial\n');
-    expect(server.starts.filter((s) => s.uuid === run.uuid)).toHaveLength(1);
+    const run = await createRun('echo partial > out.txt; exit 3');
+    const startCall = await rig.proxy.waitForRequest(isRunCall('start', run.uuid), 'the start call');
+    const from = rig.proxy.seen.indexOf(startCall);
+    // The second poll after the start is sent only once the first one's answer (the run again) was handled.
+    await waitUntil(() => rig.proxy.seen.slice(from).filter(isMessagesPoll).length >= 2, 'two message polls after the start');
+    held.open();
+    const done = await rig.waitForBundle(run.uuid, 'the run to finish');
+    expect(done).toMatchObject({ state: 'failed', metadata: { exitcode: 3, failure_message: 'Exit code 3' } });
+    expect(await rig.cat(run.uuid, 'out.txt')).toBe('partial\n');
+    expect(rig.proxy.seen.filter(isRunCall('start', run.uuid))).toHaveLength(1);
   });
 
   it('kills a running run on a kill message and uploads what exists', async () => {
     await start();
-    const run = runSpec('echo started; sleep 60');
-    server.sendRun(run, 'a1');
-    await server.waitFor(() => server.stagesOf(run.uuid).includes('running'), 'the run to be reported running');
-    server.sendMessage({ type: 'kill', uuid: run.uuid, assignment_id: 'a1', message: 'Kill requested' });
+    const run = await createRun('echo started; sleep 60');
+    await rig.waitForBundle(run.uuid, 'the run to be running', (b) => b.state === 'running');
+    // Read through the server from the worker while the run runs: the echo has happened.
+    await waitUntil(async () => (await rig.cat(run.uuid, 'stdout').catch(() => '')) === 'started\n', 'the live stdout to show the echo');
+    await rig.kill(run.uuid);
     // `sleep 60` left alone would finish unkilled; how fast a kill lands is bench/kill-latency.mjs's.
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish).toMatchObject({ killed: true, failure_message: 'Kill requested' });
-    expect(server.uploads.find((u) => u.uuid === run.uuid)?.files.get('stdout')).toBe('started\n');
+    const done = await rig.waitForBundle(run.uuid, 'the run to finish');
+    expect(done).toMatchObject({ state: 'killed', metadata: { failure_message: 'Kill requested' } });
+    expect(await rig.cat(run.uuid, 'stdout')).toBe('started\n');
   });
 
   it('enforces the time limit and the memory limit', async () => {
     await start();
-    const slow = runSpec('sleep 30', { time: 1 });
-    const hungry = runSpec('head -c 300m /dev/zero | tail > /dev/null; echo survived', { memory: 32 * 1024 * 1024 });
-    server.sendRun(slow);
-    server.sendRun(hungry);
-    const timed = await server.waitForFinish(slow.uuid);
-    expect(timed.failure_message).toMatch(/^Time limit 1s exceeded \(ran \d+(\.\d)?s\)\. Raise --request-time\.$/);
-    expect(timed.killed).toBe(false);
-    const oom = await server.waitForFinish(hungry.uuid);
-    expect(oom.failure_message).toBe('Memory limit 32m exceeded (peak 32.0m). Raise --request-memory.');
+    const slow = await createRun('sleep 30', { request_time: 1 });
+    const hungry = await createRun('head -c 300m /dev/zero | tail > /dev/null; echo survived', { request_memory: 32 * 1024 * 1024 });
+    const timed = await rig.waitForBundle(slow.uuid, 'the slow run to finish');
+    expect(timed.state).toBe('failed');
+    expect(timed.metadata.failure_message).toMatch(/^Time limit 1s exceeded \(ran \d+(\.\d)?s\)\. Raise --request-time\.$/);
+    const oom = await rig.waitForBundle(hungry.uuid, 'the hungry run to finish');
+    expect(oom.state).toBe('failed');
+    expect(oom.metadata.failure_message).toBe('Memory limit 32m exceeded (peak 32.0m). Raise --request-memory.');
   });
 
   it('fails a run whose image is missing and cannot be pulled, naming the image', async () => {
     await start();
-    const run = runSpec('true', { docker_image: '127.0.0.1:1/nope:1' });
-    server.sendRun(run);
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish.failure_message).toMatch(/^Docker image '127\.0\.0\.1:1\/nope:1' not found locally and could not be pulled: /);
-    expect(finish.exitcode).toBeNull();
+    const run = await createRun('true', { request_docker_image: '127.0.0.1:1/nope:1' });
+    const done = await rig.waitForBundle(run.uuid, 'the run to fail');
+    expect(done.state).toBe('failed');
+    expect(done.metadata.failure_message).toMatch(/^Docker image '127\.0\.0\.1:1\/nope:1' not found locally and could not be pulled: /);
+    expect(done.metadata.exitcode ?? null).toBeNull();
   });
 
   it('fails a run whose dependency does not exist', async () => {
     await start();
-    const run = runSpec('true', {}, { dependencies: [{ child_path: 'x', parent_uuid: uuid(), parent_path: '' }] });
-    server.sendRun(run);
-    const finish = await server.waitForFinish(run.uuid);
-    expect(finish.failure_message).toMatch(/^Failed to download dependency x: no such target/);
+    const parent = await rig.uploadDirectory('parent', { 'a.txt': 'a\n' });
+    const run = await createRun('true', {}, [{ child_path: 'x', parent_uuid: parent.uuid, parent_path: 'missing' }]);
+    const done = await rig.waitForBundle(run.uuid, 'the run to fail');
+    expect(done.state).toBe('failed');
+    expect(done.metadata.failure_message).toMatch(/^Failed to download dependency x: Target 'missing' doesn't exist/);
   });
 
   it('retries a finish the server could not take, and drops a run the server withdraws', async () => {
+    rig.proxy.inject(isRunCall('finish'), { answer: { status: 503, body: { error: { code: 'unavailable', message: 'busy' } } } }, 1);
     await start();
-    server.finishAnswers.push({ status: 503, body: { error: { code: 'unavailable', message: 'busy' } } });
-    const run = runSpec('echo ok');
-    server.sendRun(run);
-    expect(await server.waitForFinish(run.uuid)).toMatchObject({ exitcode: 0 });
-    server.startAnswers.push({ status: 200, body: { accepted: false, reason: 'reassigned' } });
-    const withdrawn = runSpec('echo never');
-    server.sendRun(withdrawn);
-    await server.waitFor(() => server.starts.some((s) => s.uuid === withdrawn.uuid), 'the start call');
-    // A check-in after the refused start that holds no run: the worker has dropped it, so no
-    // upload can follow.
-    const checkinsBefore = server.checkins.length;
-    await server.waitFor(
-      () => server.checkins.slice(checkinsBefore).some((c) => c.runs.length === 0),
-      'a check-in without the withdrawn run',
-    );
-    expect(server.uploads.some((u) => u.uuid === withdrawn.uuid)).toBe(false);
+    const run = await createRun('echo ok');
+    expect(await rig.waitForBundle(run.uuid, 'the run to finish')).toMatchObject({ state: 'ready', metadata: { exitcode: 0 } });
+    const finishes = () => rig.proxy.seen.filter(isRunCall('finish', run.uuid)).map((r) => r.status);
+    await waitUntil(() => finishes().every((s) => s !== undefined), 'the finish answers to be sent');
+    expect(finishes()).toEqual([503, 200]);
+
+    // The run is killed while its start is held back: the server then refuses the start.
+    const held = gate();
+    rig.proxy.inject(isRunCall('start'), { hold: held.opened }, 1);
+    const withdrawn = await createRun('echo never');
+    const startCall = await rig.proxy.waitForRequest(isRunCall('start', withdrawn.uuid), 'the start call');
+    expect(await rig.kill(withdrawn.uuid)).toMatchObject({ state: 'killed' });
+    held.open();
+    await waitUntil(() => startCall.status !== undefined, 'the refused start to be answered');
+    // A later run goes through: the worker dropped the withdrawn one and kept going.
+    const after = await createRun('echo after');
+    expect(await rig.waitForBundle(after.uuid, 'a later run to finish')).toMatchObject({ state: 'ready' });
+    expect(rig.proxy.seen.some((r) => isRunCall('contents', withdrawn.uuid)(r) || isRunCall('finish', withdrawn.uuid)(r))).toBe(false);
+    expect(rig.checkins().some((c) => c.runs.some((r) => r.uuid === withdrawn.uuid))).toBe(false);
+    expect(await rig.bundle(withdrawn.uuid)).toMatchObject({ state: 'killed', is_dir: null });
   });
 
   it('reports its resources and removes leftover labelled containers on start', async () => {
@@ -192,10 +194,13 @@ describe('worker agent with real Docker', () => {
       labels: { [WORKER_LABEL]: 'leftover-test', 'org.codalab.run': '0x' + 'f'.repeat(32) }, logMaxBytes: 1 << 20,
     });
     await docker.startContainer(id);
+    const from = rig.proxy.seen.length;
     await start({ id: 'leftover-test', cpuset: [0], maxMemoryBytes: 1024 });
-    await server.waitFor(() => server.checkins.length >= 2, 'two check-ins');
+    // The worker removes leftovers before its first check-in.
+    const info = await rig.waitForWorker('leftover-test', (w) => w.memory_bytes === 1024);
     expect(await docker.listContainers({ [WORKER_LABEL]: 'leftover-test' })).toEqual([]);
-    expect(server.checkins[1]).toMatchObject({ cpus: 1, memory_bytes: 1024, slots: 4, docker_ok: true, gpus: 0, runs_left: null });
-    expect(server.checkins[1]?.free_disk_bytes).toBeGreaterThan(0);
+    expect(info).toMatchObject({ cpus: 1, memory_bytes: 1024, slots: 4, docker_ok: true, gpus: 0, online: true, hostname: 'test-host' });
+    expect(info.free_disk_bytes).toBeGreaterThan(0);
+    expect(rig.checkins(from)[0]).toMatchObject({ runs_left: null });
   });
 });
