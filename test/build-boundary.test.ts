@@ -13,7 +13,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_SUPPORT = [
   /\.test\.ts$/,
   /^src\/server\/test-server\.ts$/,
-  /^src\/worker\/testing\//,
   /^src\/worker\/docker\/fake-runtime\.ts$/,
   /^src\/worker\/docker\/docker-test-support\.ts$/,
 ];
