@@ -115,8 +115,3 @@ export const silentLogger: Logger = {
     return this;
   },
 };
-
-/** @deprecated The old constructor, until every caller passes a format: text lines on stderr. */
-export function createStderrLogger(options: { verbose: boolean; prefix?: string; write?: (line: string) => void }): Logger {
-  return createLogger({ program: options.prefix ?? 'codalab', verbose: options.verbose, format: 'text', ...(options.write ? { write: options.write } : {}) });
-}

@@ -15,7 +15,7 @@ import { removeTree } from './fs/tree.js';
 import { detectGpus } from './gpus/gpu-discovery.js';
 import { GpuInventory } from './gpus/gpu-inventory.js';
 import { ImageCache } from './images/image-cache.js';
-import { createStderrLogger, type Logger } from '../common/log.js';
+import { createLogger, type Logger } from '../common/log.js';
 import { withRetry } from './retry.js';
 import { WorkerServerApi } from './server-api.js';
 import { resolveWorkerId } from './worker-id.js';
@@ -46,7 +46,7 @@ const MONITOR_SECONDS = 5;
 const GPU_REFRESH_MS = 60_000;
 
 export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
-  const log = deps.log ?? createStderrLogger({ verbose: config.verbose, prefix: 'cl-worker' });
+  const log = deps.log ?? createLogger({ program: 'cl-worker', verbose: config.verbose, format: config.logFormat });
   const clock = deps.clock ?? systemClock;
   const runtime = deps.runtime ?? new DockerRuntime(config.dockerSocket, config.runNetwork);
   const runsDir = path.join(config.workDir, 'runs');
