@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
-import { createStderrLogger } from '../common/log.js';
+import { createLogger } from '../common/log.js';
 import { startServer } from '../server/server.js';
 import { createWorkerConfig, defaultSlots } from '../worker/config.js';
 import { startWorker } from '../worker/index.js';
@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<void> {
     // 2 for a bad flag (the usage convention); 1 for anything else that stops the start.
     process.exit(error instanceof UsageError ? 2 : 1);
   }
-  const log = createStderrLogger({ verbose: args.verbose, prefix: 'cl-server' });
+  const log = createLogger({ program: 'cl-server', verbose: args.verbose, format: args.logFormat });
   let server;
   try {
     server = await startServer(args.config, log);
@@ -49,8 +49,10 @@ export async function main(argv: string[]): Promise<void> {
             hostname: hostname(),
           },
           // As many runs at once as the machine has CPUs, like a cl-worker started with defaults.
-          { id: embeddedWorkerId(args.config.home), verbose: args.verbose, slots: defaultSlots(null, cpus().length) },
+          { id: embeddedWorkerId(args.config.home), verbose: args.verbose, logFormat: args.logFormat, slots: defaultSlots(null, cpus().length) },
         ),
+        // Its lines say which program wrote them, though both share this process's stderr.
+        { log: createLogger({ program: 'cl-worker', verbose: args.verbose, format: args.logFormat }) },
       )
     : null;
   const shutdown = async (): Promise<void> => {

@@ -31,6 +31,14 @@ describe('cl-server flags', () => {
     expect(parsed.args.config.defaultRequestNetwork).toBe(false);
   });
 
+  it('logs text lines unless --log-format json', () => {
+    const plain = parseServerArgs([], env);
+    const json = parseServerArgs(['--log-format', 'json', '--verbose'], env);
+    if (plain.kind !== 'run' || json.kind !== 'run') throw new Error('expected a config');
+    expect(plain.args).toMatchObject({ logFormat: 'text', verbose: false });
+    expect(json.args).toMatchObject({ logFormat: 'json', verbose: true });
+  });
+
   it('returns help text for --help', () => {
     const parsed = parseServerArgs(['--help'], env);
     expect(parsed.kind).toBe('help');
@@ -47,6 +55,7 @@ describe('cl-server flags', () => {
     [['--default-request-network', 'maybe'], "Invalid --default-request-network 'maybe': expected true or false."],
     [['--max-request-memory', '1m'], 'Invalid --max-request-memory 1m: it is below --min-request-memory (4m, the default).'],
     [['--database-url', 'postgresql://db/codalab'], POSTGRES_NOT_SUPPORTED],
+    [['--log-format', 'pretty'], "Invalid --log-format 'pretty': expected text or json."],
   ])('refuses %j with one line naming the flag', (argv, message) => {
     const text = refusal(argv);
     if (typeof message === 'string') expect(text).toBe(message);

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseLogFormat, type LogFormat } from '../common/log.js';
 import { formatSize, parseDuration, parseSize } from '../common/sizes.js';
 import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import { passwordProblem } from '../protocol/index.js';
@@ -14,6 +15,7 @@ export interface ServerArgs {
   config: ServerConfig;
   withWorker: boolean;
   verbose: boolean;
+  logFormat: LogFormat;
 }
 
 export type ParsedServerArgs = { kind: 'run'; args: ServerArgs } | { kind: 'help'; text: string };
@@ -38,6 +40,7 @@ interface RawOptions {
   defaultRequestNetwork?: string;
   withWorker: boolean;
   verbose: boolean;
+  logFormat: string;
 }
 
 function buildCommand(codalabHome: string): Command {
@@ -61,6 +64,7 @@ function buildCommand(codalabHome: string): Command {
     .option('--default-request-network <bool>', `network access of runs that do not say (default ${d.defaultRequestNetwork})`)
     .option('--with-worker', 'also run a worker in this process (the local instance)', false)
     .option('--verbose', 'log more', false)
+    .option('--log-format <format>', 'text (one readable line each) or json (one JSON object each)', 'text')
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
     .exitOverride()
@@ -86,6 +90,7 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
   const weak = rootPassword !== null ? passwordProblem(rootPassword) : null;
   // Not a flag, so not a usage error: main prints it as the one line it is.
   if (weak) throw new Error(`CODALAB_ROOT_PASSWORD is ${weak}.`);
+  const logFormat = parseLogFormat(o.logFormat);
   const config: ServerConfig = Object.freeze({
     ...d,
     home,
@@ -102,7 +107,7 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
     defaultRequestNetwork:
       o.defaultRequestNetwork === undefined ? d.defaultRequestNetwork : parseBoolean('--default-request-network', o.defaultRequestNetwork),
   });
-  return { kind: 'run', args: { config, withWorker: o.withWorker, verbose: o.verbose } };
+  return { kind: 'run', args: { config, withWorker: o.withWorker, verbose: o.verbose, logFormat } };
 }
 
 /**

@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import type { ServerConfig } from './config.js';
 import { secureDatabaseFiles, secureHome, secureStoreDirs } from './home-permissions.js';
 import { buildApp } from './http/app.js';
-import { createStderrLogger, type Logger } from '../common/log.js';
+import { createLogger, type Logger } from '../common/log.js';
 import { BundleManager } from './scheduling/bundle-manager.js';
 import { assembleStagedMakes } from './scheduling/make-assembler.js';
 import { AuthService } from './services/auth-service.js';
@@ -40,7 +40,7 @@ export interface ServerDeps {
 
 export async function startServer(
   config: ServerConfig,
-  log: Logger = createStderrLogger({ verbose: false, prefix: 'cl-server' }),
+  log: Logger = createLogger({ program: 'cl-server', verbose: false, format: 'text' }),
   deps: ServerDeps = {},
 ): Promise<RunningServer> {
   await secureHome(config.home, config.databaseUrl);

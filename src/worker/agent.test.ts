@@ -11,7 +11,7 @@ import { createWorkerConfig } from './config.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker/docker-test-support.js';
 import { startWorker, type RunningWorker } from './index.js';
-import { createStderrLogger, silentLogger } from '../common/log.js';
+import { createLogger, silentLogger } from '../common/log.js';
 import { WORKER_LABEL } from './docker/container-runtime.js';
 import { gate, isMessagesPoll, isRunCall, stagesOf, startWorkerRig, type WorkerRig } from '../../test/support/worker-rig.js';
 import { waitUntil } from '../../test/support/wait-for.js';
@@ -29,7 +29,7 @@ async function start(overrides: Parameters<typeof createWorkerConfig>[1] = {}): 
     { serverUrl: rig.workerUrl, username: rig.username, password: rig.password, workDir, hostname: 'test-host' },
     { checkinFrequencySeconds: 1, killGraceSeconds: 1, slots: 4, dockerSocket: DOCKER_SOCKET, tag: queue, ...overrides },
   );
-  worker = await startWorker(config, { log: process.env.WORKER_TEST_LOG ? createStderrLogger({ verbose: true }) : silentLogger });
+  worker = await startWorker(config, { log: process.env.WORKER_TEST_LOG ? createLogger({ program: 'cl-worker', verbose: true, format: 'text' }) : silentLogger });
   return worker;
 }
 

@@ -44,6 +44,7 @@ export interface AgentParts {
   runtime: ContainerRuntime;
   docker: DockerHealth;
   deps: DependencyCache;
+  /** Scoped to this worker; the agent adds the run and assignment for lines about one run. */
   log: Logger;
   clock: Clock;
   /** The GPUs this worker offers (re-detected now and then); none when absent. */
@@ -190,7 +191,7 @@ export class WorkerAgent {
       for (const c of mine) {
         const run = c.labels[RUN_LABEL];
         if (run !== undefined && tracked.has(run)) continue;
-        this.parts.log.info(`Removing leftover container ${c.id.slice(0, 12)} (run ${run ?? 'unknown'})`);
+        this.parts.log.info(`Removing leftover container ${c.id.slice(0, 12)}`, { run });
         await this.parts.runtime.removeContainer(c.id);
       }
       this.reconciled = true;
@@ -249,17 +250,17 @@ export class WorkerAgent {
     const short = this.runs.has(message.run.uuid) ? null : this.pool.shortage(cpuCount, gpuCount);
     if (short !== null) {
       // Cores or GPUs still held by a run that is ending: the server offers the run again.
-      this.parts.log.debug(`Run ${message.run.uuid} waits: ${short}`);
+      this.runLog(message).debug(`The run waits: ${short}`);
       return 'busy';
     }
     if (this.isBusy() && !this.runs.has(message.run.uuid)) {
-      this.parts.log.debug(`Run ${message.run.uuid} waits: all ${this.parts.config.slots} slots are busy`);
+      this.runLog(message).debug(`The run waits: all ${this.parts.config.slots} slots are busy`);
       return 'busy';
     }
     this.remember(key);
     const refusal = this.refusal(message);
     if (refusal !== null) {
-      this.parts.log.warn(`Not taking run ${message.run.uuid}: ${refusal}`);
+      this.runLog(message).warn(`Not taking the run: ${refusal}`);
       return undefined;
     }
     this.track(this.accept(message, signal));
@@ -292,7 +293,7 @@ export class WorkerAgent {
   private handleKill(message: KillMessage): void {
     const held = this.runs.get(message.uuid);
     if (held && held.supervisor.assignmentId === message.assignment_id) {
-      this.parts.log.info(`Kill requested for run ${message.uuid}`);
+      this.parts.log.child({ run: message.uuid, assignment: message.assignment_id }).info('Kill requested');
       held.supervisor.kill(message.message);
     } else if (this.starting.has(message.uuid)) {
       this.starting.set(message.uuid, message.message || 'Kill requested');
@@ -310,12 +311,17 @@ export class WorkerAgent {
       await (message.type === 'port' ? servePortRequest(run, message, send, signal) : serveLiveRequest(run, message, send, signal));
     } catch (error) {
       // Safe to only log: the server answers the waiting client with a timeout or a cut stream.
-      if (!signal.aborted) this.parts.log.debug(`Could not answer ${message.type} of ${message.uuid}: ${errorMessage(error)}`);
+      if (!signal.aborted) {
+        this.parts.log
+          .child({ run: message.uuid, assignment: message.assignment_id })
+          .debug(`Could not answer a ${message.type} request: ${errorMessage(error)}`);
+      }
     }
   }
 
   private async accept(message: RunMessage, signal: AbortSignal): Promise<void> {
     const { run, assignment_id: assignmentId } = message;
+    const log = this.runLog(message);
     this.starting.set(run.uuid, null);
     // Taken before the first await, so two runs arriving together cannot both count the same cores.
     const allocation = this.pool.allocate(run.uuid, run.resources.cpus, run.resources.gpus);
@@ -323,21 +329,26 @@ export class WorkerAgent {
     try {
       const answer = await withRetry(
         () => this.parts.api.startRun(run.uuid, { assignment_id: assignmentId, hostname: this.parts.config.hostname }, signal),
-        { log: this.parts.log, what: `start run ${run.uuid}`, signal, maxAttempts: 5 },
+        { log, what: 'start the run', signal, maxAttempts: 5 },
       );
       if (!answer.accepted) {
-        this.parts.log.info(`The server withdrew run ${run.uuid} (${answer.reason ?? 'no longer assigned here'}).`);
+        log.info(`The server withdrew the run (${answer.reason ?? 'no longer assigned here'}).`);
         return;
       }
       this.startSupervisor(message, this.starting.get(run.uuid) ?? null, allocation);
       started = true;
     } catch (error) {
       const why = error instanceof ApiError ? error.message : errorMessage(error);
-      if (!signal.aborted) this.parts.log.warn(`Could not start run ${run.uuid}: ${why}`);
+      if (!signal.aborted) log.warn(`Could not start the run: ${why}`);
     } finally {
       this.starting.delete(run.uuid);
       if (!started) this.pool.release(run.uuid);
     }
+  }
+
+  /** The worker's logger, scoped to the run a message offers. */
+  private runLog(message: RunMessage): Logger {
+    return this.parts.log.child({ run: message.run.uuid, assignment: message.assignment_id });
   }
 
   private startSupervisor(message: RunMessage, pendingKill: string | null, allocation: Allocation | null): void {
@@ -351,7 +362,7 @@ export class WorkerAgent {
       allocation,
     );
     this.accepted += 1;
-    this.parts.log.info(`Accepted run ${message.run.uuid}: ${message.run.command.slice(0, 200)}`);
+    this.runLog(message).info(`Accepted the run: ${message.run.command.slice(0, 200)}`);
     const done = supervisor.run().finally(() => {
       this.runs.delete(message.run.uuid);
       this.pool.release(message.run.uuid);

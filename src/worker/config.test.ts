@@ -37,6 +37,7 @@ describe('worker flags', () => {
       dockerSocket: '/var/run/docker.sock',
       runNetwork: 'codalab-runs',
       verbose: false,
+      logFormat: 'text',
       hostname: 'box',
     });
     expect(Object.isFrozen(c)).toBe(true);
@@ -57,14 +58,14 @@ describe('worker flags', () => {
       '--server', 'https://cl.example.org/rest/', '--work-dir', '/w', '--id', 'gpu-1', '--tag', 'big-gpu', '--tag-exclusive',
       '--slots', '3', '--cpuset', '0,2-3', '--gpuset', '0,1', '--max-memory', '1.5g', '--max-work-dir-size', '20g',
       '--max-image-cache-size', '50g', '--checkin-frequency-seconds', '2', '--exit-when-idle', '--idle-seconds', '60',
-      '--exit-after-num-runs', '1', '--docker-socket', '/run/d.sock', '--verbose',
+      '--exit-after-num-runs', '1', '--docker-socket', '/run/d.sock', '--verbose', '--log-format', 'json',
       '--shared-memory-size-gb', '0.5', '--pids-limit', '100', '--disk-reserve', '2g', '--run-network', 'bridge',
     ]);
     expect(c).toMatchObject({
       serverUrl: 'https://cl.example.org', workDir: '/w', id: 'gpu-1', tag: 'big-gpu', tagExclusive: true, slots: 3,
       cpuset: [0, 2, 3], gpuset: ['0', '1'], maxMemoryBytes: 1.5 * 1024 ** 3, maxWorkDirSizeBytes: 20 * 1024 ** 3,
       maxImageCacheSizeBytes: 50 * 1024 ** 3, checkinFrequencySeconds: 2, exitWhenIdle: true, idleSeconds: 60,
-      exitAfterNumRuns: 1, dockerSocket: '/run/d.sock', verbose: true,
+      exitAfterNumRuns: 1, dockerSocket: '/run/d.sock', verbose: true, logFormat: 'json',
       sharedMemoryBytes: 512 * 1024 ** 2, pidsLimit: 100, diskReserveBytes: 2 * 1024 ** 3, runNetwork: 'bridge',
     });
   });
@@ -84,6 +85,7 @@ describe('worker flags', () => {
     [['--run-network', 'a b'], /Invalid --run-network/],
     [['extra'], /too many arguments|excess/i],
     [['--frobnicate'], /^unknown option '--frobnicate' \(see cl-worker --help\)\.$/],
+    [['--log-format', 'pretty'], /^Invalid --log-format 'pretty': expected text or json\.$/],
   ])('refuses %j with a one-line message', (argv, message) => {
     let error: unknown;
     try {

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
+import { parseLogFormat, type LogFormat } from '../common/log.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
 import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import { UserInputError } from '../common/user-input-error.js';
@@ -57,6 +58,8 @@ export interface WorkerConfig {
   /** Free space the worker keeps on the work dir's disk for itself; it refuses runs rather than eat into it (default 1g). */
   readonly diskReserveBytes: number;
   readonly verbose: boolean;
+  /** How log lines look (`--log-format`, default text). */
+  readonly logFormat: LogFormat;
   /** This machine's name, sent to the server when a run starts. */
   readonly hostname: string;
 }
@@ -87,6 +90,7 @@ export function createWorkerConfig(
     pidsLimit: 4096,
     diskReserveBytes: 1024 ** 3,
     verbose: false,
+    logFormat: 'text',
     ...required,
     ...overrides,
     workDir: path.resolve(overrides.workDir ?? required.workDir),
@@ -133,6 +137,7 @@ function buildCommand(): Command {
     .option('--disk-reserve <size>', 'free space kept on the work dir disk; runs are refused rather than fill it', '1g')
     .addOption(new Option('--kill-grace-seconds <s>', 'seconds between SIGTERM and SIGKILL').default('10').hideHelp())
     .option('--verbose', 'debug logging', false)
+    .option('--log-format <format>', 'text (one readable line each) or json (one JSON object each)', 'text')
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
     .exitOverride()
@@ -165,6 +170,7 @@ interface RawOptions {
   pidsLimit: string;
   diskReserve: string;
   verbose: boolean;
+  logFormat: string;
 }
 
 /** Parses the command line and environment into a frozen config, or the help text. */
@@ -210,6 +216,7 @@ export function parseWorkerArgs(
     pidsLimit: parseCount('--pids-limit', o.pidsLimit, 16),
     diskReserveBytes: parseFlagSize('--disk-reserve', o.diskReserve),
     verbose: o.verbose,
+    logFormat: parseLogFormat(o.logFormat),
   };
   const serverUrl = normalizeServerUrl(o.server);
   // Credentials last, so that a bad flag is reported before a missing password.

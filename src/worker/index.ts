@@ -15,7 +15,7 @@ import { removeTree } from './fs/tree.js';
 import { detectGpus } from './gpus/gpu-discovery.js';
 import { GpuInventory } from './gpus/gpu-inventory.js';
 import { ImageCache } from './images/image-cache.js';
-import { createStderrLogger, type Logger } from '../common/log.js';
+import { createLogger, type Logger } from '../common/log.js';
 import { withRetry } from './retry.js';
 import { WorkerServerApi } from './server-api.js';
 import { resolveWorkerId } from './worker-id.js';
@@ -46,13 +46,15 @@ const MONITOR_SECONDS = 5;
 const GPU_REFRESH_MS = 60_000;
 
 export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
-  const log = deps.log ?? createStderrLogger({ verbose: config.verbose, prefix: 'cl-worker' });
   const clock = deps.clock ?? systemClock;
   const runtime = deps.runtime ?? new DockerRuntime(config.dockerSocket, config.runNetwork);
   const runsDir = path.join(config.workDir, 'runs');
   await mkdir(runsDir, { recursive: true });
-  await removeLeftoverRunDirs(runsDir, log);
   const workerId = await resolveWorkerId(config.workDir, config.hostname, config.id);
+  // Every line of this worker, and of its runs, names it.
+  const root = deps.log ?? createLogger({ program: 'cl-worker', verbose: config.verbose, format: config.logFormat });
+  const log = root.child({ worker: workerId });
+  await removeLeftoverRunDirs(runsDir, log);
   const stop = new AbortController();
   deps.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   const api = new WorkerServerApi({ serverUrl: config.serverUrl, username: config.username, password: config.password, workerId });
@@ -69,7 +71,7 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
   const docker = new DockerHealth(runtime, log, retrySeconds);
   await docker.check();
   await login(api, config, log, stop.signal);
-  log.info(`Worker ${workerId} connected to ${config.serverUrl} (work dir ${config.workDir})`);
+  log.info(`Worker connected to ${config.serverUrl} (work dir ${config.workDir})`);
   const gpus = new GpuInventory(() => detectGpus(), config.gpuset, GPU_REFRESH_MS);
   await gpus.init(clock.now());
   if (gpus.problem) log.warn(`No GPUs offered: ${gpus.problem}`);

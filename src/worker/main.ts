@@ -6,7 +6,7 @@ import { UserInputError } from '../common/user-input-error.js';
 import { errorMessage } from '../common/error-message.js';
 import { parseWorkerArgs } from './config.js';
 import { startWorker, type RunningWorker } from './index.js';
-import { createStderrLogger } from '../common/log.js';
+import { createLogger } from '../common/log.js';
 
 export async function main(argv: string[]): Promise<void> {
   let parsed;
@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(parsed.text);
     return;
   }
-  const log = createStderrLogger({ verbose: parsed.config.verbose, prefix: 'cl-worker' });
+  const log = createLogger({ program: 'cl-worker', verbose: parsed.config.verbose, format: parsed.config.logFormat });
   const starting = new AbortController();
   let worker: RunningWorker | null = null;
   let signals = 0;

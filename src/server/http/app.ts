@@ -31,7 +31,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
     const body = isTooLarge(error) ? tooLargeBody(request) : toErrorBody(error);
     const status = error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
     // Only unexpected failures have a stack worth logging; the others are answers.
-    if (status === 500) log.error(`request failed: ${describeForLog(error)}`);
+    if (status === 500) log.child({ request: request.id }).error(`request failed: ${describeForLog(error)}`, { method: request.method, url: request.url });
     if (error instanceof ApiError && error.retryAfterSeconds !== undefined) void reply.header(RETRY_AFTER_HEADER, String(error.retryAfterSeconds));
     void reply.status(status).send(body);
   });

@@ -122,7 +122,7 @@ export class BundleManager {
       if (run.state === 'starting') {
         const tooLong = now - run.last_updated > this.options.startingTimeoutSeconds * 1000;
         if (!this.isOnline(worker) || tooLong) {
-          this.log.info(`run ${run.uuid} was not started by worker ${run.worker_id}; staging it again`);
+          this.log.child({ run: run.uuid, worker: run.worker_id ?? undefined }).info('the worker did not start the run; staging it again');
           await this.store.updateBundle(
             run.uuid,
             { state: 'staged', worker_owner_id: null, worker_id: null, assignment_id: null, last_updated: now, metadata: { run_status: null } },
@@ -130,7 +130,7 @@ export class BundleManager {
           );
         }
       } else if (!this.isOnline(worker)) {
-        this.log.warn(`worker ${run.worker_id} is silent; run ${run.uuid} is now worker_offline`);
+        this.log.child({ run: run.uuid, worker: run.worker_id ?? undefined }).warn('the worker is silent; the run is now worker_offline');
         await this.store.updateBundle(
           run.uuid,
           { state: 'worker_offline', last_updated: now, metadata: { run_status: `Worker ${run.worker_id} stopped checking in.` } },

@@ -50,7 +50,7 @@ export async function assembleStagedMakes(store: Store, blobs: BlobStore, clock:
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log.warn(`make ${make.uuid} failed: ${message}`);
+      log.child({ make: make.uuid }).warn(`make failed: ${message}`);
       await store.updateBundle(
         make.uuid,
         { state: 'failed', last_updated: clock.now(), metadata: { failure_message: `Make failed: ${message}` } },

@@ -79,6 +79,7 @@ export class WorkerService {
     const staleKills: WorkerMessage[] = [];
     for (const report of body.runs) {
       if (!(await this.applyReport(user, workerId, report))) {
+        this.runLog(workerId, report.uuid, report.assignment_id).info('ignored a stale report; the worker is told to drop the run');
         staleKills.push({ type: 'kill', uuid: report.uuid, assignment_id: report.assignment_id, message: 'This run is no longer assigned to this worker.' });
       }
     }
@@ -108,13 +109,16 @@ export class WorkerService {
       { state: 'preparing', last_updated: now, metadata: { started: Math.floor(now / 1000), remote: hostname, run_status: 'Preparing' } },
       { states: ['starting'], assignment_id: assignmentId, worker: { owner_id: user.id, id: workerId } },
     );
-    if (!accepted) this.log.info(`worker ${workerId} tried to start ${uuid} under a stale assignment; refused`);
+    if (!accepted) this.runLog(workerId, uuid, assignmentId).info('refused to start the run: the assignment is stale');
     return accepted ? { accepted } : { accepted, reason: 'The run is no longer assigned to this worker.' };
   }
 
   async uploadContents(user: User, workerId: string, uuid: string, assignmentId: string, body: Readable): Promise<AcceptedResponse> {
     const row = await this.heldRun(user, workerId, uuid, assignmentId);
-    if (!row) return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
+    if (!row) {
+      this.runLog(workerId, uuid, assignmentId).info('refused an upload of the run: the assignment is stale');
+      return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
+    }
     const stored = await this.blobs.store(uuid, body, {
       unpack: true,
       fileName: 'results.tar',
@@ -130,7 +134,10 @@ export class WorkerService {
 
   async finish(user: User, workerId: string, uuid: string, body: FinishRunRequest): Promise<AcceptedResponse> {
     const row = await this.heldRun(user, workerId, uuid, body.assignment_id);
-    if (!row) return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
+    if (!row) {
+      this.runLog(workerId, uuid, body.assignment_id).info('refused the end of the run: the assignment is stale');
+      return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
+    }
     const killed = body.killed || row.kill_requested;
     const failed = body.failure_message !== null || (body.exitcode !== null && body.exitcode !== 0);
     const state: BundleState = killed ? 'killed' : failed ? 'failed' : 'ready';
@@ -188,6 +195,11 @@ export class WorkerService {
         };
       }),
     );
+  }
+
+  /** Lines about a worker's run carry the worker, the run and the assignment it named. */
+  private runLog(workerId: string, uuid: string, assignmentId: string): Logger {
+    return this.log.child({ worker: workerId, run: uuid, assignment: assignmentId });
   }
 
   private resources(row: BundleRow): ReturnType<typeof resolveResources> {

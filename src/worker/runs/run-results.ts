@@ -23,23 +23,25 @@ export function uploadCutDelayMs(since: number, now: number): number {
   return Math.max(MIN_KILLED_UPLOAD_MS, since + KILL_UPLOAD_DEADLINE_MS - now);
 }
 
-/** One server call, retried through outages: 'ok', 'stale' (the assignment is no longer ours), or the error. */
+/**
+ * One server call about a run, retried through outages: 'ok', 'stale' (the assignment is no longer
+ * ours), or the error. `log` is scoped to the run; `what` reads "upload the results of".
+ */
 export async function sendRunCall(
   log: Logger,
-  uuid: string,
   what: string,
   call: () => Promise<{ accepted: boolean; reason?: string | undefined }>,
   signal: AbortSignal,
 ): Promise<SendOutcome> {
   try {
-    const answer = await withRetry(call, { log, what: `${what} run ${uuid}`, signal });
+    const answer = await withRetry(call, { log, what: `${what} the run`, signal });
     if (answer.accepted) return 'ok';
-    log.warn(`The server refused to ${what} run ${uuid} (${answer.reason ?? 'stale assignment'}); dropping it.`);
+    log.warn(`The server refused to ${what} the run (${answer.reason ?? 'stale assignment'}); dropping it.`);
     return 'stale';
   } catch (error) {
     if (signal.aborted) return 'stale';
     if (error instanceof ApiError && ['conflict', 'not_found', 'forbidden'].includes(error.code)) {
-      log.warn(`The server refused to ${what} run ${uuid} (${error.message}); dropping it.`);
+      log.warn(`The server refused to ${what} the run (${error.message}); dropping it.`);
       return 'stale';
     }
     return error instanceof Error ? error : new Error(String(error));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
 import { errorMessage } from '../../common/error-message.js';
+import type { Logger } from '../../common/log.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
 import { chownTree, removeTree, treeSize } from '../fs/tree.js';
 import type { DependencyMount } from '../reads/run-paths.js';
@@ -51,6 +52,8 @@ export class RunSupervisor {
   private readonly uploadCut = new AbortController();
   private uploadCutTimer: NodeJS.Timeout | undefined;
   private progressReportedAt = 0;
+  /** Every line carries the run and its assignment (and the worker, from the agent's logger). */
+  private readonly log: Logger;
 
   constructor(
     private readonly ctx: RunContext,
@@ -60,6 +63,7 @@ export class RunSupervisor {
     private readonly allocation: Allocation | null = null,
   ) {
     this.runDir = path.join(ctx.runsDir, spec.uuid);
+    this.log = ctx.log.child({ run: spec.uuid, assignment: assignmentId });
     this.state = initialRunState(
       {
         uuid: spec.uuid,
@@ -217,7 +221,7 @@ export class RunSupervisor {
       return null;
     }
     this.dispatch({ type: 'container_started', dockerImage: image.digest });
-    this.ctx.log.info(`Run ${this.spec.uuid} started in container ${id.slice(0, 12)} (${image.digest})`);
+    this.log.info(`Run started in container ${id.slice(0, 12)} (${image.digest})`);
     return id;
   }
 
@@ -247,7 +251,7 @@ export class RunSupervisor {
     if (id === null) return;
     this.ctx.runtime.stopContainer(id, this.ctx.killGraceSeconds).catch((error: unknown) => {
       // Safe to only log: waitForExit keeps waiting, and cleanUp force-removes the container.
-      this.ctx.log.warn(`Could not stop container ${id.slice(0, 12)} of run ${this.spec.uuid}: ${errorMessage(error)}`);
+      this.log.warn(`Could not stop container ${id.slice(0, 12)}: ${errorMessage(error)}`);
     });
   }
 
@@ -267,7 +271,7 @@ export class RunSupervisor {
       this.containerId = null;
     } catch (error) {
       // Left for the start-up reconciler, which removes labelled containers nobody tracks.
-      this.ctx.log.warn(`Could not remove container ${id.slice(0, 12)}: ${errorMessage(error)}`);
+      this.log.warn(`Could not remove container ${id.slice(0, 12)}: ${errorMessage(error)}`);
     }
   }
 
@@ -303,13 +307,13 @@ export class RunSupervisor {
       this.ctx.server.finishRun(this.spec.uuid, finishRequest(this.state, this.ctx.clock.now(), this.ctx.hostname), this.ctx.stopSignal),
     );
     if (finished instanceof Error) {
-      this.ctx.log.error(`Could not report the end of run ${this.spec.uuid}: ${errorMessage(finished)}`);
+      this.log.error(`Could not report the end of the run: ${errorMessage(finished)}`);
       return;
     }
     if (finished === 'ok') {
       this.dispatch({ type: 'finished' });
       const verdict = this.state.failureMessage ?? 'ready';
-      this.ctx.log.info(`Run ${this.spec.uuid} finished: ${this.state.killed ? 'killed' : verdict}`);
+      this.log.info(`Run finished: ${this.state.killed ? 'killed' : verdict}`);
     }
   }
 
@@ -319,7 +323,7 @@ export class RunSupervisor {
     call: () => Promise<{ accepted: boolean; reason?: string | undefined }>,
     signal: AbortSignal = this.ctx.stopSignal,
   ): Promise<'ok' | 'stale' | Error> {
-    return sendRunCall(this.ctx.log, this.spec.uuid, what, call, signal);
+    return sendRunCall(this.log, what, call, signal);
   }
 
   /** The results tar, counted into this run's upload progress text. */
@@ -332,14 +336,14 @@ export class RunSupervisor {
   /** An unexpected error (a bug, a full disk): fail the run and still try to finish it. */
   private async recover(error: unknown): Promise<void> {
     const message = `Worker error: ${errorMessage(error)}`;
-    this.ctx.log.error(`Run ${this.spec.uuid}: ${message}`);
+    this.log.error(message);
     if (this.state.stage === 'preparing') this.dispatch({ type: 'prepare_failed', message });
     else if (this.state.stage === 'running') {
       this.stopContainer();
       this.dispatch({ type: 'container_lost', message });
     }
     if (this.state.stage === 'finalizing' && !this.ctx.stopSignal.aborted) {
-      await this.finalize().catch((e: unknown) => this.ctx.log.error(`Run ${this.spec.uuid}: ${errorMessage(e)}`));
+      await this.finalize().catch((e: unknown) => this.log.error(`Could not finish the run: ${errorMessage(e)}`));
     }
   }
 
@@ -349,7 +353,7 @@ export class RunSupervisor {
     // Removed one name at a time inside held directories: should the container have outlived
     // removeContainer, its processes could still be swapping links into the tree.
     await removeTree(this.runDir).catch((error: unknown) => {
-      this.ctx.log.warn(`Could not delete ${this.runDir}: ${errorMessage(error)}`);
+      this.log.warn(`Could not delete ${this.runDir}: ${errorMessage(error)}`);
     });
   }
 }
