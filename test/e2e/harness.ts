@@ -137,6 +137,17 @@ export class Cluster {
     );
   }
 
+  /** A bearer token from the server's token route (root by default), for tests that speak REST. */
+  async token(username = 'codalab', password = this.rootPassword): Promise<string> {
+    const answer = await fetch(`${this.url}/rest/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'password', username, password }),
+    });
+    if (!answer.ok) throw new Error(`Cannot log in as ${username}: ${answer.status} ${await answer.text()}`);
+    return ((await answer.json()) as { access_token: string }).access_token;
+  }
+
   describeLogs(): string {
     return this.children
       .map(({ name, log }) => `--- ${name} (${log})\n${safeRead(log).slice(-4000)}`)

@@ -17,12 +17,7 @@ beforeAll(async () => {
   cluster.startWorker({ id: 'e2e-live', extraArgs: ['--slots', '2', '--gpuset', 'NONE'] });
   const work = await cluster.cl(['work', `${cluster.url}::`]);
   expect(work, cluster.describeLogs()).toMatchObject({ code: 0 });
-  const answer = await fetch(`${cluster.url}/rest/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'password', username: 'codalab', password: cluster.rootPassword }),
-  });
-  token = ((await answer.json()) as { access_token: string }).access_token;
+  token = await cluster.token();
 }, 120_000);
 
 afterAll(async () => {

@@ -112,12 +112,7 @@ beforeAll(async () => {
   await cluster.startServer();
   await cluster.clOk(['work', `${cluster.url}::`]);
   writeFileSync(join(cluster.root, 'data.txt'), 'x\n');
-  const login = await fetch(`${cluster.url}/rest/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'password', username: 'codalab', password: cluster.rootPassword }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  token = await cluster.token();
   home = ((await api('GET', '/rest/worksheets/home')).body as { uuid: string }).uuid;
 });
 

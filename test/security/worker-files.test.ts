@@ -22,12 +22,7 @@ beforeAll(async () => {
   await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
   cluster.startWorker({ id: 'sec-files', extraArgs: ['--slots', '2', '--gpuset', 'NONE'] });
   expect(await cluster.cl(['work', `${cluster.url}::`]), cluster.describeLogs()).toMatchObject({ code: 0 });
-  const answer = await fetch(`${cluster.url}/rest/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'password', username: 'codalab', password: cluster.rootPassword }),
-  });
-  token = ((await answer.json()) as { access_token: string }).access_token;
+  token = await cluster.token();
   hostDir = join(cluster.root, 'host-victim');
   resetHostDir();
 }, 120_000);
