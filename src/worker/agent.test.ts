@@ -12,7 +12,7 @@ import { DockerRuntime } from './docker/docker-runtime.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker/docker-test-support.js';
 import { startWorker, type RunningWorker } from './index.js';
 import { createLogger, silentLogger } from '../common/log.js';
-import { WORKER_LABEL } from './docker/container-runtime.js';
+import { WORK_DIR_LABEL, WORKER_LABEL } from './docker/container-runtime.js';
 import { gate, isMessagesPoll, isRunCall, stagesOf, startWorkerRig, type WorkerRig } from '../../test/support/worker-rig.js';
 import { waitUntil } from '../../test/support/wait-for.js';
 
@@ -183,22 +183,30 @@ describe('worker agent with real Docker', () => {
     expect(await rig.bundle(withdrawn.uuid)).toMatchObject({ state: 'killed', is_dir: null });
   });
 
-  it('reports its resources and removes leftover labelled containers on start', async () => {
+  it("reports its resources and removes its leftover containers on start, not a namesake worker's", async () => {
     const docker = new DockerRuntime(DOCKER_SOCKET);
     const w0 = await start({ id: 'leftover-test' });
     await w0.stop();
     worker = null;
-    const id = await docker.createContainer({
-      name: `cl-leftover-${process.pid}`, image, command: ['/bin/bash', '-c', 'sleep 60'], workingDir: '/', env: {},
-      user: '0:0', mounts: [], memoryBytes: 64 << 20, cpus: 1, cpuset: [], network: false,
-      labels: { [WORKER_LABEL]: 'leftover-test', 'org.codalab.run': '0x' + 'f'.repeat(32) }, logMaxBytes: 1 << 20,
-    });
-    await docker.startContainer(id);
+    const leftover = async (name: string, labels: Record<string, string>): Promise<string> => {
+      const id = await docker.createContainer({
+        name: `cl-${name}-${process.pid}`, image, command: ['/bin/bash', '-c', 'sleep 60'], workingDir: '/', env: {},
+        user: '0:0', mounts: [], memoryBytes: 64 << 20, cpus: 1, cpuset: [], network: false,
+        labels: { [WORKER_LABEL]: 'leftover-test', 'org.codalab.run': '0x' + 'f'.repeat(32), ...labels }, logMaxBytes: 1 << 20,
+      });
+      await docker.startContainer(id);
+      return id;
+    };
+    await leftover('leftover', { [WORK_DIR_LABEL]: path.join(workDir, 'runs') });
+    await leftover('leftover-unlabelled', {});
+    // The same worker id, on the same machine, for another server and work dir.
+    const namesake = await leftover('namesake', { [WORK_DIR_LABEL]: '/elsewhere/runs' });
     const from = rig.proxy.seen.length;
     await start({ id: 'leftover-test', cpuset: [0], maxMemoryBytes: 1024 });
     // The worker removes leftovers before its first check-in.
     const info = await rig.waitForWorker('leftover-test', (w) => w.memory_bytes === 1024);
-    expect(await docker.listContainers({ [WORKER_LABEL]: 'leftover-test' })).toEqual([]);
+    expect((await docker.listContainers({ [WORKER_LABEL]: 'leftover-test' })).map((c) => c.id)).toEqual([namesake]);
+    await docker.removeContainer(namesake);
     expect(info).toMatchObject({ cpus: 1, memory_bytes: 1024, slots: 4, docker_ok: true, gpus: 0, online: true, hostname: 'test-host' });
     expect(info.free_disk_bytes).toBeGreaterThan(0);
     expect(rig.checkins(from)[0]).toMatchObject({ runs_left: null });

@@ -16,7 +16,7 @@ import {
 import { errorMessage } from '../common/error-message.js';
 import { sleep, type Clock } from '../common/clock.js';
 import type { DependencyCache } from './deps/dependency-cache.js';
-import { RUN_LABEL, WORKER_LABEL, type ContainerRuntime } from './docker/container-runtime.js';
+import { RUN_LABEL, WORK_DIR_LABEL, WORKER_LABEL, type ContainerRuntime } from './docker/container-runtime.js';
 import type { DockerHealth } from './docker/docker-health.js';
 import type { Logger } from '../common/log.js';
 import { isRetryable, withRetry } from './retry.js';
@@ -183,7 +183,11 @@ export class WorkerAgent {
     return null;
   }
 
-  /** Removes containers labelled with this worker's id that no run of ours tracks. */
+  /**
+   * Removes containers labelled with this worker's id that no run of ours tracks. One of another
+   * work dir belongs to a namesake worker (of another server) on this machine, and is left alone;
+   * one without the label predates it and is ours.
+   */
   private async reconcileContainers(): Promise<void> {
     try {
       const mine = await this.parts.runtime.listContainers({ [WORKER_LABEL]: this.parts.workerId });
@@ -191,6 +195,8 @@ export class WorkerAgent {
       for (const c of mine) {
         const run = c.labels[RUN_LABEL];
         if (run !== undefined && tracked.has(run)) continue;
+        const workDir = c.labels[WORK_DIR_LABEL];
+        if (workDir !== undefined && workDir !== this.parts.runContext.runsDir) continue;
         this.parts.log.info(`Removing leftover container ${c.id.slice(0, 12)}`, { run });
         await this.parts.runtime.removeContainer(c.id);
       }

@@ -8,6 +8,11 @@ export type { ContainerStats } from './cgroup-stats.js';
 
 export const RUN_LABEL = 'org.codalab.run';
 export const WORKER_LABEL = 'org.codalab.worker';
+/**
+ * The directory holding the worker's run dirs. Two workers on one machine may carry the same id
+ * (each for its own server); only the one with this work dir may treat the container as its own.
+ */
+export const WORK_DIR_LABEL = 'org.codalab.work-dir';
 
 /**
  * The network a worker makes for runs that have a network. Unlike Docker's default bridge it lets

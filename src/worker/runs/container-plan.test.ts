@@ -35,7 +35,7 @@ describe('container plan', () => {
       memoryBytes: 1024,
       cpus: 2,
       network: false,
-      labels: { 'org.codalab.run': uuid, 'org.codalab.worker': 'w1' },
+      labels: { 'org.codalab.run': uuid, 'org.codalab.worker': 'w1', 'org.codalab.work-dir': '/work/runs' },
     });
     expect(plan.spec.mounts).toEqual([
       { source: '/work/runs/x', target: `/${uuid}`, readOnly: false },

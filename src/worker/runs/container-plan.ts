@@ -1,8 +1,9 @@
 // Turns a run into the container to start: command line, mounts, limits, user and labels.
 // Pure: it is given the host paths of the run dir and of each cached dependency, and refuses
 // dependency paths that would escape the run dir. It starts nothing and touches no file.
+import path from 'node:path';
 import type { RunSpec } from '../../protocol/index.js';
-import { RUN_LABEL, WORKER_LABEL, type ContainerSpec, type Mount } from '../docker/container-runtime.js';
+import { RUN_LABEL, WORK_DIR_LABEL, WORKER_LABEL, type ContainerSpec, type Mount } from '../docker/container-runtime.js';
 import { normalizeRelative } from './upload-exclusion.js';
 
 export interface PlannedDependency {
@@ -76,7 +77,7 @@ export function planContainer(run: RunSpec, deps: readonly PlannedDependency[], 
       ...(ctx.shmBytes !== undefined ? { shmBytes: ctx.shmBytes } : {}),
       ...(ctx.pidsLimit !== undefined ? { pidsLimit: ctx.pidsLimit } : {}),
       network: run.resources.network,
-      labels: { [RUN_LABEL]: run.uuid, [WORKER_LABEL]: ctx.workerId },
+      labels: { [RUN_LABEL]: run.uuid, [WORKER_LABEL]: ctx.workerId, [WORK_DIR_LABEL]: path.dirname(ctx.runDir) },
       logMaxBytes: ctx.logMaxBytes,
     },
   };
