@@ -19,12 +19,12 @@ import {
   WorkerInfo,
   WorksheetContents,
   routes,
-  type WorkerCheckin,
 } from '../protocol/index.js';
 import { z } from 'zod';
 import type { RunningServer } from './server.js';
 import { startTestServer, type TestServer } from './test-server.js';
 import { HANG_DEADLINE_MS, waitFor } from '../../test/support/wait-for.js';
+import { checkinBody } from '../../test/support/checkin-body.js';
 
 let testServer: TestServer;
 let server: RunningServer;
@@ -76,25 +76,6 @@ async function waitForStagedStatus(uuid: string, text: string): Promise<string> 
   );
 }
 
-function checkin(overrides: Partial<WorkerCheckin> = {}): WorkerCheckin {
-  return {
-    protocol_version: 1,
-    hostname: 'test-host',
-    tag: null,
-    tag_exclusive: false,
-    cpus: 2,
-    gpus: 0,
-    memory_bytes: 8 * 1024 ** 3,
-    free_disk_bytes: 100 * 1024 ** 3,
-    slots: 2,
-    runs_left: null,
-    cached_dependencies: [],
-    runs: [],
-    docker_ok: true,
-    docker_message: null,
-    ...overrides,
-  };
-}
 
 describe('login', () => {
   it('refuses a wrong password with a clear message', async () => {
@@ -189,7 +170,7 @@ describe('run life cycle with a scripted worker', () => {
     const staged = await waitForState(run.uuid, ['staged']);
     expect(await waitForStagedStatus(staged.uuid, 'No worker')).toMatch(/No worker is connected/);
 
-    await client.json(routes.checkin('w1'), CheckinResponse, { json: checkin() });
+    await client.json(routes.checkin('w1'), CheckinResponse, { json: checkinBody() });
     const { messages } = await client.json(routes.messages('w1', 5), MessagesResponse);
     const message = messages.find((m) => m.type === 'run');
     expect(message?.type).toBe('run');
@@ -209,10 +190,10 @@ describe('run life cycle with a scripted worker', () => {
     expect(started.accepted).toBe(true);
 
     const report = { uuid: run.uuid, assignment_id: message.assignment_id, state: 'running' as const, progress: { run_status: 'Running' } };
-    await client.json(routes.checkin('w1'), CheckinResponse, { json: checkin({ runs: [report] }) });
+    await client.json(routes.checkin('w1'), CheckinResponse, { json: checkinBody({ runs: [report] }) });
     expect((await getBundle(run.uuid)).state).toBe('running');
     const stale = await client.json(routes.checkin('w1'), CheckinResponse, {
-      json: checkin({ runs: [{ ...report, assignment_id: 'old' }] }),
+      json: checkinBody({ runs: [{ ...report, assignment_id: 'old' }] }),
     });
     expect(stale.messages).toContainEqual(expect.objectContaining({ type: 'kill', uuid: run.uuid }));
 
@@ -270,20 +251,20 @@ describe('run life cycle with a scripted worker', () => {
     const run = await client.json(routes.createBundle(worksheet.uuid), Bundle, {
       json: { bundle_type: 'run', command: 'sleep 100', metadata: { request_queue: 'tag=offline-test' }, dependencies: [] },
     });
-    await client.json(routes.checkin('w2'), CheckinResponse, { json: checkin({ tag: 'offline-test' }) });
+    await client.json(routes.checkin('w2'), CheckinResponse, { json: checkinBody({ tag: 'offline-test' }) });
     const { messages } = await client.json(routes.messages('w2', 5), MessagesResponse);
     const message = messages.find((m) => m.type === 'run' && m.run.uuid === run.uuid);
     if (message?.type !== 'run') throw new Error('no run message');
     await client.json(routes.startRun('w2', run.uuid), AcceptedResponse, { json: { assignment_id: message.assignment_id, hostname: 'h' } });
     await waitForState(run.uuid, ['worker_offline']);
     const report = { uuid: run.uuid, assignment_id: message.assignment_id, state: 'running' as const, progress: {} };
-    await client.json(routes.checkin('w2'), CheckinResponse, { json: checkin({ tag: 'offline-test', runs: [report] }) });
+    await client.json(routes.checkin('w2'), CheckinResponse, { json: checkinBody({ tag: 'offline-test', runs: [report] }) });
     expect((await getBundle(run.uuid)).state).toBe('running');
   });
 
   it('flags a worker that reported GPUs and now reports none, and sends it no GPU run', async () => {
-    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkin({ tag: 'gpu-test', gpus: 2 }) });
-    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkin({ tag: 'gpu-test', gpus: 0 }) });
+    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkinBody({ tag: 'gpu-test', gpus: 2 }) });
+    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkinBody({ tag: 'gpu-test', gpus: 0 }) });
     const workers = (await client.json(routes.workersInfo(), z.array(WorkerInfo))).filter((w) => w.id === 'gpu-box');
     expect(workers[0]?.warning).toBe('reported 2 GPUs before, none now: no GPU runs are sent to it');
     const run = await client.json(routes.createBundle(worksheet.uuid), Bundle, {

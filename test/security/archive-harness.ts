@@ -12,10 +12,10 @@ import {
   MessagesResponse,
   Worksheet,
   routes,
-  type WorkerCheckin,
 } from '../../src/protocol/index.js';
 import type { ServerConfig } from '../../src/server/config.js';
 import { startTestServer, type TestServer } from '../../src/server/test-server.js';
+import { checkinBody } from '../support/checkin-body.js';
 
 export type TarEntrySpec = Partial<tarStream.Header> & { name: string; data?: string };
 
@@ -126,7 +126,7 @@ export class ArchiveServer {
     const run = await this.client.json(routes.createBundle(this.worksheet), Bundle, {
       json: { bundle_type: 'run', command: `true # ${this.runs}`, metadata: {}, dependencies: [] },
     });
-    await this.client.json(routes.checkin(workerId), CheckinResponse, { json: checkin() });
+    await this.client.json(routes.checkin(workerId), CheckinResponse, { json: checkinBody({ hostname: 'attacker', slots: 4 }) });
     const assignment = await this.waitForAssignment(workerId, run.uuid);
     const started = await this.client.json(routes.startRun(workerId, run.uuid), AcceptedResponse, {
       json: { assignment_id: assignment, hostname: 'attacker' },
@@ -151,27 +151,9 @@ export class ArchiveServer {
       const { messages } = await this.client.json(routes.messages(workerId, 2), MessagesResponse);
       const message = messages.find((m) => m.type === 'run' && m.run.uuid === uuid);
       if (message?.type === 'run') return message.assignment_id;
-      await this.client.json(routes.checkin(workerId), CheckinResponse, { json: checkin() });
+      await this.client.json(routes.checkin(workerId), CheckinResponse, { json: checkinBody({ hostname: 'attacker', slots: 4 }) });
     }
     throw new Error(`run ${uuid} was never assigned to worker ${workerId}`);
   }
 }
 
-function checkin(): WorkerCheckin {
-  return {
-    protocol_version: 1,
-    hostname: 'attacker',
-    tag: null,
-    tag_exclusive: false,
-    cpus: 2,
-    gpus: 0,
-    memory_bytes: 8 * 1024 ** 3,
-    free_disk_bytes: 100 * 1024 ** 3,
-    slots: 4,
-    runs_left: null,
-    cached_dependencies: [],
-    runs: [],
-    docker_ok: true,
-    docker_message: null,
-  };
-}

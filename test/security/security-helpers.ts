@@ -2,7 +2,7 @@
 // that keep the status and headers (a refusal is the point of these tests), and requests sent
 // from a chosen loopback source address, so "another address" is a real one.
 import { request } from 'node:http';
-import { PROTOCOL_VERSION, routes, type User, type WorkerCheckin } from '../../src/protocol/index.js';
+import { routes, type User } from '../../src/protocol/index.js';
 
 export interface Answer {
   status: number;
@@ -65,23 +65,4 @@ export async function createUser(baseUrl: string, rootToken: string, name: strin
   return { user: answer.body as User, token: await login(baseUrl, name, password) };
 }
 
-/** A check-in describing a worker; the defaults are a small honest machine. */
-export function checkinBody(overrides: Partial<WorkerCheckin> = {}): WorkerCheckin {
-  return {
-    protocol_version: PROTOCOL_VERSION,
-    hostname: 'test-host',
-    tag: null,
-    tag_exclusive: false,
-    cpus: 2,
-    gpus: 0,
-    memory_bytes: 8 * 1024 ** 3,
-    free_disk_bytes: 100 * 1024 ** 3,
-    slots: 2,
-    runs_left: null,
-    cached_dependencies: [],
-    runs: [],
-    docker_ok: true,
-    docker_message: null,
-    ...overrides,
-  };
-}
+export { checkinBody } from '../support/checkin-body.js';
