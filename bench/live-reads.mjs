@@ -13,34 +13,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../dist/common/http-client.js';
 import { Bundle, TokenResponse, Worksheet, TargetInfo, routes } from '../dist/protocol/index.js';
+import { median, option, waitFor } from './bench-support.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const RUNS = Number(option('--runs', '20'));
 const IMAGE = option('--image', 'codalab/default-cpu:latest');
 const MB = Number(option('--mb', '100'));
 const STREAMS = Number(option('--streams', '7'));
 const root = new URL('..', import.meta.url).pathname;
 const PASSWORD = 'bench-password';
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-async function waitFor(check, what, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function main() {
   const home = mkdtempSync(join(tmpdir(), 'cl-bench-live-'));

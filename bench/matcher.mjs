@@ -6,15 +6,11 @@
 //   node bench/matcher.mjs [--runs 10000] [--workers 1000] [--passes 15]
 import { matchRuns } from '../dist/server/scheduling/matcher.js';
 import { orderStagedRuns } from '../dist/server/scheduling/run-order.js';
+import { median, option } from './bench-support.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const RUNS = option('--runs', 10_000);
-const WORKERS = option('--workers', 1_000);
-const PASSES = option('--passes', 15);
+const RUNS = Number(option('--runs', 10_000));
+const WORKERS = Number(option('--workers', 1_000));
+const PASSES = Number(option('--passes', 15));
 const TARGET_MS = 200;
 const G = 1024 ** 3;
 
@@ -87,12 +83,6 @@ function makeRuns() {
       },
     };
   });
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const workers = makeWorkers();

@@ -10,21 +10,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../dist/common/http-client.js';
 import { Bundle, TokenResponse, Worksheet, routes } from '../dist/protocol/index.js';
+import { median, option, waitFor } from './bench-support.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const RUNS = Number(option('--runs', '15'));
 const IMAGE = option('--image', 'codalab/default-cpu:latest');
 const root = new URL('..', import.meta.url).pathname;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function dockerRunBaseline() {
   const times = [];
@@ -34,16 +24,6 @@ function dockerRunBaseline() {
     if (i >= 2) times.push(performance.now() - start); // the first two warm the engine up
   }
   return times;
-}
-
-async function waitFor(check, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function main() {

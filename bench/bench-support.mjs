@@ -1,0 +1,28 @@
+// What every bench shares: reading `--name value` options, the median of samples, and waiting for
+// a condition (the benches time what the user waits for, so they poll rather than sleep blindly).
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const args = process.argv.slice(2);
+
+/** The value given after `name` on the command line, or `fallback`. */
+export function option(name, fallback) {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Polls `check` every `pollMs` until it returns something truthy, which it returns. */
+export async function waitFor(check, what, timeoutMs = 120_000, pollMs = 20) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value) return value;
+    await sleep(pollMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
