@@ -133,6 +133,11 @@ export const WorkerCheckin = z.object({
   gpu_uuids: z.array(z.string()).optional(),
   /** Why GPU detection failed, when it did (e.g. nvidia-smi exited with an error). */
   gpu_message: z.string().nullable().optional(),
+  /**
+   * Runs this worker is taking on but does not report yet (its start request is in flight): the
+   * server must not count them as lost when they are missing from `runs`.
+   */
+  pending_runs: z.array(z.object({ uuid: Uuid, assignment_id: z.string() })).optional(),
 });
 export type WorkerCheckin = z.infer<typeof WorkerCheckin>;
 
@@ -162,6 +167,11 @@ export const FinishRunRequest = z.object({
   failure_message: z.string().nullable(),
   killed: z.boolean(),
   progress: RunProgress,
+  /**
+   * The worker hands the run back unfinished (`--pass-down-termination` on shutdown): the server
+   * stages it again for another worker instead of ending it. Nothing was uploaded.
+   */
+  restage: z.boolean().optional(),
 });
 export type FinishRunRequest = z.infer<typeof FinishRunRequest>;
 
