@@ -12,6 +12,7 @@ import { DockerRuntime } from './docker/docker-runtime.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker/docker-test-support.js';
 import { startWorker, type RunningWorker } from './index.js';
 import { createLogger, silentLogger } from '../common/log.js';
+import type { Clock } from '../common/clock.js';
 import { WORK_DIR_LABEL, WORKER_LABEL } from './docker/container-runtime.js';
 import { gate, isMessagesPoll, isRunCall, stagesOf, startWorkerRig, type WorkerRig } from '../../test/support/worker-rig.js';
 import { waitUntil } from '../../test/support/wait-for.js';
@@ -24,12 +25,13 @@ let workDir = '';
 let queue = '';
 let counter = 0;
 
-async function start(overrides: Parameters<typeof createWorkerConfig>[1] = {}): Promise<RunningWorker> {
+async function start(overrides: Parameters<typeof createWorkerConfig>[1] = {}, clock?: Clock): Promise<RunningWorker> {
   const config = createWorkerConfig(
     { serverUrl: rig.workerUrl, username: rig.username, password: rig.password, workDir, hostname: 'test-host' },
     { checkinFrequencySeconds: 1, killGraceSeconds: 1, slots: 4, dockerSocket: DOCKER_SOCKET, tag: queue, ...overrides },
   );
-  worker = await startWorker(config, { log: process.env.WORKER_TEST_LOG ? createLogger({ program: 'cl-worker', verbose: true, format: 'text' }) : silentLogger });
+  const log = process.env.WORKER_TEST_LOG ? createLogger({ program: 'cl-worker', verbose: true, format: 'text' }) : silentLogger;
+  worker = await startWorker(config, { log, ...(clock ? { clock } : {}) });
   return worker;
 }
 
@@ -56,6 +58,9 @@ beforeEach(() => {
 afterEach(async () => {
   await worker?.stop();
   worker = null;
+  // A stopped worker leaves running runs for its next start: none comes, so remove them here.
+  const docker = new DockerRuntime(DOCKER_SOCKET);
+  for (const c of await docker.listContainers({ [WORK_DIR_LABEL]: path.join(workDir, 'runs') })) await docker.removeContainer(c.id);
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -183,7 +188,7 @@ describe('worker agent with real Docker', () => {
     expect(await rig.bundle(withdrawn.uuid)).toMatchObject({ state: 'killed', is_dir: null });
   });
 
-  it("reports its resources and removes its leftover containers on start, not a namesake worker's", async () => {
+  it("reports its resources and, after a grace period, removes containers no run owns, not a namesake worker's", async () => {
     const docker = new DockerRuntime(DOCKER_SOCKET);
     const w0 = await start({ id: 'leftover-test' });
     await w0.stop();
@@ -197,15 +202,32 @@ describe('worker agent with real Docker', () => {
       await docker.startContainer(id);
       return id;
     };
-    await leftover('leftover', { [WORK_DIR_LABEL]: path.join(workDir, 'runs') });
-    await leftover('leftover-unlabelled', {});
+    const made = [
+      await leftover('leftover', { [WORK_DIR_LABEL]: path.join(workDir, 'runs') }),
+      await leftover('leftover-unlabelled', {}),
+    ];
     // The same worker id, on the same machine, for another server and work dir.
     const namesake = await leftover('namesake', { [WORK_DIR_LABEL]: '/elsewhere/runs' });
+    made.push(namesake);
+    // Only this test's: another test process on this machine may have its own under this id.
+    const ids = async (): Promise<string[]> =>
+      (await docker.listContainers({ [WORKER_LABEL]: 'leftover-test' })).map((c) => c.id).filter((id) => made.includes(id)).sort();
+    const all = await ids();
+    expect(all).toHaveLength(3);
+    // Within the grace period a container is kept: it may belong to a run being taken on.
+    const before = rig.proxy.seen.length;
+    const w1 = await start({ id: 'leftover-test' });
+    // The sweep comes before each check-in: after one, it has happened.
+    await waitUntil(() => rig.checkins(before).length >= 1, 'a check-in of the restarted worker');
+    expect(await ids()).toEqual(all);
+    await w1.stop();
+    // A clock two minutes ahead (a fake one) puts them past the grace period.
     const from = rig.proxy.seen.length;
-    await start({ id: 'leftover-test', cpuset: [0], maxMemoryBytes: 1024 });
-    // The worker removes leftovers before its first check-in.
+    const later = { now: () => Date.now() + 120_000 };
+    await start({ id: 'leftover-test', cpuset: [0], maxMemoryBytes: 1024 }, later);
+    // The worker sweeps before its first check-in.
     const info = await rig.waitForWorker('leftover-test', (w) => w.memory_bytes === 1024);
-    expect((await docker.listContainers({ [WORKER_LABEL]: 'leftover-test' })).map((c) => c.id)).toEqual([namesake]);
+    expect(await ids()).toEqual([namesake]);
     await docker.removeContainer(namesake);
     expect(info).toMatchObject({ cpus: 1, memory_bytes: 1024, slots: 4, docker_ok: true, gpus: 0, online: true, hostname: 'test-host' });
     expect(info.free_disk_bytes).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 // The worker's main loop: check in (on a timer and whenever a run changes stage), long-poll for
-// messages, accept runs and hand each to a RunSupervisor, relay kills, and decide when an idle or
-// used-up worker exits. It owns the table of runs; it does no Docker or file work of its own.
+// messages, accept runs and hand each to a RunSupervisor (or take up, after a restart, the runs an
+// earlier process left), relay kills, sweep away containers no run owns, and decide when an idle
+// or used-up worker exits. It owns the table of runs; it does no file work of its own.
 import { statfs } from 'node:fs/promises';
 import {
   ApiError,
@@ -20,7 +21,8 @@ import { RUN_LABEL, WORK_DIR_LABEL, WORKER_LABEL, type ContainerRuntime } from '
 import type { DockerHealth } from './docker/docker-health.js';
 import type { Logger } from '../common/log.js';
 import { isRetryable, withRetry } from './retry.js';
-import type { RunContext } from './runs/run-context.js';
+import type { RunContext, StopMode } from './runs/run-context.js';
+import type { RunRecord } from './runs/run-records.js';
 import { ResourcePool, type Allocation } from './runs/resource-pool.js';
 import { RunSupervisor } from './runs/run-supervisor.js';
 import type { GpuInventory } from './gpus/gpu-inventory.js';
@@ -34,6 +36,9 @@ import type { WorkerConfig } from './config.js';
 const MESSAGE_WAIT_SECONDS = 20;
 const MAX_SEEN_MESSAGES = 10_000;
 const SLOT_RECHECK_MS = 1000;
+/** Containers that no run owns are looked for this often, and removed once older than the grace. */
+const SWEEP_MS = 60_000;
+const ORPHAN_GRACE_MS = 60_000;
 
 export interface AgentParts {
   config: WorkerConfig;
@@ -62,8 +67,8 @@ interface HeldRun {
 
 export class WorkerAgent {
   private readonly runs = new Map<string, HeldRun>();
-  /** Runs whose start request is in flight, with a kill that arrived meanwhile (or null). */
-  private readonly starting = new Map<string, string | null>();
+  /** Runs whose start request is in flight: their assignment, and a kill that arrived meanwhile (or null). */
+  private readonly starting = new Map<string, { assignmentId: string; kill: string | null }>();
   private readonly seen = new Set<string>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly wake = new WakeSignal();
@@ -71,7 +76,7 @@ export class WorkerAgent {
   private readonly runsStop = new AbortController();
   private accepted = 0;
   private checkedIn = false;
-  private reconciled = false;
+  private sweptAt: number | null = null;
   private lastBusy: number;
   private lastCheckinError: string | null = null;
 
@@ -102,10 +107,27 @@ export class WorkerAgent {
       ]);
     } finally {
       signal.removeEventListener('abort', onAbort);
-      this.runsStop.abort();
+      const mode: StopMode = this.parts.config.passDownTermination ? 'hand-back' : 'detach';
+      if (this.runs.size > 0) {
+        this.parts.log.info(
+          mode === 'detach'
+            ? `Leaving ${this.runs.size} run(s) running; a worker started again on this work dir takes them up.`
+            : `Stopping ${this.runs.size} run(s) and giving them back to the server.`,
+        );
+      }
+      this.runsStop.abort(mode);
       await Promise.all([...this.tasks]);
     }
     return exit;
+  }
+
+  /** Takes up a run that an earlier process of this worker held (from its record); call before run(). */
+  resume(record: RunRecord): void {
+    const uuid = record.spec.uuid;
+    if (this.runs.has(uuid)) return;
+    if (record.allocation) this.pool.claim(uuid, record.allocation);
+    this.remember(`${uuid}:${record.assignmentId}`);
+    this.startSupervisor(record.spec, record.assignmentId, null, record.allocation, record);
   }
 
   // ---- check-in -----------------------------------------------------------------------------
@@ -125,7 +147,8 @@ export class WorkerAgent {
 
   private async checkinOnce(signal: AbortSignal): Promise<void> {
     await this.parts.docker.check();
-    if (this.parts.docker.ok && !this.reconciled) await this.reconcileContainers();
+    const now = this.parts.clock.now();
+    if (this.parts.docker.ok && (this.sweptAt === null || now - this.sweptAt >= SWEEP_MS)) await this.sweepContainers(now);
     try {
       const body = await this.checkinBody();
       const answer = await this.parts.api.checkin(body, signal);
@@ -166,6 +189,7 @@ export class WorkerAgent {
       runs_left: limit === null ? null : Math.max(0, limit - this.accepted),
       cached_dependencies: this.parts.deps.keys(),
       runs: this.unfinishedRuns().map((r) => r.supervisor.report()),
+      pending_runs: [...this.starting].map(([uuid, { assignmentId }]) => ({ uuid, assignment_id: assignmentId })),
       docker_ok: this.parts.docker.ok,
       docker_message: this.parts.docker.message,
     };
@@ -184,23 +208,27 @@ export class WorkerAgent {
   }
 
   /**
-   * Removes containers labelled with this worker's id that no run of ours tracks. One of another
-   * work dir belongs to a namesake worker (of another server) on this machine, and is left alone;
-   * one without the label predates it and is ours.
+   * Removes the containers of this work dir that no run of ours owns, once older than a grace
+   * period: left by a run whose record was lost, or by a clean-up that failed. Runs an earlier
+   * process left were taken up (resume) before the first sweep, so their containers are owned.
+   * Containers labelled with another work dir belong to a namesake worker (of another server) on
+   * this machine; ones with our id and no work-dir label predate that label and are ours too.
    */
-  private async reconcileContainers(): Promise<void> {
+  private async sweepContainers(now: number): Promise<void> {
     try {
-      const mine = await this.parts.runtime.listContainers({ [WORKER_LABEL]: this.parts.workerId });
-      const tracked = new Set([...this.runs.keys()]);
-      for (const c of mine) {
+      const runsDir = this.parts.runContext.runsDir;
+      const found = [
+        ...(await this.parts.runtime.listContainers({ [WORK_DIR_LABEL]: runsDir })),
+        ...(await this.parts.runtime.listContainers({ [WORKER_LABEL]: this.parts.workerId })).filter((c) => c.labels[WORK_DIR_LABEL] === undefined),
+      ];
+      for (const c of found) {
         const run = c.labels[RUN_LABEL];
-        if (run !== undefined && tracked.has(run)) continue;
-        const workDir = c.labels[WORK_DIR_LABEL];
-        if (workDir !== undefined && workDir !== this.parts.runContext.runsDir) continue;
-        this.parts.log.info(`Removing leftover container ${c.id.slice(0, 12)}`, { run });
+        if (run !== undefined && (this.runs.has(run) || this.starting.has(run))) continue;
+        if (now - c.createdAt < ORPHAN_GRACE_MS) continue;
+        this.parts.log.info(`Removing container ${c.id.slice(0, 12)}, which no run of this worker owns`, { run });
         await this.parts.runtime.removeContainer(c.id);
       }
-      this.reconciled = true;
+      this.sweptAt = now;
     } catch (error) {
       // Tried again at the next check-in; leftovers only waste resources meanwhile.
       this.parts.log.warn(`Could not clean up leftover containers: ${errorMessage(error)}`);
@@ -301,8 +329,9 @@ export class WorkerAgent {
     if (held && held.supervisor.assignmentId === message.assignment_id) {
       this.parts.log.child({ run: message.uuid, assignment: message.assignment_id }).info('Kill requested');
       held.supervisor.kill(message.message);
-    } else if (this.starting.has(message.uuid)) {
-      this.starting.set(message.uuid, message.message || 'Kill requested');
+    } else {
+      const starting = this.starting.get(message.uuid);
+      if (starting && starting.assignmentId === message.assignment_id) starting.kill = message.message || 'Kill requested';
     }
   }
 
@@ -328,7 +357,7 @@ export class WorkerAgent {
   private async accept(message: RunMessage, signal: AbortSignal): Promise<void> {
     const { run, assignment_id: assignmentId } = message;
     const log = this.runLog(message);
-    this.starting.set(run.uuid, null);
+    this.starting.set(run.uuid, { assignmentId, kill: null });
     // Taken before the first await, so two runs arriving together cannot both count the same cores.
     const allocation = this.pool.allocate(run.uuid, run.resources.cpus, run.resources.gpus);
     let started = false;
@@ -341,7 +370,7 @@ export class WorkerAgent {
         log.info(`The server withdrew the run (${answer.reason ?? 'no longer assigned here'}).`);
         return;
       }
-      this.startSupervisor(message, this.starting.get(run.uuid) ?? null, allocation);
+      this.startSupervisor(run, assignmentId, this.starting.get(run.uuid)?.kill ?? null, allocation);
       started = true;
     } catch (error) {
       const why = error instanceof ApiError ? error.message : errorMessage(error);
@@ -357,26 +386,33 @@ export class WorkerAgent {
     return this.parts.log.child({ run: message.run.uuid, assignment: message.assignment_id });
   }
 
-  private startSupervisor(message: RunMessage, pendingKill: string | null, allocation: Allocation | null): void {
+  private startSupervisor(
+    spec: RunMessage['run'],
+    assignmentId: string,
+    pendingKill: string | null,
+    allocation: Allocation | null,
+    resumed: RunRecord | null = null,
+  ): void {
     const supervisor = new RunSupervisor(
       { ...this.parts.runContext, stopSignal: this.runsStop.signal, onChange: () => {
           this.wake.notify();
           this.slotFreed.notify();
         } },
-      message.run,
-      message.assignment_id,
+      spec,
+      assignmentId,
       allocation,
+      resumed,
     );
     this.accepted += 1;
-    this.runLog(message).info(`Accepted the run: ${message.run.command.slice(0, 200)}`);
+    if (!resumed) this.parts.log.child({ run: spec.uuid, assignment: assignmentId }).info(`Accepted the run: ${spec.command.slice(0, 200)}`);
     const done = supervisor.run().finally(() => {
-      this.runs.delete(message.run.uuid);
-      this.pool.release(message.run.uuid);
+      this.runs.delete(spec.uuid);
+      this.pool.release(spec.uuid);
       this.lastBusy = this.parts.clock.now();
       this.wake.notify();
       this.slotFreed.notify();
     });
-    this.runs.set(message.run.uuid, { supervisor, done });
+    this.runs.set(spec.uuid, { supervisor, done });
     this.track(done);
     if (pendingKill !== null) supervisor.kill(pendingKill);
     this.wake.notify();

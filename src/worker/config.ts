@@ -42,6 +42,8 @@ export interface WorkerConfig {
   readonly checkinFrequencySeconds: number;
   /** Exit once no run has been held for `idleSeconds` (after one successful check-in). */
   readonly exitWhenIdle: boolean;
+  /** On SIGTERM, stop the runs and give them back to the server instead of leaving them to the next start. */
+  readonly passDownTermination: boolean;
   readonly idleSeconds: number;
   /** Accept at most this many runs, then exit when none remain; null = unlimited. */
   readonly exitAfterNumRuns: number | null;
@@ -81,6 +83,7 @@ export function createWorkerConfig(
     maxImageCacheSizeBytes: null,
     checkinFrequencySeconds: 5,
     exitWhenIdle: false,
+    passDownTermination: false,
     idleSeconds: 0,
     exitAfterNumRuns: null,
     dockerSocket: '/var/run/docker.sock',
@@ -125,6 +128,12 @@ function buildCommand(): Command {
     .option('--exit-when-idle', 'exit when no run has been held for --idle-seconds', false)
     .option('--idle-seconds <s>', 'how long the worker must be idle before it exits', '0')
     .option('--exit-after-num-runs <n>', 'accept at most N runs, then exit when none remain')
+    .option(
+      '--pass-down-termination',
+      'on SIGTERM, stop the runs and give them back to the server (they are staged again); ' +
+        'by default they run on and the worker takes them up again when restarted on the same work dir',
+      false,
+    )
     .option('--docker-socket <path>', 'Docker Engine API socket', '/var/run/docker.sock')
     .option(
       '--run-network <name>',
@@ -161,6 +170,7 @@ interface RawOptions {
   maxImageCacheSize?: string;
   checkinFrequencySeconds: string;
   exitWhenIdle: boolean;
+  passDownTermination: boolean;
   idleSeconds: string;
   exitAfterNumRuns?: string;
   dockerSocket: string;
@@ -207,6 +217,7 @@ export function parseWorkerArgs(
       o.maxImageCacheSize === undefined ? null : parseFlagSize('--max-image-cache-size', o.maxImageCacheSize),
     checkinFrequencySeconds: parsePositiveSeconds('--checkin-frequency-seconds', o.checkinFrequencySeconds),
     exitWhenIdle: o.exitWhenIdle,
+    passDownTermination: o.passDownTermination,
     idleSeconds: parseSeconds('--idle-seconds', o.idleSeconds),
     exitAfterNumRuns: o.exitAfterNumRuns === undefined ? null : parseCount('--exit-after-num-runs', o.exitAfterNumRuns, 0),
     dockerSocket: o.dockerSocket,

@@ -17,6 +17,7 @@ import { GpuInventory } from './gpus/gpu-inventory.js';
 import { ImageCache } from './images/image-cache.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { withRetry } from './retry.js';
+import { RunRecords, type RunRecord } from './runs/run-records.js';
 import { WorkerServerApi } from './server-api.js';
 import { resolveWorkerId } from './worker-id.js';
 
@@ -35,7 +36,10 @@ export interface StartWorkerDeps {
 
 export interface RunningWorker {
   readonly id: string;
-  /** Stops the worker: runs still held are stopped and dropped (their containers removed). */
+  /**
+   * Stops the worker. Runs still held keep running and are taken up again by the next worker
+   * started on this work dir; with --pass-down-termination they are stopped and given back.
+   */
   stop(): Promise<void>;
   /** Settles when the worker has ended, by stop() or on its own (--exit-when-idle, --exit-after-num-runs). */
   readonly done: Promise<AgentExit>;
@@ -54,7 +58,9 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
   // Every line of this worker, and of its runs, names it.
   const root = deps.log ?? createLogger({ program: 'cl-worker', verbose: config.verbose, format: config.logFormat });
   const log = root.child({ worker: workerId });
-  await removeLeftoverRunDirs(runsDir, log);
+  const records = new RunRecords(path.join(config.workDir, 'run-records'), log);
+  const held = await records.loadAll();
+  await removeLeftoverRunDirs(runsDir, new Set(held.map((r) => r.spec.uuid)), log);
   const stop = new AbortController();
   deps.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   const api = new WorkerServerApi({ serverUrl: config.serverUrl, username: config.username, password: config.password, workerId });
@@ -106,11 +112,16 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
       docker,
       images: new ImageCache(runtime),
       deps: dependencyCache,
+      records,
       log,
       clock,
     },
   });
-  const done = agent.run(stop.signal).finally(() => stop.abort());
+  resumeRuns(agent, held, log);
+  const done = agent.run(stop.signal).finally(async () => {
+    stop.abort();
+    await records.flush();
+  });
   return {
     id: workerId,
     done,
@@ -129,9 +140,20 @@ async function login(api: WorkerServerApi, config: WorkerConfig, log: Logger, si
   }
 }
 
-/** Run dirs of an earlier process: nothing resumes them yet, so they are only clutter. */
-async function removeLeftoverRunDirs(runsDir: string, log: Logger): Promise<void> {
+/** Runs an earlier process held on this work dir; under another --id too, as the server knows them by assignment. */
+function resumeRuns(agent: WorkerAgent, records: readonly RunRecord[], log: Logger): void {
+  if (records.length === 0) return;
+  log.info(`Taking up ${records.length} run(s) that an earlier process of this worker held`);
+  for (const record of records) agent.resume(record);
+}
+
+/**
+ * Run dirs of an earlier process that no run record names: a run's record is written before its
+ * dir is made, so these belong to runs that ended (their clean-up cut short) and are only clutter.
+ */
+async function removeLeftoverRunDirs(runsDir: string, keep: ReadonlySet<string>, log: Logger): Promise<void> {
   for (const name of await readdir(runsDir)) {
+    if (keep.has(name)) continue;
     log.info(`Removing leftover run directory ${name}`);
     // A container of an earlier process may still run and change the tree: never follow a link.
     await removeTree(path.join(runsDir, name));

@@ -79,7 +79,6 @@ const DROPPED: ReadonlyArray<[program: string, flag: string, why: string]> = [
   ['cl-worker', '--ws-server', 'work arrives over the --server connection'],
   ['cl-worker', '--group', 'not implemented: group-shared workers'],
   ['cl-worker', '--preemptible', 'not implemented: restaging lost runs'],
-  ['cl-worker', '--pass-down-termination', 'not implemented: handing runs back on SIGTERM'],
   ['cl-worker', '--exit-on-exception', 'not implemented; fatal errors exit 1'],
   ['cl-worker', '--delete-work-dir-on-exit', 'not implemented'],
   ['cl-worker', '--shared-file-system', 'not implemented: always download and upload'],

@@ -73,6 +73,10 @@ export interface LabelledContainer {
   id: string;
   labels: Record<string, string>;
   running: boolean;
+  /** Never started (`docker create` only): no command of the run has executed in it. */
+  neverStarted: boolean;
+  /** When the engine created it (epoch ms). */
+  createdAt: number;
 }
 
 export type RuntimeErrorKind = 'unreachable' | 'not_found' | 'failed';

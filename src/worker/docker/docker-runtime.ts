@@ -114,7 +114,13 @@ export class DockerRuntime implements ContainerRuntime {
     const list = await this.call('list containers', () =>
       this.docker.listContainers({ all: true, filters: JSON.stringify(filters) }),
     );
-    return list.map((c) => ({ id: c.Id, labels: c.Labels, running: c.State === 'running' }));
+    return list.map((c) => ({
+      id: c.Id,
+      labels: c.Labels,
+      running: c.State === 'running',
+      neverStarted: c.State === 'created',
+      createdAt: c.Created * 1000,
+    }));
   }
 
   readStats(id: string): Promise<ContainerStats | null> {

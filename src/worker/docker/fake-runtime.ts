@@ -18,6 +18,7 @@ interface FakeContainer {
   id: string;
   spec: ContainerSpec;
   state: 'created' | 'running' | 'exited';
+  createdAt: number;
   exit: ContainerExit | null;
   waiters: Array<(exit: ContainerExit) => void>;
 }
@@ -56,7 +57,7 @@ export class FakeRuntime implements ContainerRuntime {
     this.check(`createContainer ${spec.name}`);
     if (!this.images.has(spec.image)) throw new RuntimeError('not_found', `No such image: ${spec.image}`);
     const id = `fake${this.nextId++}`;
-    this.containers.set(id, { id, spec, state: 'created', exit: null, waiters: [] });
+    this.containers.set(id, { id, spec, state: 'created', createdAt: Date.now(), exit: null, waiters: [] });
     return id;
   }
 
@@ -92,7 +93,13 @@ export class FakeRuntime implements ContainerRuntime {
     this.check('listContainers');
     return [...this.containers.values()]
       .filter((c) => Object.entries(labels).every(([k, v]) => c.spec.labels[k] === v))
-      .map((c) => ({ id: c.id, labels: c.spec.labels, running: c.state === 'running' }));
+      .map((c) => ({
+        id: c.id,
+        labels: c.spec.labels,
+        running: c.state === 'running',
+        neverStarted: c.state === 'created',
+        createdAt: c.createdAt,
+      }));
   }
 
   async readMemoryPeak(): Promise<number | null> {

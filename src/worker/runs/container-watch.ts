@@ -21,21 +21,32 @@ export interface WatchedContainer {
   id: string;
   runDir: string;
   resources: RunSpec['resources'];
+  /** When the container started (epoch ms): the time limit counts from here. */
+  startedAt: number;
+  /** Aborted when the worker leaves the run to its next process: watching ends, the container runs on. */
+  signal: AbortSignal;
   dispatch(event: RunEvent): void;
 }
 
-/** Resolves once the container has exited (or is lost) and every watch on it has ended. */
-export async function watchContainer(w: WatchedContainer): Promise<void> {
-  const startedAt = w.ctx.clock.now();
+/**
+ * Resolves once the container has exited (or is lost) and every watch on it has ended:
+ * 'exited'; or 'detached' when `signal` ended the watch first.
+ */
+export async function watchContainer(w: WatchedContainer): Promise<'exited' | 'detached'> {
   const watch = new AbortController();
-  const timeLimit = armTimeLimit(w, startedAt, watch.signal);
+  const stopWatching = (): void => watch.abort();
+  w.signal.addEventListener('abort', stopWatching, { once: true });
+  const timeLimit = armTimeLimit(w, w.startedAt, watch.signal);
   const monitor = watchDisk(w, watch.signal);
   const stats = sampleStats(w, watch.signal);
   try {
     const exit = await waitForExit(w);
+    if (exit === 'detached') return 'detached';
     if ('lost' in exit) w.dispatch({ type: 'container_lost', message: exit.lost });
     else w.dispatch({ type: 'container_exited', exitCode: exit.exitCode, oomKilled: exit.oomKilled });
+    return 'exited';
   } finally {
+    w.signal.removeEventListener('abort', stopWatching);
     watch.abort();
     clearTimeout(timeLimit.timer);
     await monitor;
@@ -43,18 +54,20 @@ export async function watchContainer(w: WatchedContainer): Promise<void> {
   }
 }
 
-async function waitForExit({ ctx, id, dispatch }: WatchedContainer): Promise<ContainerExit | { lost: string }> {
+async function waitForExit({ ctx, id, signal, dispatch }: WatchedContainer): Promise<ContainerExit | { lost: string } | 'detached'> {
   for (;;) {
+    if (signal.aborted) return 'detached';
     try {
-      return await ctx.runtime.waitContainer(id);
+      return await ctx.runtime.waitContainer(id, signal);
     } catch (error) {
+      if (signal.aborted) return 'detached';
       if (isRuntimeError(error, 'unreachable')) {
         ctx.docker.markDown(error);
         dispatch({ type: 'status', text: `Waiting for Docker: ${ctx.docker.message ?? 'unreachable'}` });
         // A stopping worker does not wait for Docker forever: the start-up reconciler of the
         // next worker on this id removes the container.
         if (ctx.stopSignal.aborted) return { lost: 'The worker stopped while Docker was unreachable.' };
-        await sleep(ctx.dockerRetrySeconds * 1000, ctx.stopSignal);
+        await sleep(ctx.dockerRetrySeconds * 1000, AbortSignal.any([ctx.stopSignal, signal]));
         await ctx.docker.check();
         continue;
       }

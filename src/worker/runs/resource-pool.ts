@@ -28,6 +28,12 @@ export class ResourcePool {
     return allocation;
   }
 
+  /** Marks exactly these cores and GPUs as held by `runUuid` (a run taken up again after a restart). */
+  claim(runUuid: string, allocation: Allocation): void {
+    for (const c of allocation.cpuset) this.cpusInUse.set(c, runUuid);
+    for (const g of allocation.gpus) this.gpusInUse.set(g, runUuid);
+  }
+
   release(runUuid: string): void {
     for (const [c, owner] of this.cpusInUse) if (owner === runUuid) this.cpusInUse.delete(c);
     for (const [g, owner] of this.gpusInUse) if (owner === runUuid) this.gpusInUse.delete(g);

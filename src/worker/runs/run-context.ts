@@ -8,6 +8,18 @@ import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { DockerHealth } from '../docker/docker-health.js';
 import type { ImageCache } from '../images/image-cache.js';
 import type { Logger } from '../../common/log.js';
+import type { RunRecordSink } from './run-records.js';
+
+/**
+ * What a stopping worker does with the runs it holds: leave them to its next process (their
+ * containers run on), or stop them and give them back to the server (--pass-down-termination).
+ * It travels as the reason of the stop signal.
+ */
+export type StopMode = 'detach' | 'hand-back';
+
+export function stopModeOf(signal: AbortSignal): StopMode {
+  return signal.reason === 'hand-back' ? 'hand-back' : 'detach';
+}
 
 /** The server calls a run makes once it has been accepted. */
 export interface RunServerCalls {
@@ -39,8 +51,10 @@ export interface RunContext {
   deps: DependencyCache;
   log: Logger;
   clock: Clock;
-  /** Aborted when the worker stops: runs are abandoned, not finished. */
+  /** Aborted when the worker stops, with a StopMode as its reason. */
   stopSignal: AbortSignal;
+  /** Where each run's record is kept for a restarted worker. */
+  records: RunRecordSink;
   /** Asks the agent to check in now (a run changed stage, or its progress text moved on). */
   onChange(): void;
 }

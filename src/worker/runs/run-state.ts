@@ -48,6 +48,8 @@ export type RunEvent =
   | { type: 'prepare_failed'; message: string }
   | { type: 'kill'; message: string }
   | { type: 'limit_exceeded'; message: string }
+  /** The worker is shutting down with --pass-down-termination: stop, to give the run back to the server. */
+  | { type: 'hand_back'; message: string }
   | { type: 'measured'; dataSize?: number; memoryMax?: number; stats?: LiveStats }
   | { type: 'container_exited'; exitCode: number; oomKilled: boolean }
   | { type: 'container_lost'; message: string }
@@ -118,6 +120,13 @@ export function transition(state: RunState, event: RunEvent, now: number): Trans
       return moveTo({ ...state, failureMessage: event.message, runStatus: 'Uploading results' }, 'finalizing', now);
     case 'kill':
       return onKill(state, event.message, now);
+    case 'hand_back':
+      if (state.stage === 'preparing') {
+        const next = moveTo({ ...state, failureMessage: event.message, runStatus: event.message }, 'finalizing', now);
+        return { state: next.state, effects: [{ type: 'cancel_preparation' }, ...next.effects] };
+      }
+      if (state.stage !== 'running' || state.stopReason !== null) return same;
+      return { state: { ...state, stopReason: event.message, runStatus: event.message }, effects: [{ type: 'stop_container' }] };
     case 'limit_exceeded':
       if (state.stage !== 'running' || state.stopReason !== null) return same;
       return { state: { ...state, stopReason: event.message, runStatus: event.message }, effects: [{ type: 'stop_container' }] };

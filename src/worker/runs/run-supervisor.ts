@@ -1,21 +1,26 @@
 // Drives one run from acceptance to finish: dependencies and image, the container and its
 // limits, then upload and finish. Every change of state goes through run-state's transition;
 // this class does the I/O around it, leaning on run-dependencies, with-docker, container-watch and
-// run-results. It never lets an error escape: a run always ends either finished on the server,
-// dropped as stale, or abandoned because the worker is stopping.
+// run-results, and keeps the run's record (run-records) so that a restarted worker takes the run
+// up again where it was (`resume`). It never lets an error escape: a run always ends finished on
+// the server, dropped as stale, handed back, or left for the next worker process when this one
+// stops (its container running on, its files and record kept).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
+import { sleep } from '../../common/clock.js';
 import { errorMessage } from '../../common/error-message.js';
 import type { Logger } from '../../common/log.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
 import { chownTree, removeTree, treeSize } from '../fs/tree.js';
 import type { DependencyMount } from '../reads/run-paths.js';
 import type { LiveRun } from '../reads/run-reads.js';
+import { isRuntimeError, RUN_LABEL, WORK_DIR_LABEL, type LabelledContainer } from '../docker/container-runtime.js';
 import { watchContainer } from './container-watch.js';
 import { planContainer, PlanError, type MountPoint } from './container-plan.js';
-import type { RunContext } from './run-context.js';
+import { stopModeOf, type RunContext } from './run-context.js';
+import type { RunRecord } from './run-records.js';
 import { createMountPoints, fetchDependencies, listDependencyMounts } from './run-dependencies.js';
 import { countUpload, sendRunCall, uploadCutDelayMs } from './run-results.js';
 import {
@@ -36,12 +41,23 @@ import { withDocker } from './with-docker.js';
 const LOG_MAX_BYTES = 1024 * 1024;
 /** A moving progress text (download, pull, upload) is sent to the server this often. */
 const PROGRESS_REPORT_MS = 2_000;
+/** How long a stopping worker tries to hand a run back before it gives up (the server's check-in reconcile then settles it). */
+const HAND_BACK_MS = 20_000;
+const HAND_BACK_MESSAGE = 'The worker is shutting down (--pass-down-termination): the run goes back to the queue.';
 
 export class RunSupervisor {
   readonly runDir: string;
   private state: RunState;
   /** Aborted by a kill while preparing, or by the worker stopping. */
   private readonly preparation = new AbortController();
+  /**
+   * Aborted when the worker stops and leaves the run to its next process: every wait of the run
+   * ends, and nothing is undone (the container runs on; the files and the record stay).
+   */
+  private readonly detach = new AbortController();
+  /** The worker is stopping with --pass-down-termination and gives this run back to the server. */
+  private handingBack = false;
+  private imageDigest: string | null = null;
   private readonly held: CachedDependency[] = [];
   private mountPoints: MountPoint[] = [];
   /** Dependency mount points with their cached copies, for reads of the running bundle. */
@@ -61,9 +77,20 @@ export class RunSupervisor {
     readonly assignmentId: string,
     /** The cores and GPUs this run holds on the worker; without one, the worker's whole cpuset. */
     private readonly allocation: Allocation | null = null,
+    /** The record an earlier process of this worker left: the run is taken up where it was. */
+    private readonly resumed: RunRecord | null = null,
   ) {
     this.runDir = path.join(ctx.runsDir, spec.uuid);
     this.log = ctx.log.child({ run: spec.uuid, assignment: assignmentId });
+    if (resumed) {
+      this.state = resumed.state;
+      this.containerId = resumed.containerId;
+      this.imageDigest = resumed.imageDigest;
+      this.mountPoints = resumed.mountPoints;
+      this.dependencyMounts = resumed.dependencyMounts;
+      this.killRequestedAt = resumed.killRequestedAt;
+      return;
+    }
     this.state = initialRunState(
       {
         uuid: spec.uuid,
@@ -117,36 +144,69 @@ export class RunSupervisor {
   kill(message: string): void {
     this.killRequestedAt ??= this.ctx.clock.now();
     this.dispatch({ type: 'kill', message });
+    this.persist();
   }
 
-  /** The whole life of the run; resolves when it is over, never rejects. */
+  /** The whole life of the run (or, resumed, the rest of it); resolves when it is over, never rejects. */
   async run(): Promise<void> {
-    const onStop = (): void => {
-      this.preparation.abort();
-      this.stopContainer();
-    };
-    this.ctx.stopSignal.addEventListener('abort', onStop, { once: true });
+    const onStop = (): void => this.onWorkerStop();
+    if (this.ctx.stopSignal.aborted) onStop();
+    else this.ctx.stopSignal.addEventListener('abort', onStop, { once: true });
     try {
-      const id = await this.prepare();
+      this.persist();
+      const id = this.resumed ? await this.reattach() : await this.prepare();
       if (id !== null) await this.supervise(id);
-      if (!this.ctx.stopSignal.aborted) await this.finalize();
+      if (this.detach.signal.aborted) return;
+      if (this.handingBack) await this.handBack();
+      else if (this.state.stage === 'finalizing') await this.finalize();
     } catch (error) {
-      await this.recover(error);
+      if (!this.detach.signal.aborted) await this.recover(error);
     } finally {
       this.ctx.stopSignal.removeEventListener('abort', onStop);
-      await this.cleanUp();
+      if (this.detach.signal.aborted && this.state.stage !== 'finished') this.releaseDependencies();
+      else await this.cleanUp();
     }
+  }
+
+  /** The worker is stopping: leave the run to its next process, or with --pass-down-termination give it back. */
+  private onWorkerStop(): void {
+    if (stopModeOf(this.ctx.stopSignal) === 'detach') {
+      this.detach.abort();
+      this.preparation.abort();
+      return;
+    }
+    // A run already uploading its results completes; the worker waits for it.
+    if (this.state.stage !== 'preparing' && this.state.stage !== 'running') return;
+    this.handingBack = true;
+    this.dispatch({ type: 'hand_back', message: HAND_BACK_MESSAGE });
   }
 
   private dispatch(event: RunEvent): void {
     const { state, effects } = transition(this.state, event, this.ctx.clock.now());
     this.state = state;
     for (const effect of effects) {
-      if (effect.type === 'report') this.ctx.onChange();
-      else if (effect.type === 'stop_container') this.stopContainer();
+      if (effect.type === 'report') {
+        this.ctx.onChange();
+        this.persist();
+      } else if (effect.type === 'stop_container') this.stopContainer();
       else if (effect.type === 'cut_upload') this.armUploadCut();
       else this.preparation.abort();
     }
+  }
+
+  /** Saves what a restarted worker needs to take the run up again (on every change of stage). */
+  private persist(): void {
+    this.ctx.records.save({
+      spec: this.spec,
+      assignmentId: this.assignmentId,
+      allocation: this.allocation,
+      state: this.state,
+      containerId: this.containerId,
+      imageDigest: this.imageDigest,
+      mountPoints: this.mountPoints,
+      dependencyMounts: this.dependencyMounts,
+      killRequestedAt: this.killRequestedAt,
+    });
   }
 
   private status(text: string): void {
@@ -208,16 +268,19 @@ export class RunSupervisor {
     }
     this.mountPoints = plan.mountPoints;
     this.dependencyMounts = listDependencyMounts(plan.spec.mounts, this.spec.uuid);
+    this.imageDigest = image.digest;
     await createMountPoints(this.runDir, plan.mountPoints);
     if (this.ctx.chownTo) await chownTree(this.runDir, this.ctx.chownTo.uid, this.ctx.chownTo.gid);
     this.status('Starting container');
     const id = await this.callDocker(() => this.ctx.runtime.createContainer(plan.spec), signal, 'start');
     if (id === null) return null;
     this.containerId = id;
+    this.persist();
     const started = await this.callDocker(() => this.ctx.runtime.startContainer(id), signal, 'start');
-    // A kill or a stop may have come in while the container was being started.
+    // A kill or a stop may have come in while the container was being started. A worker that
+    // leaves its runs to its next process leaves this one too: that process finds the container.
     if (started === null || this.state.stage !== 'preparing') {
-      this.stopContainer();
+      if (!this.detach.signal.aborted) this.stopContainer();
       return null;
     }
     this.dispatch({ type: 'container_started', dockerImage: image.digest });
@@ -236,14 +299,81 @@ export class RunSupervisor {
   // ---- running ------------------------------------------------------------------------------
 
   private async supervise(id: string): Promise<void> {
-    await watchContainer({
+    const ended = await watchContainer({
       ctx: this.ctx,
       id,
       runDir: this.runDir,
       resources: this.spec.resources,
+      // A re-attached run's time limit counts from its real start, not from the re-attach.
+      startedAt: this.state.stage === 'running' ? this.state.stageSince : this.ctx.clock.now(),
+      signal: this.detach.signal,
       dispatch: (event) => this.dispatch(event),
     });
-    await this.removeContainer();
+    if (ended === 'exited') await this.removeContainer();
+  }
+
+  // ---- resuming -----------------------------------------------------------------------------
+
+  /**
+   * Takes up a run an earlier process of this worker held. Returns the id of its container to
+   * supervise, or null when it goes straight on to finalizing (or has nothing left to do).
+   */
+  private async reattach(): Promise<string | null> {
+    const stage = this.state.stage;
+    this.log.info(`Taking the run up again after a worker restart (it was ${stage})`);
+    if (stage === 'finished' || stage === 'finalizing') return null;
+    const container = await this.findContainer();
+    if (container === undefined) return null;
+    if (stage === 'preparing' && (container === null || container.neverStarted)) {
+      // Nothing of the run has executed yet: prepare it again (its dependencies are cached).
+      if (container !== null) await this.ctx.runtime.removeContainer(container.id);
+      this.containerId = null;
+      return this.prepare();
+    }
+    if (container === null) {
+      this.dispatch({ type: 'container_lost', message: "The run's container was gone when the worker restarted." });
+      return null;
+    }
+    // Hold the cached dependencies the container mounts, so that they are not evicted under it.
+    const held = await fetchDependencies(this.ctx.deps, this.spec.dependencies, this.preparation.signal, {
+      onHeld: (cached) => this.held.push(cached),
+      onProgress: () => {},
+    });
+    if (held === null) return null;
+    this.containerId = container.id;
+    if (stage === 'preparing') this.dispatch({ type: 'container_started', dockerImage: this.imageDigest ?? this.spec.resources.docker_image });
+    this.log.info(`Re-attached to container ${container.id.slice(0, 12)} (${container.running ? 'running' : 'exited'})`);
+    return container.id;
+  }
+
+  /** This run's container, found by its labels; null when there is none, undefined when the worker stops first. */
+  private async findContainer(): Promise<LabelledContainer | null | undefined> {
+    const labels = { [RUN_LABEL]: this.spec.uuid, [WORK_DIR_LABEL]: this.ctx.runsDir };
+    for (;;) {
+      try {
+        const found = await this.ctx.runtime.listContainers(labels);
+        return found.find((c) => c.id === this.containerId) ?? found[0] ?? null;
+      } catch (error) {
+        if (!isRuntimeError(error, 'unreachable')) throw error;
+        this.ctx.docker.markDown(error);
+        this.status(`Waiting for Docker: ${this.ctx.docker.message ?? 'unreachable'}`);
+        await sleep(this.ctx.dockerRetrySeconds * 1000, this.preparation.signal).catch(() => undefined);
+        if (this.preparation.signal.aborted) return undefined;
+      }
+    }
+  }
+
+  /** Gives the run back to the server (--pass-down-termination), which stages it again. */
+  private async handBack(): Promise<void> {
+    const request = { ...finishRequest(this.state, this.ctx.clock.now(), this.ctx.hostname), restage: true };
+    const answer = await this.send(
+      'hand back',
+      () => this.ctx.server.finishRun(this.spec.uuid, request, AbortSignal.timeout(HAND_BACK_MS)),
+      AbortSignal.timeout(HAND_BACK_MS),
+    );
+    if (answer instanceof Error) this.log.warn(`Could not hand the run back: ${errorMessage(answer)}`);
+    else if (answer === 'ok') this.log.info('Handed the run back to the server');
+    this.dispatch({ type: 'finished' });
   }
 
   private stopContainer(): void {
@@ -286,26 +416,29 @@ export class RunSupervisor {
       this.spec.exclude_patterns,
     );
     if (this.state.killed) this.armUploadCut();
-    const cutOrStop = AbortSignal.any([this.ctx.stopSignal, this.uploadCut.signal]);
+    const stop = this.detach.signal;
+    const cutOrStop = AbortSignal.any([stop, this.uploadCut.signal]);
     let uploaded = await this.send(
       'upload the results of',
       () => this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => this.countUpload(createResultsTar(this.runDir, rules)), cutOrStop),
       cutOrStop,
     );
     clearTimeout(this.uploadCutTimer);
-    if (this.uploadCut.signal.aborted && !this.ctx.stopSignal.aborted) {
+    if (this.uploadCut.signal.aborted && !stop.aborted) {
       this.status('Uploading stdout and stderr');
       uploaded = await this.send('upload the output of', () =>
-        this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => createOutputTar(this.runDir), this.ctx.stopSignal),
+        this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => createOutputTar(this.runDir), stop),
       );
       if (uploaded === 'ok') uploaded = new Error('the upload was cut off after the kill; only stdout and stderr were kept');
     }
-    if (uploaded === 'stale') return;
+    // A worker leaving the run to its next process stops here: that process uploads again.
+    if (uploaded === 'stale' || stop.aborted) return;
     if (uploaded instanceof Error) this.dispatch({ type: 'upload_failed', message: errorMessage(uploaded) });
     this.status('Finished');
     const finished = await this.send('report the end of', () =>
-      this.ctx.server.finishRun(this.spec.uuid, finishRequest(this.state, this.ctx.clock.now(), this.ctx.hostname), this.ctx.stopSignal),
+      this.ctx.server.finishRun(this.spec.uuid, finishRequest(this.state, this.ctx.clock.now(), this.ctx.hostname), stop),
     );
+    if (stop.aborted) return;
     if (finished instanceof Error) {
       this.log.error(`Could not report the end of the run: ${errorMessage(finished)}`);
       return;
@@ -317,11 +450,11 @@ export class RunSupervisor {
     }
   }
 
-  /** sendRunCall for this run; a stopping worker gives up the call unless `signal` says otherwise. */
+  /** sendRunCall for this run; a worker leaving its runs gives up the call unless `signal` says otherwise. */
   private send(
     what: string,
     call: () => Promise<{ accepted: boolean; reason?: string | undefined }>,
-    signal: AbortSignal = this.ctx.stopSignal,
+    signal: AbortSignal = this.detach.signal,
   ): Promise<'ok' | 'stale' | Error> {
     return sendRunCall(this.log, what, call, signal);
   }
@@ -342,18 +475,26 @@ export class RunSupervisor {
       this.stopContainer();
       this.dispatch({ type: 'container_lost', message });
     }
-    if (this.state.stage === 'finalizing' && !this.ctx.stopSignal.aborted) {
+    if (this.state.stage === 'finalizing' && !this.detach.signal.aborted) {
       await this.finalize().catch((e: unknown) => this.log.error(`Could not finish the run: ${errorMessage(e)}`));
     }
   }
 
   private async cleanUp(): Promise<void> {
     await this.removeContainer();
-    for (const dep of this.held.splice(0)) dep.release();
+    this.releaseDependencies();
     // Removed one name at a time inside held directories: should the container have outlived
     // removeContainer, its processes could still be swapping links into the tree.
     await removeTree(this.runDir).catch((error: unknown) => {
       this.log.warn(`Could not delete ${this.runDir}: ${errorMessage(error)}`);
     });
+    // Last: until now a restart would have found the run and finished this clean-up.
+    await this.ctx.records.remove(this.spec.uuid).catch((error: unknown) => {
+      this.log.warn(`Could not remove the run's record: ${errorMessage(error)}`);
+    });
+  }
+
+  private releaseDependencies(): void {
+    for (const dep of this.held.splice(0)) dep.release();
   }
 }
