@@ -1,6 +1,10 @@
 // End-to-end: resource requests through bin/cl, a real server and a real worker. Requests beyond
 // the server's bounds fail at once with the limit; a run no worker can take stays staged with a
-// reason that has numbers; limits end runs `failed` with their message; network off means no route.
+// reason that has numbers; limits end runs `failed` with their message, and a run's stored results
+// stay within its disk request; network off means no route.
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Cluster, DEFAULT_IMAGE, waitFor } from './harness.js';
 
@@ -48,6 +52,33 @@ it('ends `sleep 60` with --request-time 2s as failed, with the time message', as
     /^Time limit 2s exceeded \(ran 2(\.\d)?s\)\. Raise --request-time\.$/,
   );
 }, 120_000);
+
+/** Bytes of all files below `dir`. */
+function filesBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .reduce((sum, entry) => sum + statSync(path.join(entry.parentPath, entry.name)).size, 0);
+}
+
+it('keeps at most --request-disk 20m of a run writing 200m, stdout first, and says what was left out', async () => {
+  // 20 files of 10m; the run may be stopped for disk before it writes them all.
+  const write = 'echo started; for i in $(seq 1 20); do head -c 10485760 /dev/zero > f$i; done; echo wrote-all';
+  const uuid = await cluster.clOk(['run', '--request-disk', '20m', '--request-memory', '256m', write]);
+  expect(await cluster.waitForState(uuid, ['failed', 'ready', 'killed'], 180_000)).toBe('failed');
+  const failure = await cluster.clOk(['info', '-f', 'failure_message', uuid]);
+  expect(failure).toMatch(/Kept \d+(\.\d)?[km]? of the results; \d+(\.\d)?[kmg]? in \d+ files? (was|were) not uploaded\./);
+  expect(failure).toMatch(/^(Disk limit 20m exceeded \(wrote .*\)\. Raise --request-disk\.|Results did not fit the disk limit 20m\.) /);
+  expect(await cluster.clOk(['cat', `${uuid}/stdout`])).toContain('started');
+  const out = mkdtempSync(path.join(os.tmpdir(), 'cl-disk-download-'));
+  try {
+    await cluster.clOk(['download', uuid, '-o', path.join(out, 'results')]);
+    const stored = filesBytes(path.join(out, 'results'));
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThanOrEqual(20 * 1024 ** 2);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 240_000);
 
 it('gives --request-network false no route out, and a bare --request-network one', async () => {
   const probe = "tail -n +2 /proc/net/route | awk '{print $1\":\"$2}'; ls /sys/class/net";

@@ -134,4 +134,42 @@ describe('run state transitions', () => {
     expect(state.failureMessage).toBe('Exit code 1. Could not upload results: too large');
     expect(runProgress(state, 5, 'h')).toMatchObject({ memory_max: 50, data_size: 10 });
   });
+
+  describe('results left out by the disk budget', () => {
+    const M = 1024 ** 2;
+    const trimmed = { keptBytes: 100 * M, droppedFiles: 3, droppedBytes: 1.9 * G, cut: [] };
+    const started: Array<[RunEvent, number]> = [[{ type: 'container_started', dockerImage: 'i' }, 1]];
+
+    it('adds what was kept and left out to the disk limit message', () => {
+      const { state } = play([
+        ...started,
+        [{ type: 'limit_exceeded', message: diskExceededMessage(100 * M, 2 * G) }, 2],
+        [{ type: 'container_exited', exitCode: 137, oomKilled: false }, 3],
+        [{ type: 'results_trimmed', limitBytes: 100 * M, trimmed }, 4],
+      ]);
+      expect(state.failureMessage).toBe(
+        'Disk limit 100m exceeded (wrote 2g). Raise --request-disk. Kept 100m of the results; 1.9g in 3 files were not uploaded.',
+      );
+    });
+
+    it('fails a run that hit no limit but did not fit, naming the limit and any cut file', () => {
+      const { state } = play([
+        ...started,
+        [{ type: 'container_exited', exitCode: 0, oomKilled: false }, 2],
+        [{ type: 'results_trimmed', limitBytes: 20 * M, trimmed: { keptBytes: 20 * M, droppedFiles: 1, droppedBytes: 5 * M, cut: [{ name: 'stdout', keptBytes: 20 * M }] } }, 3],
+      ]);
+      expect(state.failureMessage).toBe(
+        'Results did not fit the disk limit 20m. Kept 20m of the results; 5m in 1 file was not uploaded (stdout cut to its first 20m). Raise --request-disk.',
+      );
+      expect(finishRequest(state, 3, 'h')).toMatchObject({ exitcode: 0, failure_message: state.failureMessage });
+    });
+
+    it('changes nothing when nothing was left out, or outside finalizing', () => {
+      const uploading = play([...started, [{ type: 'container_exited', exitCode: 0, oomKilled: false }, 2]]).state;
+      const none = { keptBytes: 5, droppedFiles: 0, droppedBytes: 0, cut: [] };
+      expect(transition(uploading, { type: 'results_trimmed', limitBytes: M, trimmed: none }, 3).state).toBe(uploading);
+      const running = play(started).state;
+      expect(transition(running, { type: 'results_trimmed', limitBytes: M, trimmed }, 3).state).toBe(running);
+    });
+  });
 });

@@ -54,7 +54,17 @@ export type RunEvent =
   | { type: 'container_exited'; exitCode: number; oomKilled: boolean }
   | { type: 'container_lost'; message: string }
   | { type: 'upload_failed'; message: string }
+  /** The results upload left files out to stay within the disk request (`limitBytes`). */
+  | { type: 'results_trimmed'; limitBytes: number; trimmed: TrimmedResults }
   | { type: 'finished' };
+
+/** What a disk-budgeted results upload kept and left out (see fs/tar-budget). */
+export interface TrimmedResults {
+  keptBytes: number;
+  droppedFiles: number;
+  droppedBytes: number;
+  cut: ReadonlyArray<{ name: string; keptBytes: number }>;
+}
 
 export type RunEffect =
   /** Check in now: the stage changed. */
@@ -151,6 +161,9 @@ export function transition(state: RunState, event: RunEvent, now: number): Trans
       const message = [state.failureMessage, `Could not upload results: ${event.message}`].filter(Boolean).join('. ');
       return { state: { ...state, failureMessage: message }, effects: [] };
     }
+    case 'results_trimmed':
+      if (state.stage !== 'finalizing' || event.trimmed.droppedFiles === 0) return same;
+      return { state: { ...state, failureMessage: withTrimmedResults(state.failureMessage, event.limitBytes, event.trimmed) }, effects: [] };
     case 'finished':
       if (state.stage === 'finished') return same;
       return moveTo({ ...state, runStatus: 'Finished' }, 'finished', now);
@@ -206,6 +219,27 @@ export function timeExceededMessage(limitSeconds: number, ranSeconds: number): s
 /** `Disk limit 1g exceeded (wrote 1.1g). Raise --request-disk.` */
 export function diskExceededMessage(limitBytes: number, wroteBytes: number): string {
   return `Disk limit ${formatSize(limitBytes)} exceeded (wrote ${formatSize(wroteBytes)}). Raise --request-disk.`;
+}
+
+/** `Kept 100m of the results; 1.9g in 3 files were not uploaded (stdout cut to its first 50m).` */
+export function trimmedResultsMessage(trimmed: TrimmedResults): string {
+  const files = trimmed.droppedFiles === 1 ? '1 file was' : `${trimmed.droppedFiles} files were`;
+  const cuts = trimmed.cut.map((c) => `${c.name} cut to its first ${formatSize(c.keptBytes)}`).join(', ');
+  const detail = cuts === '' ? '' : ` (${cuts})`;
+  return `Kept ${formatSize(trimmed.keptBytes)} of the results; ${formatSize(trimmed.droppedBytes)} in ${files} not uploaded${detail}.`;
+}
+
+/**
+ * The failure message once results were left out. A run that hit no limit yet did not fit (it
+ * wrote up to its request, the archive's headers tipped it over, or it outran the disk watch)
+ * fails too: ending `ready` would present an incomplete bundle as the run's whole output.
+ */
+function withTrimmedResults(failureMessage: string | null, limitBytes: number, trimmed: TrimmedResults): string {
+  const kept = trimmedResultsMessage(trimmed);
+  if (failureMessage === null) {
+    return `Results did not fit the disk limit ${formatSize(limitBytes)}. ${kept} Raise --request-disk.`;
+  }
+  return `${failureMessage}${failureMessage.endsWith('.') ? '' : '.'} ${kept}`;
 }
 
 function moveTo(state: RunState, stage: RunStage, now: number): Transition {

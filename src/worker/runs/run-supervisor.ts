@@ -35,6 +35,7 @@ import {
 import type { Allocation } from './resource-pool.js';
 import { pullProgressText } from './progress-text.js';
 import { compileExclusions } from './upload-exclusion.js';
+import type { BudgetedTree } from '../fs/tree-tar.js';
 import { createOutputTar, createResultsTar } from './upload-tar.js';
 import { withDocker } from './with-docker.js';
 
@@ -68,6 +69,8 @@ export class RunSupervisor {
   private readonly uploadCut = new AbortController();
   private uploadCutTimer: NodeJS.Timeout | undefined;
   private progressReportedAt = 0;
+  /** The results tar last handed to the server, for what its disk budget left out. */
+  private sentTar: BudgetedTree | null = null;
   /** Every line carries the run and its assignment (and the worker, from the agent's logger). */
   private readonly log: Logger;
 
@@ -415,25 +418,27 @@ export class RunSupervisor {
       this.mountPoints.map((m) => m.path),
       this.spec.exclude_patterns,
     );
+    const disk = this.spec.resources.disk;
     if (this.state.killed) this.armUploadCut();
     const stop = this.detach.signal;
     const cutOrStop = AbortSignal.any([stop, this.uploadCut.signal]);
     let uploaded = await this.send(
       'upload the results of',
-      () => this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => this.countUpload(createResultsTar(this.runDir, rules)), cutOrStop),
+      () => this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => this.countUpload(this.keepSent(createResultsTar(this.runDir, rules, disk))), cutOrStop),
       cutOrStop,
     );
     clearTimeout(this.uploadCutTimer);
     if (this.uploadCut.signal.aborted && !stop.aborted) {
       this.status('Uploading stdout and stderr');
       uploaded = await this.send('upload the output of', () =>
-        this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => createOutputTar(this.runDir), stop),
+        this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => this.keepSent(createOutputTar(this.runDir, disk)), stop),
       );
       if (uploaded === 'ok') uploaded = new Error('the upload was cut off after the kill; only stdout and stderr were kept');
     }
     // A worker leaving the run to its next process stops here: that process uploads again.
     if (uploaded === 'stale' || stop.aborted) return;
     if (uploaded instanceof Error) this.dispatch({ type: 'upload_failed', message: errorMessage(uploaded) });
+    else if (this.sentTar) this.dispatch({ type: 'results_trimmed', limitBytes: disk, trimmed: this.sentTar.report });
     this.status('Finished');
     const finished = await this.send('report the end of', () =>
       this.ctx.server.finishRun(this.spec.uuid, finishRequest(this.state, this.ctx.clock.now(), this.ctx.hostname), stop),
@@ -457,6 +462,12 @@ export class RunSupervisor {
     signal: AbortSignal = this.detach.signal,
   ): Promise<'ok' | 'stale' | Error> {
     return sendRunCall(this.log, what, call, signal);
+  }
+
+  /** Each try of an upload makes a new tar: what the last one left out is what the server got. */
+  private keepSent(tar: BudgetedTree): Readable {
+    this.sentTar = tar;
+    return tar.stream;
   }
 
   /** The results tar, counted into this run's upload progress text. */

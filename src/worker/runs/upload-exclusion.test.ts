@@ -47,7 +47,7 @@ describe('upload exclusion rules', () => {
       writeFileSync(path.join(dir, 'sub', 'keep.txt'), 'k');
       symlinkSync('/etc/passwd', path.join(dir, 'link'));
       const extract = tarStream.extract();
-      createResultsTar(dir, compileExclusions(['data'], ['*.log'])).pipe(extract);
+      createResultsTar(dir, compileExclusions(['data'], ['*.log']), 0).stream.pipe(extract);
       const seen: Record<string, string> = {};
       for await (const entry of extract) {
         const chunks: Buffer[] = [];
