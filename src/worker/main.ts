@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   const onSignal = (name: NodeJS.Signals): void => {
     signals += 1;
     if (signals > 1) {
-      log.warn(`${name} again: exiting now; containers of running runs may be left behind.`);
+      log.warn(`${name} again: exiting now; a worker started again on this work dir takes up the runs left behind.`);
       process.exit(1);
     }
     log.info(`${name}: stopping (send it again to exit at once)`);

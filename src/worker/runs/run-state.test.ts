@@ -85,6 +85,20 @@ describe('run state transitions', () => {
     expect(reportedState(state)).toBe('finalizing');
   });
 
+  it('a hand-back stops a running container once, and cancels a preparation', () => {
+    const running = play([
+      [{ type: 'container_started', dockerImage: 'i' }, 1],
+      [{ type: 'hand_back', message: 'Shutting down' }, 2],
+      [{ type: 'hand_back', message: 'Shutting down' }, 3],
+      [{ type: 'container_exited', exitCode: 143, oomKilled: false }, 4],
+    ]);
+    expect(running.effects).toEqual(['report', 'stop_container', 'report']);
+    expect(running.state).toMatchObject({ stage: 'finalizing', killed: false, failureMessage: 'Shutting down' });
+    const preparing = play([[{ type: 'hand_back', message: 'Shutting down' }, 2]]);
+    expect(preparing.effects).toEqual(['cancel_preparation', 'report']);
+    expect(preparing.state).toMatchObject({ stage: 'finalizing', failureMessage: 'Shutting down' });
+  });
+
   it('a limit stops the container once and fails the run (not killed); a later kill wins', () => {
     const limited = play([
       [{ type: 'container_started', dockerImage: 'i' }, 1],
