@@ -105,6 +105,7 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
       shmBytes: config.sharedMemoryBytes,
       pidsLimit: config.pidsLimit,
       killGraceSeconds: config.killGraceSeconds,
+      diskReserveBytes: config.diskReserveBytes,
       monitorSeconds: MONITOR_SECONDS,
       dockerRetrySeconds: retrySeconds,
       server: api,

@@ -2,6 +2,7 @@
 // enforces the time and disk limits, and samples memory and CPU. It reports everything as run
 // events to the caller's dispatch and changes no state itself; it stops, kills or removes no
 // container (a limit only dispatches limit_exceeded, whose effects the supervisor carries out).
+import { statfs } from 'node:fs/promises';
 import type { RunSpec } from '../../protocol/index.js';
 import { errorMessage } from '../../common/error-message.js';
 import { sleep } from '../../common/clock.js';
@@ -9,7 +10,7 @@ import { isRuntimeError, type ContainerExit } from '../docker/container-runtime.
 import { treeSize } from '../fs/tree.js';
 import { nextDiskCheckMs, type DiskSample } from './disk-watch.js';
 import type { RunContext } from './run-context.js';
-import { diskExceededMessage, timeExceededMessage, type LiveStats, type RunEvent } from './run-state.js';
+import { diskExceededMessage, diskFullMessage, timeExceededMessage, type LiveStats, type RunEvent } from './run-state.js';
 
 /** Seconds between samples of the container's memory and CPU counters. */
 const STATS_SECONDS = 1;
@@ -55,13 +56,20 @@ export async function watchContainer(w: WatchedContainer): Promise<'exited' | 'd
 }
 
 async function waitForExit({ ctx, id, signal, dispatch }: WatchedContainer): Promise<ContainerExit | { lost: string } | 'detached'> {
+  let engineWentAway = false;
   for (;;) {
     if (signal.aborted) return 'detached';
     try {
-      return await ctx.runtime.waitContainer(id, signal);
+      const exit = await ctx.runtime.waitContainer(id, signal);
+      // An engine that stops takes its containers down with a signal: say so, not just "Exit code 143".
+      if (engineWentAway && exit.exitCode >= 128) {
+        return { lost: `The Docker engine stopped while the run ran, and stopped its container (exit code ${exit.exitCode}).` };
+      }
+      return exit;
     } catch (error) {
       if (signal.aborted) return 'detached';
       if (isRuntimeError(error, 'unreachable')) {
+        engineWentAway = true;
         ctx.docker.markDown(error);
         dispatch({ type: 'status', text: `Waiting for Docker: ${ctx.docker.message ?? 'unreachable'}` });
         // A stopping worker does not wait for Docker forever: the start-up reconciler of the
@@ -107,11 +115,17 @@ async function watchDisk({ ctx, id, runDir, resources, dispatch }: WatchedContai
     if (signal.aborted) break;
     const started = ctx.clock.now();
     // A failed measurement (a file vanishing mid-walk, Docker busy) just skips this sample.
-    const [tree, layer, memoryMax] = await Promise.all([
+    const [tree, layer, memoryMax, free] = await Promise.all([
       treeSize(runDir).catch(() => undefined),
       ctx.runtime.readWritableLayerSize(id).catch(() => null),
       ctx.runtime.readMemoryPeak(id).catch(() => null),
+      freeBytes(runDir),
     ]);
+    // The worker's own disk comes first: a run that would fill it is stopped while the worker
+    // still has room to upload its results and keep its records.
+    if (free !== null && (free === 0 || free < ctx.diskReserveBytes / 2)) {
+      dispatch({ type: 'limit_exceeded', message: diskFullMessage(free) });
+    }
     const at = ctx.clock.now();
     dispatch({ type: 'measured', ...(tree !== undefined ? { dataSize: tree } : {}), ...(memoryMax !== null ? { memoryMax } : {}) });
     if (tree === undefined) {
@@ -121,9 +135,17 @@ async function watchDisk({ ctx, id, runDir, resources, dispatch }: WatchedContai
     const wrote = tree + (layer ?? 0);
     if (disk > 0 && wrote > disk) dispatch({ type: 'limit_exceeded', message: diskExceededMessage(disk, wrote) });
     const latest = { bytes: wrote, at, scanMs: at - started };
-    waitMs = nextDiskCheckMs(previous, latest, disk, ctx.monitorSeconds * 1000);
+    // Measure sooner as the run nears its limit or the point where the worker's disk would be full.
+    const room = free === null ? Infinity : wrote + free - ctx.diskReserveBytes / 2;
+    const budget = Math.min(disk > 0 ? disk : Infinity, room);
+    waitMs = nextDiskCheckMs(previous, latest, Number.isFinite(budget) ? Math.max(1, budget) : 0, ctx.monitorSeconds * 1000);
     previous = latest;
   }
+}
+
+async function freeBytes(dir: string): Promise<number | null> {
+  const disk = await statfs(dir).catch(() => null);
+  return disk === null ? null : disk.bavail * disk.bsize;
 }
 
 /** Reads the container's memory and CPU counters every STATS_SECONDS (cheap: cgroup files). */

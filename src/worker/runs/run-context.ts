@@ -41,6 +41,8 @@ export interface RunContext {
   shmBytes?: number;
   pidsLimit?: number;
   killGraceSeconds: number;
+  /** Free space the worker keeps on its work dir's disk: a run that eats half of it is stopped. */
+  diskReserveBytes: number;
   /** Seconds between measurements (run dir size, memory) while running. */
   monitorSeconds: number;
   dockerRetrySeconds: number;

@@ -216,6 +216,14 @@ export function timeExceededMessage(limitSeconds: number, ranSeconds: number): s
   return `Time limit ${formatTimeLimit(limitSeconds)} exceeded (ran ${formatDuration(ranSeconds)}). Raise --request-time.`;
 }
 
+/** The worker's work dir ran (nearly) full while the run wrote to it. */
+export function diskFullMessage(freeBytes: number): string {
+  return (
+    `The worker's disk is full (${formatSize(freeBytes)} left in its work dir); the run was stopped so the worker can go on. ` +
+    'Ask for the space the run needs with --request-disk, so it goes to a worker that has it.'
+  );
+}
+
 /** `Disk limit 1g exceeded (wrote 1.1g). Raise --request-disk.` */
 export function diskExceededMessage(limitBytes: number, wroteBytes: number): string {
   return `Disk limit ${formatSize(limitBytes)} exceeded (wrote ${formatSize(wroteBytes)}). Raise --request-disk.`;
