@@ -15,7 +15,10 @@ export interface ScenarioRow {
   lost: number;
   /** Bundles still in a non-final state at the end. */
   stuck: number;
-  /** Distinct failure_message / run_status texts of bundles that did not end `ready`, shortened. */
+  /**
+   * Distinct failure_message / run_status texts of bundles that did not end `ready`, shortened
+   * (or their state, when they have neither).
+   */
   messages: string[];
 }
 
@@ -34,7 +37,12 @@ export function computeRow(scenario: string, outcomes: readonly Outcome[]): Scen
     if (bundle === null || !expected.includes(bundle.state)) lost += 1;
     if (bundle !== null && !isFinalState(bundle.state)) stuck += 1;
     if (bundle === null) messages.add('(vanished)');
-    else if (bundle.state !== 'ready') for (const text of bundleMessages(bundle)) messages.add(shorten(text));
+    else if (bundle.state !== 'ready') {
+      const texts = bundleMessages(bundle);
+      // A bundle stuck without a word still gets a cell: the state it was left in.
+      if (texts.length === 0) messages.add(`(${bundle.state}, no message)`);
+      for (const text of texts) messages.add(shorten(text));
+    }
   }
   return { scenario, runs: outcomes.length, lost, stuck, messages: [...messages] };
 }
