@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Sets everything up (scripts/setup.sh), runs the type check and the linter, starts what the tests
-# need, runs the whole vitest suite and prints one line `N passed, N failed` (`, N skipped` only
-# when some were), which CI reads; vitest's own summary is not a format CI understands
-# (reference/stack.md §3.6). The type check and the linter count as one test each in that line.
-# Exits non-zero when the suite or either check failed; a failed set-up prints `0 passed, 1 failed`.
-# Extra arguments go to vitest (e.g. a file filter: scripts/test.sh test/e2e).
+# need, runs the whole vitest suite, then the fault suite (test/faults, vitest.faults.config.ts: it
+# restarts dockerd and takes the machine, so it runs alone, one file at a time), and prints one
+# line `N passed, N failed` (`, N skipped` only when some were) over both, which CI reads; vitest's
+# own summary is not a format CI understands (reference/stack.md §3.6). The type check and the
+# linter count as one test each in that line. The fault suite's scenario table (lost and stuck
+# runs per scenario) is printed in its output. Exits non-zero when either suite or either check
+# failed; a failed set-up prints `0 passed, 1 failed`.
+# Extra arguments select what runs: ones naming test/faults go to the fault suite alone
+# (scripts/test.sh test/faults/burst.test.ts); any others go to the main suite alone, and the
+# fault suite is skipped (scripts/test.sh test/e2e).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPORT=.ci/vitest.json
+FAULTS_REPORT=.ci/vitest-faults.json
 
 log() { echo "test: $*" >&2; }
 
@@ -53,42 +59,72 @@ if [ -n "$stale" ]; then
   docker rm -f $stale >/dev/null
 fi
 
-mkdir -p "$(dirname "$REPORT")"
-rm -f "$REPORT"
-rc=0
-node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$REPORT" "$@" \
-  </dev/null || rc=$?
+# Which suites run (see the header): by default both, one after the other.
+run_main=1
+run_faults=1
+if [ "$#" -gt 0 ]; then
+  case " $* " in
+    *test/faults*) run_main=0 ;;
+    *) run_faults=0 ;;
+  esac
+fi
 
-# Count from the JSON report. A test file that fails to load has no failed test but fails the
+mkdir -p "$(dirname "$REPORT")"
+rm -f "$REPORT" "$FAULTS_REPORT"
+# Each suite that ran is counted from its own JSON report, with its exit status.
+main_rc=0
+faults_rc=0
+counted=()
+if [ "$run_main" = 1 ]; then
+  node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$REPORT" "$@" \
+    </dev/null || main_rc=$?
+  counted+=("$REPORT" "$main_rc")
+fi
+if [ "$run_faults" = 1 ]; then
+  log "running the fault suite (test/faults, one file at a time)"
+  # The main run has built dist/ already.
+  if [ "$run_main" = 1 ]; then export CL_SKIP_BUILD=1; fi
+  node_modules/.bin/vitest run --config vitest.faults.config.ts --reporter=default --reporter=json \
+    --outputFile.json="$FAULTS_REPORT" "$@" </dev/null || faults_rc=$?
+  counted+=("$FAULTS_REPORT" "$faults_rc")
+fi
+rc=0
+if [ "$main_rc" != 0 ] || [ "$faults_rc" != 0 ]; then rc=1; fi
+
+# Count from the JSON reports. A test file that fails to load has no failed test but fails the
 # run, and so do errors outside tests: both count as failures so the line agrees with the status.
-node - "$REPORT" "$rc" "$checks_passed" "$checks_failed" <<'EOF'
+node - "$checks_passed" "$checks_failed" "${counted[@]}" <<'EOF'
 const fs = require('node:fs');
-const [file, rcText, checksPassedText, checksFailedText] = process.argv.slice(2);
-const rc = Number(rcText);
-const checksPassed = Number(checksPassedText);
-const checksFailed = Number(checksFailedText);
-if (!fs.existsSync(file)) {
-  console.error(`test: vitest wrote no report (${file}); see its output above`);
-  console.log(`${checksPassed} passed, ${checksFailed + 1} failed`);
-  process.exit(0);
+const [checksPassedText, checksFailedText, ...reports] = process.argv.slice(2);
+let passed = Number(checksPassedText);
+let failed = Number(checksFailedText);
+let skipped = 0;
+for (let i = 0; i < reports.length; i += 2) {
+  const file = reports[i];
+  const rc = Number(reports[i + 1]);
+  if (!fs.existsSync(file)) {
+    console.error(`test: vitest wrote no report (${file}); see its output above`);
+    failed += 1;
+    continue;
+  }
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === 'failed' && !f.assertionResults.some((t) => t.status === 'failed'),
+  ).length;
+  let failedHere = r.numFailedTests + brokenFiles;
+  if (rc !== 0 && failedHere === 0) {
+    console.error(`test: vitest failed outside any test (${file}; see its output above); counted as 1 failure`);
+    failedHere = 1;
+  }
+  failed += failedHere;
+  passed += r.numPassedTests;
+  skipped += r.numPendingTests + r.numTodoTests;
 }
-const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-const brokenFiles = r.testResults.filter(
-  (f) => f.status === 'failed' && !f.assertionResults.some((t) => t.status === 'failed'),
-).length;
-let failed = r.numFailedTests + brokenFiles;
-if (rc !== 0 && failed === 0) {
-  console.error('test: vitest failed outside any test (see its output above); counted as 1 failure');
-  failed = 1;
-}
-const skipped = r.numPendingTests + r.numTodoTests;
-const passed = r.numPassedTests + checksPassed;
-failed += checksFailed;
 console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
 EOF
 summary_printed=1
 if [ "$checks_failed" -gt 0 ] && [ "$rc" = 0 ]; then
-  log "the suite passed, but $checks_failed static check(s) failed (see FAILED above); exiting 1"
+  log "the suites passed, but $checks_failed static check(s) failed (see FAILED above); exiting 1"
   rc=1
 fi
 exit "$rc"
