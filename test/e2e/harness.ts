@@ -11,14 +11,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { WORK_DIR_LABEL } from '../../src/worker/docker/container-runtime.js';
 import { waitFor } from '../support/wait-for.js';
 
 export { waitFor };
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEFAULT_IMAGE = 'codalab/default-cpu:latest';
-/** Docker label naming the directory that holds a worker's run dirs (`<work dir>/runs`). */
-export const WORK_DIR_LABEL = 'org.codalab.work-dir';
 const START_TIMEOUT_MS = 60_000;
 const run = promisify(execFile);
 
@@ -73,7 +72,7 @@ export class Cluster {
 
   /**
    * Starts cl-server again on the same home, port and flags, after the last one ended (kill it
-   * first with `killAndWait`). The same port keeps running workers pointed at it.
+   * first with `killServer`). The same port keeps running workers pointed at it.
    */
   async restartServer(): Promise<string> {
     if (this.server === undefined || !hasExited(this.server)) throw new Error('restartServer: the server is still running; kill it first');
@@ -195,6 +194,7 @@ export class Cluster {
   async containers(): Promise<string[]> {
     const ids: string[] = [];
     for (const workDir of this.workDirs) {
+      // The label's value is the directory of the run dirs, `<work dir>/runs`.
       const label = `${WORK_DIR_LABEL}=${join(workDir, 'runs')}`;
       const { stdout } = await run('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=${label}`]);
       ids.push(...stdout.split('\n').filter(Boolean));
