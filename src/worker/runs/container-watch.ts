@@ -43,6 +43,10 @@ export async function watchContainer(w: WatchedContainer): Promise<'exited' | 'd
   try {
     const exit = await waitForExit(w);
     if (exit === 'detached') return 'detached';
+    // A run that filled the disk and ended before a sample caught it may have lost writes it
+    // never noticed: it fails with the reason, not `ready` with truncated files.
+    const free = await freeBytes(w.runDir);
+    if (isDiskFull(free, w.ctx.diskReserveBytes)) w.dispatch({ type: 'limit_exceeded', message: diskFullMessage(free ?? 0) });
     if ('lost' in exit) w.dispatch({ type: 'container_lost', message: exit.lost });
     else w.dispatch({ type: 'container_exited', exitCode: exit.exitCode, oomKilled: exit.oomKilled });
     return 'exited';
@@ -123,9 +127,7 @@ async function watchDisk({ ctx, id, runDir, resources, dispatch }: WatchedContai
     ]);
     // The worker's own disk comes first: a run that would fill it is stopped while the worker
     // still has room to upload its results and keep its records.
-    if (free !== null && (free === 0 || free < ctx.diskReserveBytes / 2)) {
-      dispatch({ type: 'limit_exceeded', message: diskFullMessage(free) });
-    }
+    if (isDiskFull(free, ctx.diskReserveBytes)) dispatch({ type: 'limit_exceeded', message: diskFullMessage(free ?? 0) });
     const at = ctx.clock.now();
     dispatch({ type: 'measured', ...(tree !== undefined ? { dataSize: tree } : {}), ...(memoryMax !== null ? { memoryMax } : {}) });
     if (tree === undefined) {
@@ -141,6 +143,11 @@ async function watchDisk({ ctx, id, runDir, resources, dispatch }: WatchedContai
     waitMs = nextDiskCheckMs(previous, latest, Number.isFinite(budget) ? Math.max(1, budget) : 0, ctx.monitorSeconds * 1000);
     previous = latest;
   }
+}
+
+/** Less than half the worker's reserve left (or nothing at all): the run must not write more. */
+function isDiskFull(free: number | null, reserveBytes: number): boolean {
+  return free !== null && (free === 0 || free < reserveBytes / 2);
 }
 
 async function freeBytes(dir: string): Promise<number | null> {
