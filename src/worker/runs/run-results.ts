@@ -1,7 +1,7 @@
 // Sending a run's end to the server: its calls retried through outages and sorted into
 // accepted, stale or failed; the byte count shown while results upload; and how long a killed
 // run's upload may take. It changes no run state and decides nothing about what is uploaded.
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { ApiError } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
@@ -63,6 +63,7 @@ export function countUpload(tar: Readable, total: number | null, clock: Clock, o
       callback(null, chunk);
     },
   });
-  tar.on('error', (error) => counter.destroy(error));
-  return tar.pipe(counter);
+  // pipeline, not pipe: when the upload stops early (the server went away, or refused it) and
+  // destroys the counter, the tar is destroyed too, closing the files it holds open.
+  return pipeline(tar, counter, () => {});
 }
