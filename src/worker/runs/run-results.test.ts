@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.js';
@@ -18,8 +17,9 @@ describe('countUpload', () => {
     // A source that never ends on its own, like a tar of a large run dir.
     const source = new Readable({ read() { this.push(Buffer.alloc(1024)); } });
     const counted = countUpload(source, null, systemClock, () => {});
+    const closed = new Promise((resolve) => source.once('close', resolve));
     counted.once('data', () => counted.destroy());
-    await once(source, 'close');
+    await closed;
     expect(source.destroyed).toBe(true);
   });
 });
