@@ -17,6 +17,7 @@ import {
   User,
   WorkerInfo,
   Worksheet,
+  bundleOpsRoutes,
   routes,
   type Metadata,
   type RunReport,
@@ -209,6 +210,20 @@ describe('silent workers (fake clock)', () => {
 
     const back = await checkin(h.client, 'w1', { runs: [report] });
     expect(killsIn(back.messages, uuid)).toEqual(['Kill requested']);
+  });
+});
+
+describe('runs deleted while their worker was away (fake clock)', () => {
+  it('tells a returning worker to drop a run deleted meanwhile, and takes the rest of its check-in', async () => {
+    const h = await harness();
+    const { uuid, report } = await runOn(h, 'w1', true);
+    h.clock.advance(45 * SECOND);
+    await waitForBundle(h, uuid, 'the run to be worker_offline', (b) => b.state === 'worker_offline');
+    await h.client.send(bundleOpsRoutes.deleteBundles(), { json: { uuids: [uuid], force: true } });
+
+    const back = await checkin(h.client, 'w1', { runs: [report], slots: 3 });
+    expect(killsIn(back.messages, uuid)).toEqual(['This run is no longer assigned to this worker.']);
+    expect((await h.client.json(routes.workersInfo(), z.array(WorkerInfo))).find((w) => w.id === 'w1')?.slots).toBe(3);
   });
 });
 

@@ -243,7 +243,9 @@ export class WorkerService {
 
   /** Applies one run report; false when the report is stale (another assignment, or the run ended). */
   private async applyReport(user: User, workerId: string, report: RunReport): Promise<boolean> {
-    if (!(await this.heldRun(user, workerId, report.uuid, report.assignment_id))) return false;
+    // A run deleted meanwhile (a worker_offline run may be) is stale like any other.
+    const [row] = await this.store.getBundles([report.uuid]);
+    if (!row || !(await this.claimRun(row, user, workerId, report.assignment_id))) return false;
     return this.store.updateBundle(
       report.uuid,
       { state: report.state, last_updated: this.clock.now(), metadata: { ...report.progress } },
@@ -251,15 +253,21 @@ export class WorkerService {
     );
   }
 
+  /** The run when this worker holds (or adopts) it under this assignment, else null; see claimRun. */
+  private async heldRun(user: User, workerId: string, uuid: string, assignmentId: string): Promise<BundleRow | null> {
+    const [row] = await this.store.getBundles([uuid]);
+    if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
+    return this.claimRun(row, user, workerId, assignmentId);
+  }
+
   /**
-   * The run when this worker holds it under this assignment, else null. A worker of the same owner
+   * `row` when this worker holds it under this assignment, else null. A worker of the same owner
    * naming the run's current assignment under another worker id (a worker restarted with a new
    * --id on the same work dir) adopts the run: the assignment id is a secret only the owner's
    * worker was sent, so it proves the claim; another owner's worker is never accepted.
    */
-  private async heldRun(user: User, workerId: string, uuid: string, assignmentId: string): Promise<BundleRow | null> {
-    const [row] = await this.store.getBundles([uuid]);
-    if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
+  private async claimRun(row: BundleRow, user: User, workerId: string, assignmentId: string): Promise<BundleRow | null> {
+    const uuid = row.uuid;
     const held = row.assignment_id === assignmentId && row.worker_owner_id === user.id && HELD_STATES.includes(row.state);
     if (!held || row.worker_id === null) return null;
     if (row.worker_id === workerId) return row;
