@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatSize, parseDuration, parseSize } from './sizes.js';
+import { formatAge, formatDuration, formatSize, parseDuration, parseSize } from './sizes.js';
 
 describe('parseSize', () => {
   it.each([
@@ -46,5 +46,12 @@ describe('formatting', () => {
     expect(formatDuration(303)).toBe('5m3s');
     expect(formatDuration(9960)).toBe('2h46m');
     expect(formatDuration(3 * 86400 + 4 * 3600)).toBe('3d4h');
+  });
+
+  it('prints ages in whole units of the largest that fits', () => {
+    expect(formatAge(45.9)).toBe('45s');
+    expect(formatAge(200)).toBe('3m');
+    expect(formatAge(2 * 3600 + 59 * 60)).toBe('2h');
+    expect(formatAge(4 * 86400 + 5)).toBe('4d');
   });
 });

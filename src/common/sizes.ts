@@ -48,6 +48,14 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / (365 * 86400))}y${Math.floor((s % (365 * 86400)) / 86400)}d`;
 }
 
+/** `45s`, `3m`, `2h`, `4d`: an age in whole units of the largest that fits, so it reads at a glance. */
+export function formatAge(seconds: number): string {
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (seconds >= size) return `${Math.floor(seconds / size)}${unit}`;
+  }
+  return `${Math.max(0, Math.floor(seconds))}s`;
+}
+
 /** `10m`, `2h`, `90s`: a time limit as users write it (whole units when exact). */
 export function formatTimeLimit(seconds: number): string {
   for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {

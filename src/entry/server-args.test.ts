@@ -31,6 +31,23 @@ describe('cl-server flags', () => {
     expect(parsed.args.config.defaultRequestNetwork).toBe(false);
   });
 
+  it('parses the bounds on silent workers, stuck runs and missing uploads', () => {
+    const parsed = parseServerArgs(
+      ['--worker-lease-seconds', '600', '--preparing-timeout-seconds', '60', '--finalizing-timeout-seconds', '90', '--upload-timeout-seconds', '30'],
+      env,
+    );
+    if (parsed.kind !== 'run') throw new Error('expected a config');
+    expect(parsed.args.config).toMatchObject({
+      workerLeaseSeconds: 600,
+      preparingTimeoutSeconds: 60,
+      finalizingTimeoutSeconds: 90,
+      uploadTimeoutSeconds: 30,
+    });
+    const defaults = parseServerArgs([], env);
+    if (defaults.kind !== 'run') throw new Error('expected a config');
+    expect(defaults.args.config).toMatchObject({ workerLeaseSeconds: 1800, preparingTimeoutSeconds: 21600, uploadTimeoutSeconds: 600 });
+  });
+
   it('logs text lines unless --log-format json', () => {
     const plain = parseServerArgs([], env);
     const json = parseServerArgs(['--log-format', 'json', '--verbose'], env);
@@ -43,6 +60,7 @@ describe('cl-server flags', () => {
     const parsed = parseServerArgs(['--help'], env);
     expect(parsed.kind).toBe('help');
     if (parsed.kind === 'help') expect(parsed.text).toContain('--database-url');
+    if (parsed.kind === 'help') expect(parsed.text).toContain('--worker-lease-seconds');
   });
 
   it.each([
@@ -50,6 +68,7 @@ describe('cl-server flags', () => {
     [['stray'], /^too many arguments.*\(see cl-server --help\)\.$/],
     [['--port', '70000'], "Invalid --port '70000': expected a whole number from 0 to 65535."],
     [['--worker-timeout-seconds', '-1'], "Invalid --worker-timeout-seconds '-1': expected a number of seconds, 0 or more."],
+    [['--worker-lease-seconds', 'soon'], "Invalid --worker-lease-seconds 'soon': expected a number of seconds, 0 or more."],
     [['--max-request-disk', 'big'], /^--max-request-disk: Invalid size 'big'/],
     [['--max-request-cpus', '1.5'], "Invalid --max-request-cpus '1.5': expected a whole number, 0 or more."],
     [['--default-request-network', 'maybe'], "Invalid --default-request-network 'maybe': expected true or false."],

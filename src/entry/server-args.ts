@@ -30,6 +30,10 @@ interface RawOptions {
   defaultCpuImage: string;
   defaultGpuImage: string;
   workerTimeoutSeconds?: string;
+  workerLeaseSeconds?: string;
+  preparingTimeoutSeconds?: string;
+  finalizingTimeoutSeconds?: string;
+  uploadTimeoutSeconds?: string;
   tokenTtlSeconds?: string;
   maxRequestMemory?: string;
   minRequestMemory?: string;
@@ -54,6 +58,10 @@ function buildCommand(codalabHome: string): Command {
     .option('--default-cpu-image <image>', 'image for runs that name none', d.defaultCpuImage)
     .option('--default-gpu-image <image>', 'image for GPU runs that name none', d.defaultGpuImage)
     .option('--worker-timeout-seconds <s>', `a worker silent this long is offline (default ${d.workerTimeoutSeconds})`)
+    .option('--worker-lease-seconds <s>', `runs of a worker silent this long fail (default ${d.workerLeaseSeconds}: time to reboot its machine)`)
+    .option('--preparing-timeout-seconds <s>', `a run preparing this long fails (default ${d.preparingTimeoutSeconds})`)
+    .option('--finalizing-timeout-seconds <s>', `a run finalizing this long fails (default ${d.finalizingTimeoutSeconds})`)
+    .option('--upload-timeout-seconds <s>', `a new dataset whose upload has not come in this long fails (default ${d.uploadTimeoutSeconds})`)
     .option('--token-ttl-seconds <s>', `lifetime of access tokens (default ${d.tokenTtlSeconds})`)
     .option('--max-request-memory <size>', 'largest --request-memory a run may ask for (default: no limit)')
     .option('--min-request-memory <size>', `smallest --request-memory a run may ask for (default ${formatSize(d.requestLimits.minRequestMemory)})`)
@@ -103,6 +111,10 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
     tokenTtlSeconds: o.tokenTtlSeconds === undefined ? d.tokenTtlSeconds : parseSeconds('--token-ttl-seconds', o.tokenTtlSeconds),
     workerTimeoutSeconds:
       o.workerTimeoutSeconds === undefined ? d.workerTimeoutSeconds : parseSeconds('--worker-timeout-seconds', o.workerTimeoutSeconds),
+    workerLeaseSeconds: optionalSeconds('--worker-lease-seconds', o.workerLeaseSeconds, d.workerLeaseSeconds),
+    preparingTimeoutSeconds: optionalSeconds('--preparing-timeout-seconds', o.preparingTimeoutSeconds, d.preparingTimeoutSeconds),
+    finalizingTimeoutSeconds: optionalSeconds('--finalizing-timeout-seconds', o.finalizingTimeoutSeconds, d.finalizingTimeoutSeconds),
+    uploadTimeoutSeconds: optionalSeconds('--upload-timeout-seconds', o.uploadTimeoutSeconds, d.uploadTimeoutSeconds),
     requestLimits: parseRequestLimits(o),
     defaultRequestNetwork:
       o.defaultRequestNetwork === undefined ? d.defaultRequestNetwork : parseBoolean('--default-request-network', o.defaultRequestNetwork),
@@ -147,6 +159,10 @@ function parseSeconds(flag: string, text: string): number {
     throw new UsageError(`Invalid ${flag} '${text}': expected a number of seconds, 0 or more.`);
   }
   return value;
+}
+
+function optionalSeconds(flag: string, text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : parseSeconds(flag, text);
 }
 
 function parseCount(flag: string, text: string): number {

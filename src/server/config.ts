@@ -18,8 +18,18 @@ export interface ServerConfig {
   readonly tokenTtlSeconds: number;
   /** A worker silent for longer than this is offline; its runs become `worker_offline`. */
   readonly workerTimeoutSeconds: number;
+  /**
+   * A `worker_offline` run whose worker stays silent longer than this fails (`--worker-lease-seconds`);
+   * long enough, by default, to reboot the worker's machine and re-attach its runs.
+   */
+  readonly workerLeaseSeconds: number;
   /** A run assigned but not started by its worker within this time goes back to `staged`. */
   readonly startingTimeoutSeconds: number;
+  /** A run `preparing` (or `finalizing`) longer than this fails and its worker is told to stop it. */
+  readonly preparingTimeoutSeconds: number;
+  readonly finalizingTimeoutSeconds: number;
+  /** A new dataset whose upload has not arrived (and is not arriving) within this time fails. */
+  readonly uploadTimeoutSeconds: number;
   readonly checkinSeconds: number;
   readonly schedulerIntervalMs: number;
   /** Largest single upload accepted, in bytes. */
@@ -39,7 +49,11 @@ export const SERVER_DEFAULTS = {
   defaultGpuImage: 'codalab/default-gpu:latest',
   tokenTtlSeconds: 24 * 3600,
   workerTimeoutSeconds: 30,
+  workerLeaseSeconds: 1800,
   startingTimeoutSeconds: 120,
+  preparingTimeoutSeconds: 6 * 3600,
+  finalizingTimeoutSeconds: 6 * 3600,
+  uploadTimeoutSeconds: 600,
   checkinSeconds: 5,
   schedulerIntervalMs: 500,
   maxUploadBytes: 1024 ** 4,

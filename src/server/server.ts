@@ -14,7 +14,7 @@ import { secureDatabaseFiles, secureHome, secureStoreDirs } from './home-permiss
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { BundleManager } from './scheduling/bundle-manager.js';
-import { assembleStagedMakes } from './scheduling/make-assembler.js';
+import { assembleStagedMakes, restageInterruptedMakes } from './scheduling/make-assembler.js';
 import { AuthService } from './services/auth-service.js';
 import { BundleService } from './services/bundle-service.js';
 import { ContentsService } from './services/contents-service.js';
@@ -62,9 +62,14 @@ export async function startServer(
     defaultNetwork: config.defaultRequestNetwork,
     limits: config.requestLimits,
     workerTimeoutSeconds: config.workerTimeoutSeconds,
+    workerLeaseSeconds: config.workerLeaseSeconds,
     startingTimeoutSeconds: config.startingTimeoutSeconds,
+    preparingTimeoutSeconds: config.preparingTimeoutSeconds,
+    finalizingTimeoutSeconds: config.finalizingTimeoutSeconds,
     intervalMs: config.schedulerIntervalMs,
   });
+  // Work cut off by a restart of this server: nothing of it is in progress now.
+  await restageInterruptedMakes(store, clock, log);
   manager.addPassStep(() => assembleStagedMakes(store, blobs, clock, log));
   const onChange = (): void => manager.trigger();
   const bundles = new BundleService(store, clock, randomIds, hub, onChange, {
@@ -74,7 +79,13 @@ export async function startServer(
     limits: config.requestLimits,
   });
   const relay = new WorkerRelay(hub);
-  const contents = new ContentsService(store, blobs, bundles, clock, config.maxUploadBytes);
+  const contents = new ContentsService(store, blobs, bundles, clock, {
+    maxUploadBytes: config.maxUploadBytes,
+    uploadTimeoutSeconds: config.uploadTimeoutSeconds,
+  });
+  const interrupted = await contents.failInterruptedUploads();
+  if (interrupted > 0) log.warn(`${interrupted} upload(s) were cut off by a restart; those datasets are failed and must be uploaded again`);
+  manager.addPassStep(() => contents.failAbandonedUploads());
   const services = {
     store,
     blobs,

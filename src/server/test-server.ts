@@ -16,12 +16,15 @@ export interface TestServer {
   /** Logged in as root. */
   client: HttpClient;
   stop(): Promise<void>;
+  /** Stops the server and keeps its home, for a new server started on it (`{ home }`). */
+  stopKeepingHome(): Promise<void>;
 }
 
 const ROOT_PASSWORD = 'secret-root';
 
+/** A server on a new temp home, or on `overrides.home` (a home a stopped test server kept). */
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, deps: ServerDeps = {}): Promise<TestServer> {
-  const home = await mkdtemp(join(tmpdir(), 'cl-server-test-'));
+  const home = overrides.home ?? (await mkdtemp(join(tmpdir(), 'cl-server-test-')));
   const server = await startServer(
     {
       ...SERVER_DEFAULTS,
@@ -48,5 +51,6 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, dep
       await server.stop();
       await rm(home, { recursive: true, force: true });
     },
+    stopKeepingHome: () => server.stop(),
   };
 }

@@ -59,6 +59,9 @@ export class BlobStore {
     try {
       const limited = source.pipe(byteLimit(options.maxBytes));
       source.on('error', (error) => limited.destroy(error));
+      // The refusal reaches the caller through the unpacking pipeline, which may already have
+      // settled and let go of the stream when it is emitted: it must not surface as uncaught.
+      limited.on('error', () => undefined);
       const kind = options.unpack ? archiveKindOf(options.fileName) : null;
       let content: string;
       if (kind) {

@@ -33,6 +33,9 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
     // Only unexpected failures have a stack worth logging; the others are answers.
     if (status === 500) log.child({ request: request.id }).error(`request failed: ${describeForLog(error)}`, { method: request.method, url: request.url });
     if (error instanceof ApiError && error.retryAfterSeconds !== undefined) void reply.header(RETRY_AFTER_HEADER, String(error.retryAfterSeconds));
+    // Refused before its body was read whole (an upload over a limit): the client may still count
+    // the connection as reusable, but the unread rest would stall the next request on it. End it.
+    if (!request.raw.complete) void reply.header('connection', 'close');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -1,5 +1,5 @@
 // The scheduling loop: stages runs whose parents allow it and fails those whose parents failed (staging.ts),
-// notices silent workers, and places staged runs on workers through the pure matcher. Runs on a
+// bounds runs held by workers (silent workers, leases, stuck states: state-bounds.ts), and places staged runs on workers through the pure matcher. Runs on a
 // timer and, to keep dispatch latency low, right after anything that can change a decision.
 import type { BundleState, RunResources, User } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
@@ -11,12 +11,11 @@ import { matchRuns, type StagedRun, type WorkerSnapshot } from './matcher.js';
 import { orderStagedRuns } from './run-order.js';
 import { requestedQueue, resolveResources, type ResourceDefaults } from './resources.js';
 import { allowsFailedDependencies, decideStaging } from './staging.js';
+import { BOUNDED_RUN_STATES, decideRunBounds, restagedRun, withRestageNote, type StateBoundsOptions } from './state-bounds.js';
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 
-export interface BundleManagerOptions extends ResourceDefaults {
-  workerTimeoutSeconds: number;
-  startingTimeoutSeconds: number;
+export interface BundleManagerOptions extends ResourceDefaults, StateBoundsOptions {
   intervalMs: number;
 }
 
@@ -80,7 +79,7 @@ export class BundleManager {
       if (await step()) this.again = true;
     }
     const workers = await this.store.listWorkers();
-    await this.handleSilentWorkers(workers);
+    await this.boundHeldRuns(workers);
     await this.schedule(workers);
   }
 
@@ -113,27 +112,28 @@ export class BundleManager {
     return worker !== undefined && this.clock.now() - worker.checkin_time <= this.options.workerTimeoutSeconds * 1000;
   }
 
-  private async handleSilentWorkers(workers: WorkerRow[]): Promise<void> {
+  /** Applies the bounds on runs held by workers (state-bounds.ts): silent workers, leases, stuck states. */
+  private async boundHeldRuns(workers: WorkerRow[]): Promise<void> {
     const byKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
     const now = this.clock.now();
-    for (const run of await this.store.listBundlesInStates(ACTIVE)) {
+    for (const run of await this.store.listBundlesInStates(BOUNDED_RUN_STATES)) {
       const worker = byKey.get(WorkerHub.key(run.worker_owner_id ?? '', run.worker_id ?? ''));
+      const decision = decideRunBounds(run, worker?.checkin_time ?? null, now, this.options);
+      if (decision.kind === 'keep') continue;
       const guard = { states: [run.state], assignment_id: run.assignment_id ?? '' };
-      if (run.state === 'starting') {
-        const tooLong = now - run.last_updated > this.options.startingTimeoutSeconds * 1000;
-        if (!this.isOnline(worker) || tooLong) {
-          this.log.child({ run: run.uuid, worker: run.worker_id ?? undefined }).info('the worker did not start the run; staging it again');
-          await this.store.updateBundle(
-            run.uuid,
-            { state: 'staged', worker_owner_id: null, worker_id: null, assignment_id: null, last_updated: now, metadata: { run_status: null } },
-            guard,
-          );
-        }
-      } else if (!this.isOnline(worker)) {
-        this.log.child({ run: run.uuid, worker: run.worker_id ?? undefined }).warn('the worker is silent; the run is now worker_offline');
+      const log = this.log.child({ run: run.uuid, worker: run.worker_id ?? undefined });
+      if (decision.kind === 'restage') {
+        log.info(`staging the run again: ${decision.staged_status}`);
+        await this.store.updateBundle(run.uuid, restagedRun(decision.staged_status, run.kill_requested, now), guard);
+      } else if (decision.kind === 'offline') {
+        if (run.state !== 'worker_offline') log.warn('the worker is silent; the run is now worker_offline');
+        await this.store.updateBundle(run.uuid, { state: 'worker_offline', last_updated: now, metadata: { run_status: decision.run_status } }, guard);
+      } else {
+        // Its worker, if it reports the run again, is told to drop it: the report is stale now.
+        log.warn(`failing the run: ${decision.failure_message}`);
         await this.store.updateBundle(
           run.uuid,
-          { state: 'worker_offline', last_updated: now, metadata: { run_status: `Worker ${run.worker_id} stopped checking in.` } },
+          { state: 'failed', kill_requested: false, last_updated: now, metadata: { failure_message: decision.failure_message, run_status: null } },
           guard,
         );
       }
@@ -170,8 +170,9 @@ export class BundleManager {
     }
     for (const run of runs) {
       const reason = waiting.get(run.uuid);
-      if (reason && run.metadata.staged_status !== reason) {
-        await this.store.updateBundle(run.uuid, { last_updated: this.clock.now(), metadata: { staged_status: reason } }, { states: ['staged'] });
+      const status = reason ? withRestageNote(run.metadata.staged_status, reason) : undefined;
+      if (status && run.metadata.staged_status !== status) {
+        await this.store.updateBundle(run.uuid, { last_updated: this.clock.now(), metadata: { staged_status: status } }, { states: ['staged'] });
       }
     }
   }

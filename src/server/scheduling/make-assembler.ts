@@ -64,3 +64,19 @@ export async function assembleStagedMakes(store: Store, blobs: BlobStore, clock:
 async function copyVerbatim(source: string, target: string): Promise<void> {
   await cp(source, target, { recursive: true, verbatimSymlinks: true, dereference: false, errorOnExist: true, force: false });
 }
+
+/**
+ * At server start: a make left `making` was cut off by a restart (its staging was cleared), so it
+ * is staged again and assembled anew; contents commit by rename, so none were half-written.
+ */
+export async function restageInterruptedMakes(store: Store, clock: Clock, log: Logger): Promise<number> {
+  let restaged = 0;
+  for (const make of await store.listBundlesInStates(['making'])) {
+    const change = { state: 'staged' as const, last_updated: clock.now(), metadata: { staged_status: 'Assembly interrupted by a server restart; assembling it again.' } };
+    if (await store.updateBundle(make.uuid, change, { states: ['making'] })) {
+      log.child({ make: make.uuid }).info('the make was cut off by a restart; assembling it again');
+      restaged += 1;
+    }
+  }
+  return restaged;
+}

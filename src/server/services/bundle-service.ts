@@ -21,7 +21,7 @@ import {
 import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
 import { requestLimitViolation, resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
-import type { BundleRow, Store } from '../store/store.js';
+import type { BundleRow, NewBundleRow, Store } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
 import { checkMakeTargets, defaultMakeName } from './make-targets.js';
 import { requireWorksheetOwner } from './worksheet-service.js';
@@ -78,7 +78,7 @@ export class BundleService {
     }
     const now = this.clock.now();
     metadata.created = Math.floor(now / 1000);
-    const row: BundleRow = {
+    const row: NewBundleRow = {
       uuid: this.ids.uuid(),
       bundle_type: request.bundle_type,
       command,

@@ -1,10 +1,12 @@
 // Bundle contents through the API: uploads of datasets, listings and downloads. A path inside a
-// run that starts with one of its dependency keys is resolved into that dependency.
+// run that starts with one of its dependency keys is resolved into that dependency. Knows which
+// uploads are in progress, so a dataset left `uploading` with none arriving is failed.
 import type { Readable } from 'node:stream';
 import { ApiError, type Bundle, type TargetInfo, type User } from '../../protocol/index.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { ResolvedPath } from '../blobs/safe-path.js';
 import type { Clock } from '../../common/clock.js';
+import { decideUploadBound, UPLOAD_INTERRUPTED_MESSAGE } from '../scheduling/state-bounds.js';
 import type { BundleRow, Store } from '../store/store.js';
 import type { BundleService } from './bundle-service.js';
 import { requireOwner } from './bundle-service.js';
@@ -16,14 +18,49 @@ export interface ReadTarget {
   subpath: string;
 }
 
+export interface UploadLimits {
+  maxUploadBytes: number;
+  /** A new dataset with no upload arriving fails after this long (`--upload-timeout-seconds`). */
+  uploadTimeoutSeconds: number;
+}
+
 export class ContentsService {
+  /** Datasets whose upload is streaming into this server process now. */
+  private readonly uploadsInProgress = new Set<string>();
+
   constructor(
     private readonly store: Store,
     private readonly blobs: BlobStore,
     private readonly bundles: BundleService,
     private readonly clock: Clock,
-    private readonly maxUploadBytes: number,
+    private readonly limits: UploadLimits,
   ) {}
+
+  /**
+   * At server start: no upload survives a restart (its bytes went to staging, which start clears),
+   * so every dataset still `uploading` fails, saying to upload it again.
+   */
+  async failInterruptedUploads(): Promise<number> {
+    let failed = 0;
+    for (const row of await this.store.listBundlesInStates(['uploading'])) {
+      const change = { state: 'failed' as const, last_updated: this.clock.now(), metadata: { failure_message: UPLOAD_INTERRUPTED_MESSAGE } };
+      if (await this.store.updateBundle(row.uuid, change, { states: ['uploading'] })) failed += 1;
+    }
+    return failed;
+  }
+
+  /** A pass step: fails datasets whose upload has not arrived within the timeout; true when any failed. */
+  async failAbandonedUploads(): Promise<boolean> {
+    let failed = false;
+    const now = this.clock.now();
+    for (const row of await this.store.listBundlesInStates(['uploading'])) {
+      const message = decideUploadBound(row.last_updated, this.uploadsInProgress.has(row.uuid), now, this.limits.uploadTimeoutSeconds);
+      if (message === null) continue;
+      const change = { state: 'failed' as const, last_updated: now, metadata: { failure_message: message } };
+      if (await this.store.updateBundle(row.uuid, change, { states: ['uploading'] })) failed = true;
+    }
+    return failed;
+  }
 
   /** Stores an uploaded dataset's contents; any failure leaves the bundle `failed` with the reason. */
   async upload(user: User, uuid: string, body: Readable, unpack: boolean, fileName: string): Promise<Bundle> {
@@ -32,8 +69,9 @@ export class ContentsService {
     if (row.bundle_type !== 'dataset' || row.state !== 'uploading') {
       throw new ApiError('conflict', `Bundle ${uuid} is ${row.state}; contents can only be uploaded to a new dataset.`);
     }
+    this.uploadsInProgress.add(uuid);
     try {
-      const stored = await this.blobs.store(uuid, body, { unpack, fileName, maxBytes: this.maxUploadBytes });
+      const stored = await this.blobs.store(uuid, body, { unpack, fileName, maxBytes: this.limits.maxUploadBytes });
       await this.store.updateBundle(
         uuid,
         { state: 'ready', is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
@@ -47,6 +85,8 @@ export class ContentsService {
         { states: ['uploading'] },
       );
       throw error instanceof ApiError ? error : new ApiError('internal', `Upload failed: ${message}`, { cause: error });
+    } finally {
+      this.uploadsInProgress.delete(uuid);
     }
     return this.bundles.get(uuid);
   }

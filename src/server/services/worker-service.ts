@@ -17,12 +17,15 @@ import {
   type WorkerInfo,
   type WorkerMessage,
 } from '../../protocol/index.js';
-import type { BlobStore } from '../blobs/blob-store.js';
+import type { BlobStore, StoredContents } from '../blobs/blob-store.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
+import { formatSize } from '../../common/sizes.js';
 import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import { dependenciesWithContents } from '../scheduling/staging.js';
+import { restagedRun } from '../scheduling/state-bounds.js';
 import type { BundleRow, Store } from '../store/store.js';
+import { reconcileCheckin } from './checkin-reconcile.js';
 import { WorkerHub } from './worker-hub.js';
 import type { WorkerRelay } from './worker-relay.js';
 
@@ -80,9 +83,10 @@ export class WorkerService {
     for (const report of body.runs) {
       if (!(await this.applyReport(user, workerId, report))) {
         this.runLog(workerId, report.uuid, report.assignment_id).info('ignored a stale report; the worker is told to drop the run');
-        staleKills.push({ type: 'kill', uuid: report.uuid, assignment_id: report.assignment_id, message: 'This run is no longer assigned to this worker.' });
+        staleKills.push({ type: 'kill', uuid: report.uuid, assignment_id: report.assignment_id, message: await this.staleKillMessage(report.uuid) });
       }
     }
+    await reconcileCheckin(this.store, this.clock, this.log, { owner_id: user.id, id: workerId }, body);
     this.onChange();
     const messages = [...staleKills, ...(await this.pendingMessages(user.id, workerId))];
     return { checkin_seconds: this.options.checkinSeconds, messages };
@@ -119,11 +123,19 @@ export class WorkerService {
       this.runLog(workerId, uuid, assignmentId).info('refused an upload of the run: the assignment is stale');
       return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
     }
-    const stored = await this.blobs.store(uuid, body, {
-      unpack: true,
-      fileName: 'results.tar',
-      maxBytes: this.options.maxUploadBytes,
-    });
+    const bound = resultsBound(this.resources(row).disk, this.options.maxUploadBytes);
+    let stored: StoredContents;
+    try {
+      stored = await this.blobs.store(uuid, body, { unpack: true, fileName: 'results.tar', maxBytes: bound.maxBytes });
+    } catch (error) {
+      // The store commits by rename only once all of it arrived: a refused upload left nothing.
+      if (!(error instanceof ApiError && error.code === 'too_large' && bound.disk > 0)) throw error;
+      throw new ApiError(
+        'too_large',
+        `The results of run ${uuid} are larger than its disk request (--request-disk ${formatSize(bound.disk)}; up to ${formatSize(bound.maxBytes)} is accepted); nothing was stored.`,
+        { cause: error },
+      );
+    }
     await this.store.updateBundle(
       uuid,
       { is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
@@ -138,6 +150,7 @@ export class WorkerService {
       this.runLog(workerId, uuid, body.assignment_id).info('refused the end of the run: the assignment is stale');
       return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
     }
+    if (body.restage) return this.restage(user, workerId, row, body.assignment_id);
     const killed = body.killed || row.kill_requested;
     const failed = body.failure_message !== null || (body.exitcode !== null && body.exitcode !== 0);
     const state: BundleState = killed ? 'killed' : failed ? 'failed' : 'ready';
@@ -154,6 +167,28 @@ export class WorkerService {
     );
     this.onChange();
     return { accepted };
+  }
+
+  /** The worker hands the run back unfinished: it goes back to `staged`, keeping nothing uploaded. */
+  private async restage(user: User, workerId: string, row: BundleRow, assignmentId: string): Promise<AcceptedResponse> {
+    const change = restagedRun(`Handed back by worker ${workerId} when it stopped; staged again.`, row.kill_requested, this.clock.now());
+    const accepted = await this.store.updateBundle(row.uuid, change, {
+      states: HELD_STATES,
+      assignment_id: assignmentId,
+      worker: { owner_id: user.id, id: workerId },
+    });
+    if (accepted) {
+      this.runLog(workerId, row.uuid, assignmentId).info('the worker handed the run back; staged again');
+      await this.blobs.remove(row.uuid);
+    }
+    this.onChange();
+    return { accepted };
+  }
+
+  /** The message of a kill sent for a stale report: a kill the user asked for says so. */
+  private async staleKillMessage(uuid: string): Promise<string> {
+    const [row] = await this.store.getBundles([uuid]);
+    return row?.state === 'killed' ? 'Kill requested' : 'This run is no longer assigned to this worker.';
   }
 
   /**
@@ -208,6 +243,9 @@ export class WorkerService {
 
   /** Applies one run report; false when the report is stale (another assignment, or the run ended). */
   private async applyReport(user: User, workerId: string, report: RunReport): Promise<boolean> {
+    // A run deleted meanwhile (a worker_offline run may be) is stale like any other.
+    const [row] = await this.store.getBundles([report.uuid]);
+    if (!row || !(await this.claimRun(row, user, workerId, report.assignment_id))) return false;
     return this.store.updateBundle(
       report.uuid,
       { state: report.state, last_updated: this.clock.now(), metadata: { ...report.progress } },
@@ -215,11 +253,32 @@ export class WorkerService {
     );
   }
 
+  /** The run when this worker holds (or adopts) it under this assignment, else null; see claimRun. */
   private async heldRun(user: User, workerId: string, uuid: string, assignmentId: string): Promise<BundleRow | null> {
     const [row] = await this.store.getBundles([uuid]);
     if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
-    const held = row.assignment_id === assignmentId && row.worker_owner_id === user.id && row.worker_id === workerId;
-    return held && HELD_STATES.includes(row.state) ? row : null;
+    return this.claimRun(row, user, workerId, assignmentId);
+  }
+
+  /**
+   * `row` when this worker holds it under this assignment, else null. A worker of the same owner
+   * naming the run's current assignment under another worker id (a worker restarted with a new
+   * --id on the same work dir) adopts the run: the assignment id is a secret only the owner's
+   * worker was sent, so it proves the claim; another owner's worker is never accepted.
+   */
+  private async claimRun(row: BundleRow, user: User, workerId: string, assignmentId: string): Promise<BundleRow | null> {
+    const uuid = row.uuid;
+    const held = row.assignment_id === assignmentId && row.worker_owner_id === user.id && HELD_STATES.includes(row.state);
+    if (!held || row.worker_id === null) return null;
+    if (row.worker_id === workerId) return row;
+    const adopted = await this.store.updateBundle(
+      uuid,
+      { worker_id: workerId, last_updated: this.clock.now() },
+      { states: HELD_STATES, assignment_id: assignmentId, worker: { owner_id: user.id, id: row.worker_id } },
+    );
+    if (!adopted) return null;
+    this.runLog(workerId, uuid, assignmentId).info(`adopted the run from worker ${row.worker_id} (same owner, same assignment)`);
+    return { ...row, worker_id: workerId };
   }
 
   private async pendingMessages(ownerId: string, workerId: string): Promise<WorkerMessage[]> {
@@ -266,6 +325,16 @@ export class WorkerService {
     if (this.killsSent.size > 10_000) this.killsSent.delete(this.killsSent.keys().next().value as string);
     return true;
   }
+}
+
+/**
+ * The most bytes a run's results upload may stream: its disk request and a margin for the tar
+ * framing (headers, padding) and files written while it was being packed; the server's upload
+ * limit when the run asked for no disk limit (0).
+ */
+export function resultsBound(disk: number, maxUploadBytes: number): { disk: number; maxBytes: number } {
+  if (disk <= 0) return { disk, maxBytes: maxUploadBytes };
+  return { disk, maxBytes: Math.min(maxUploadBytes, disk + Math.max(Math.ceil(disk / 16), 16 * 1024 ** 2)) };
 }
 
 /** data_size of these bundles where it is known (the worker shows download progress against it). */

@@ -40,6 +40,7 @@ export function toBundle(r: Raw): BundleRow {
     worker_id: r.worker_id === null ? null : String(r.worker_id),
     assignment_id: r.assignment_id === null ? null : String(r.assignment_id),
     kill_requested: r.kill_requested === 1,
+    state_since: Number(r.state_since),
   };
 }
 

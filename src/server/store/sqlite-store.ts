@@ -11,6 +11,7 @@ import type {
   BundleChange,
   BundleGuard,
   BundleRow,
+  NewBundleRow,
   Store,
   UserRow,
   WorkerRow,
@@ -117,11 +118,11 @@ export class SqliteStore implements Store {
     return rows.map((r) => r.bundle_uuid);
   }
 
-  async insertBundle(bundle: BundleRow, dependencies: readonly Dependency[], worksheetUuid: string | null): Promise<void> {
+  async insertBundle(bundle: NewBundleRow, dependencies: readonly Dependency[], worksheetUuid: string | null): Promise<void> {
     const insert = this.db.prepare(
       `INSERT INTO bundles (uuid, bundle_type, command, state, owner_id, is_dir, created, last_updated, metadata, name,
-         worker_owner_id, worker_id, assignment_id, kill_requested)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         worker_owner_id, worker_id, assignment_id, kill_requested, state_since)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertDep = this.db.prepare(
       'INSERT INTO bundle_dependencies (child_uuid, child_path, parent_uuid, parent_path) VALUES (?, ?, ?, ?)',
@@ -130,7 +131,7 @@ export class SqliteStore implements Store {
       insert.run(
         bundle.uuid, bundle.bundle_type, bundle.command, bundle.state, bundle.owner_id, boolOrNull(bundle.is_dir),
         bundle.created, bundle.last_updated, JSON.stringify(bundle.metadata), bundle.name,
-        bundle.worker_owner_id, bundle.worker_id, bundle.assignment_id, bundle.kill_requested ? 1 : 0,
+        bundle.worker_owner_id, bundle.worker_id, bundle.assignment_id, bundle.kill_requested ? 1 : 0, bundle.last_updated,
       );
       for (const dep of dependencies) insertDep.run(bundle.uuid, dep.child_path, dep.parent_uuid, dep.parent_path);
       if (worksheetUuid) {
@@ -182,7 +183,12 @@ export class SqliteStore implements Store {
       sets.push(`${column} = ?`);
       values.push(value);
     };
-    if (change.state !== undefined) set('state', change.state);
+    if (change.state !== undefined) {
+      set('state', change.state);
+      // The right-hand sides see the row before the update: a change to the same state keeps the time.
+      sets.push('state_since = CASE WHEN state = ? THEN state_since ELSE ? END');
+      values.push(change.state, change.last_updated);
+    }
     if (change.is_dir !== undefined) set('is_dir', boolOrNull(change.is_dir));
     if (change.name !== undefined) set('name', change.name);
     if (change.worker_owner_id !== undefined) set('worker_owner_id', change.worker_owner_id);

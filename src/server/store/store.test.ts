@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
-import type { BundleRow, Store } from './store.js';
+import type { NewBundleRow, Store } from './store.js';
 
 interface Factory {
   name: string;
@@ -23,7 +23,7 @@ const factories: Factory[] = [
   },
 ];
 
-function bundle(uuid: string, overrides: Partial<BundleRow> = {}): BundleRow {
+function bundle(uuid: string, overrides: Partial<NewBundleRow> = {}): NewBundleRow {
   return {
     uuid,
     bundle_type: 'run',
@@ -89,6 +89,15 @@ for (const factory of factories) {
         await store.updateBundle('0xb1', { state: 'ready', last_updated: 2 }, { states: ['running'], assignment_id: 'a1', worker: { owner_id: 'u1', id: 'w' } }),
       ).toBe(true);
       expect((await store.getBundles(['0xb1']))[0]?.state).toBe('ready');
+    });
+
+    it('keeps when a bundle entered its state: set on a change of state, kept by other updates', async () => {
+      await store.insertBundle(bundle('0xb1'), [], null);
+      expect((await store.getBundles(['0xb1']))[0]?.state_since).toBe(1000);
+      await store.updateBundle('0xb1', { state: 'running', last_updated: 2000 });
+      await store.updateBundle('0xb1', { state: 'running', last_updated: 3000, metadata: { time: 1 } });
+      await store.updateBundle('0xb1', { last_updated: 4000, metadata: { time: 2 } });
+      expect((await store.getBundles(['0xb1']))[0]).toMatchObject({ state_since: 2000, last_updated: 4000 });
     });
 
     it('finds bundles by uuid prefix and by name pattern, newest first', async () => {

@@ -35,7 +35,12 @@ export interface BundleRow {
   worker_id: string | null;
   assignment_id: string | null;
   kill_requested: boolean;
+  /** When the bundle entered its current state (epoch ms); kept by the store on every state change. */
+  state_since: number;
 }
+
+/** A bundle as inserted: it enters its state at `last_updated`. */
+export type NewBundleRow = Omit<BundleRow, 'state_since'>;
 
 export interface WorkerRow {
   owner_id: string;
@@ -98,7 +103,7 @@ export interface Store {
   listWorksheetBundleUuids(worksheetUuid: string): Promise<string[]>;
 
   /** Inserts the bundle, its dependencies and (optionally) its worksheet item in one transaction. */
-  insertBundle(bundle: BundleRow, dependencies: readonly Dependency[], worksheetUuid: string | null): Promise<void>;
+  insertBundle(bundle: NewBundleRow, dependencies: readonly Dependency[], worksheetUuid: string | null): Promise<void>;
   getBundles(uuids: readonly string[]): Promise<BundleRow[]>;
   findBundlesByUuidPrefix(prefix: string, limit: number): Promise<BundleRow[]>;
   /** Bundles whose name matches a SQL LIKE pattern, newest first. */
