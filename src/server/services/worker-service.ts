@@ -180,6 +180,9 @@ export class WorkerService {
     if (accepted) {
       this.runLog(workerId, row.uuid, assignmentId).info('the worker handed the run back; staged again');
       await this.blobs.remove(row.uuid);
+      // A worker hands runs back only as it shuts down: count it as gone now, not after
+      // --worker-timeout-seconds, or the scheduler would send the run straight back to it.
+      await this.store.touchWorker(user.id, workerId, this.clock.now() - this.options.workerTimeoutSeconds * 1000 - 1);
     }
     this.onChange();
     return { accepted };
