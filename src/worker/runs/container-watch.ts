@@ -14,6 +14,12 @@ import { diskExceededMessage, diskFullMessage, timeExceededMessage, type LiveSta
 
 /** Seconds between samples of the container's memory and CPU counters. */
 const STATS_SECONDS = 1;
+/**
+ * A shutting-down engine stops its containers, then stops answering about a second later: after a
+ * container dies of a signal the worker did not send, the engine is probed this often, this many times.
+ */
+const ENGINE_PROBE_MS = 250;
+const ENGINE_PROBES = 12;
 /** setTimeout cannot wait longer than this; longer time limits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -26,6 +32,8 @@ export interface WatchedContainer {
   startedAt: number;
   /** Aborted when the worker leaves the run to its next process: watching ends, the container runs on. */
   signal: AbortSignal;
+  /** True once the worker itself asked the container to stop (a kill, a limit, a hand-back). */
+  stopRequested(): boolean;
   dispatch(event: RunEvent): void;
 }
 
@@ -59,13 +67,15 @@ export async function watchContainer(w: WatchedContainer): Promise<'exited' | 'd
   }
 }
 
-async function waitForExit({ ctx, id, signal, dispatch }: WatchedContainer): Promise<ContainerExit | { lost: string } | 'detached'> {
+async function waitForExit({ ctx, id, signal, dispatch, stopRequested }: WatchedContainer): Promise<ContainerExit | { lost: string } | 'detached'> {
   let engineWentAway = false;
   for (;;) {
     if (signal.aborted) return 'detached';
     try {
       const exit = await ctx.runtime.waitContainer(id, signal);
-      // An engine that stops takes its containers down with a signal: say so, not just "Exit code 143".
+      // An engine that shuts down stops its containers with a signal first, and answers no new
+      // request by then: say so, not just "Exit code 143".
+      if (exit.exitCode >= 128 && !exit.oomKilled && !engineWentAway && !stopRequested()) engineWentAway = await engineGoesAway(ctx);
       if (engineWentAway && exit.exitCode >= 128) {
         return { lost: `The Docker engine stopped while the run ran, and stopped its container (exit code ${exit.exitCode}).` };
       }
@@ -143,6 +153,16 @@ async function watchDisk({ ctx, id, runDir, resources, dispatch }: WatchedContai
     waitMs = nextDiskCheckMs(previous, latest, Number.isFinite(budget) ? Math.max(1, budget) : 0, ctx.monitorSeconds * 1000);
     previous = latest;
   }
+}
+
+/** Watches the engine for a moment after a container died of a signal nobody here sent: does it go away? */
+async function engineGoesAway(ctx: RunContext): Promise<boolean> {
+  for (let probe = 0; probe < ENGINE_PROBES; probe += 1) {
+    const answers = await ctx.runtime.ping().then(() => true, () => false);
+    if (!answers) return true;
+    await sleep(ENGINE_PROBE_MS);
+  }
+  return false;
 }
 
 /** Less than half the worker's reserve left (or nothing at all): the run must not write more. */

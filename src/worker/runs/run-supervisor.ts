@@ -310,6 +310,7 @@ export class RunSupervisor {
       // A re-attached run's time limit counts from its real start, not from the re-attach.
       startedAt: this.state.stage === 'running' ? this.state.stageSince : this.ctx.clock.now(),
       signal: this.detach.signal,
+      stopRequested: () => this.state.stopReason !== null || this.state.killed,
       dispatch: (event) => this.dispatch(event),
     });
     if (ended === 'exited') await this.removeContainer();
