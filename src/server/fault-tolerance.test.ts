@@ -2,7 +2,7 @@
 // workers: the reconcile at check-in, adoption by a restarted worker, leases of silent workers,
 // bounds on stuck states and uploads, runs handed back, and oversized results. Timeouts are
 // decided on a fake clock the test advances; each test has its own server.
-import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
@@ -43,9 +43,12 @@ interface Harness {
 }
 
 const started: TestServer[] = [];
+/** Homes a stopped server kept for the next one; removed after the test. */
+const keptHomes: string[] = [];
 
 afterEach(async () => {
   for (const ts of started.splice(0)) await ts.stop();
+  for (const home of keptHomes.splice(0)) await rm(home, { recursive: true, force: true });
 });
 
 async function harness(overrides: Partial<ServerConfig> = {}): Promise<Harness> {
@@ -308,6 +311,7 @@ describe('dataset uploads bounded in time', () => {
     await mkdir(join(first.home, 'store', 'staging', `${dataset.uuid}-0000`));
     await writeFile(join(first.home, 'store', 'staging', `${dataset.uuid}-0000`, 'file'), 'partial');
 
+    keptHomes.push(first.home);
     const second = await startTestServer({ home: first.home });
     started.push(second);
     expect(await second.client.json(routes.bundle(dataset.uuid), Bundle)).toMatchObject({
@@ -334,6 +338,7 @@ describe('makes across a restart', () => {
     await store.updateBundle(make.uuid, { state: 'making', last_updated: Date.now() });
     await store.close();
 
+    keptHomes.push(first.home);
     const second = await startTestServer({ home: first.home });
     started.push(second);
     const ready = await waitFor(async () => {

@@ -49,7 +49,8 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, dep
     client,
     stop: async () => {
       await server.stop();
-      await rm(home, { recursive: true, force: true });
+      // A home the caller passed in is the caller's to remove.
+      if (overrides.home === undefined) await rm(home, { recursive: true, force: true });
     },
     stopKeepingHome: () => server.stop(),
   };
