@@ -5,7 +5,7 @@
 import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import * as tarStream from 'tar-stream';
+import { tarOf } from '../../test/support/worker-rig.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../common/http-client.js';
 import {
@@ -348,12 +348,3 @@ describe('makes across a restart', () => {
     expect(ready.metadata.data_size).toBe(2);
   });
 });
-
-async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
-  const pack = tarStream.pack();
-  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}

@@ -132,7 +132,8 @@ export function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open };
 }
 
-async function tarOf(files: Record<string, string>): Promise<Buffer> {
+/** A tar of these files (name to contents), built in memory: for small test uploads. */
+export async function tarOf(files: Record<string, string | Buffer>): Promise<Buffer> {
   const pack = tarStream.pack();
   for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, content);
   pack.finalize();
