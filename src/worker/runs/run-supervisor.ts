@@ -44,6 +44,8 @@ const LOG_MAX_BYTES = 1024 * 1024;
 const PROGRESS_REPORT_MS = 2_000;
 /** How long a stopping worker tries to hand a run back before it gives up (the server's check-in reconcile then settles it). */
 const HAND_BACK_MS = 20_000;
+/** How long a finished run waits for an unreachable Docker engine to remove its container. */
+const REMOVE_PATIENCE_MS = 120_000;
 const HAND_BACK_MESSAGE = 'The worker is shutting down (--pass-down-termination): the run goes back to the queue.';
 
 export class RunSupervisor {
@@ -397,15 +399,29 @@ export class RunSupervisor {
     this.uploadCutTimer = setTimeout(() => this.uploadCut.abort(), left);
   }
 
-  private async removeContainer(): Promise<void> {
+  /**
+   * Removes the run's container; `patient`, it waits a while for a Docker engine that is
+   * restarting (at clean-up, once the server has the run: never before the results upload).
+   */
+  private async removeContainer(patient = false): Promise<void> {
     const id = this.containerId;
     if (id === null) return;
-    try {
-      await this.ctx.runtime.removeContainer(id);
-      this.containerId = null;
-    } catch (error) {
-      // Left for the start-up reconciler, which removes labelled containers nobody tracks.
-      this.log.warn(`Could not remove container ${id.slice(0, 12)}: ${errorMessage(error)}`);
+    const giveUpAt = this.ctx.clock.now() + (patient ? REMOVE_PATIENCE_MS : 0);
+    for (;;) {
+      try {
+        await this.ctx.runtime.removeContainer(id);
+        this.containerId = null;
+        return;
+      } catch (error) {
+        const waitForDocker = isRuntimeError(error, 'unreachable') && this.ctx.clock.now() < giveUpAt && !this.ctx.stopSignal.aborted;
+        if (!waitForDocker) {
+          // Left for the worker's sweep, which removes containers of this work dir that no run owns.
+          this.log.warn(`Could not remove container ${id.slice(0, 12)}: ${errorMessage(error)}`);
+          return;
+        }
+        this.ctx.docker.markDown(error);
+        await sleep(this.ctx.dockerRetrySeconds * 1000, this.ctx.stopSignal);
+      }
     }
   }
 
@@ -493,7 +509,7 @@ export class RunSupervisor {
   }
 
   private async cleanUp(): Promise<void> {
-    await this.removeContainer();
+    await this.removeContainer(true);
     this.releaseDependencies();
     // Removed one name at a time inside held directories: should the container have outlived
     // removeContainer, its processes could still be swapping links into the tree.
