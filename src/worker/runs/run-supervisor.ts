@@ -413,7 +413,10 @@ export class RunSupervisor {
         this.containerId = null;
         return;
       } catch (error) {
-        const waitForDocker = isRuntimeError(error, 'unreachable') && this.ctx.clock.now() < giveUpAt && !this.ctx.stopSignal.aborted;
+        const unreachable = isRuntimeError(error, 'unreachable');
+        // Not patient: clean-up tries again, patiently, once the results are uploaded.
+        if (unreachable && !patient) return;
+        const waitForDocker = unreachable && this.ctx.clock.now() < giveUpAt && !this.ctx.stopSignal.aborted;
         if (!waitForDocker) {
           // Left for the worker's sweep, which removes containers of this work dir that no run owns.
           this.log.warn(`Could not remove container ${id.slice(0, 12)}: ${errorMessage(error)}`);
