@@ -57,6 +57,7 @@ export const DROPPED_CL_FLAGS: Readonly<Record<string, readonly DroppedFlag[]>> 
   ],
   ls: [{ flags: '-f', reason: "print chosen fields with 'cl info -f FIELDS $(cl ls -u)'." }],
   search: [{ flags: '-a, --append', reason: "add the results with 'cl add bundle $(cl search ... -u)'." }],
+  uedit: [{ flags: '--first-name', reason: 'accounts have no profile fields here; only quotas and access change.' }],
   print: [{ flags: '-r', reason: 'worksheets have no markup source here; cl print shows their text and bundles.' }],
   help: [
     { flags: '-v', reason: "'cl help COMMAND' already shows every option." },

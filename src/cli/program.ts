@@ -24,6 +24,7 @@ import { registerMimic } from './commands/mimic.js';
 import { registerRm } from './commands/rm.js';
 import { registerSearch } from './commands/search.js';
 import { registerSettings } from './commands/settings.js';
+import { registerUedit } from './commands/uedit.js';
 import { registerUinfo } from './commands/uinfo.js';
 import { registerWorksheetCommands } from './commands/worksheets.js';
 import { registerNetcat } from './commands/netcat.js';
@@ -70,6 +71,7 @@ export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | 
   registerMimic(program, ctx);
   registerWorksheetCommands(program, ctx);
   registerUinfo(program, ctx);
+  registerUedit(program, ctx);
   registerSettings(program, ctx);
   registerLocal(program, ctx);
   registerCompletion(program, ctx);

@@ -63,3 +63,15 @@ export function formatTimeLimit(seconds: number): string {
   }
   return `${seconds}s`;
 }
+
+/** `1h2m used / 10h (10%)`; `used, no limit` when there is none. */
+export function formatUsage(
+  used: number,
+  quota: number | null,
+  format: (n: number) => string,
+  formatQuota: (n: number) => string = format,
+): string {
+  if (quota === null) return `${format(used)} used, no limit`;
+  const percent = quota > 0 ? Math.floor((used / quota) * 100) : 100;
+  return `${format(used)} used / ${formatQuota(quota)} (${percent}%)`;
+}

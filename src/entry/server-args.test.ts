@@ -31,6 +31,15 @@ describe('cl-server flags', () => {
     expect(parsed.args.config.defaultRequestNetwork).toBe(false);
   });
 
+  it('parses the default user quotas, keeping the defaults for those not given', () => {
+    const parsed = parseServerArgs(['--default-user-disk-quota', '5g', '--default-user-time-quota', '10h'], env);
+    if (parsed.kind !== 'run') throw new Error('expected a config');
+    expect(parsed.args.config.defaultUserQuotas).toEqual({ diskBytes: 5 * 1024 ** 3, timeSeconds: 36000, parallelRuns: 100 });
+    expect(() => parseServerArgs(['--default-user-parallel-run-quota', 'many'], env)).toThrow(
+      "Invalid --default-user-parallel-run-quota 'many': expected a whole number, 0 or more.",
+    );
+  });
+
   it('parses the bounds on silent workers, stuck runs and missing uploads', () => {
     const parsed = parseServerArgs(
       ['--worker-lease-seconds', '600', '--preparing-timeout-seconds', '60', '--finalizing-timeout-seconds', '90', '--upload-timeout-seconds', '30'],

@@ -42,6 +42,9 @@ interface RawOptions {
   maxRequestCpus?: string;
   maxRequestGpus?: string;
   defaultRequestNetwork?: string;
+  defaultUserDiskQuota?: string;
+  defaultUserTimeQuota?: string;
+  defaultUserParallelRunQuota?: string;
   withWorker: boolean;
   verbose: boolean;
   logFormat: string;
@@ -70,6 +73,9 @@ function buildCommand(codalabHome: string): Command {
     .option('--max-request-cpus <n>', 'most CPUs a run may ask for')
     .option('--max-request-gpus <n>', 'most GPUs a run may ask for')
     .option('--default-request-network <bool>', `network access of runs that do not say (default ${d.defaultRequestNetwork})`)
+    .option('--default-user-disk-quota <size>', `disk (bundle contents) a user may own unless root set theirs (default ${formatSize(d.defaultUserQuotas.diskBytes)})`)
+    .option('--default-user-time-quota <duration>', 'run time a user may use on shared (root) workers unless root set theirs (default 1y)')
+    .option('--default-user-parallel-run-quota <n>', `runs at once a user may have on shared workers (default ${d.defaultUserQuotas.parallelRuns})`)
     .option('--with-worker', 'also run a worker in this process (the local instance)', false)
     .option('--verbose', 'log more', false)
     .option('--log-format <format>', 'text (one readable line each) or json (one JSON object each)', 'text')
@@ -116,6 +122,7 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
     finalizingTimeoutSeconds: optionalSeconds('--finalizing-timeout-seconds', o.finalizingTimeoutSeconds, d.finalizingTimeoutSeconds),
     uploadTimeoutSeconds: optionalSeconds('--upload-timeout-seconds', o.uploadTimeoutSeconds, d.uploadTimeoutSeconds),
     requestLimits: parseRequestLimits(o),
+    defaultUserQuotas: parseUserQuotas(o),
     defaultRequestNetwork:
       o.defaultRequestNetwork === undefined ? d.defaultRequestNetwork : parseBoolean('--default-request-network', o.defaultRequestNetwork),
   });
@@ -183,6 +190,16 @@ function withFlag<T>(flag: string, parse: (text: string) => T, text: string): T 
   } catch (error) {
     throw new UsageError(`${flag}: ${(error as Error).message}`);
   }
+}
+
+function parseUserQuotas(o: RawOptions): ServerConfig['defaultUserQuotas'] {
+  const d = SERVER_DEFAULTS.defaultUserQuotas;
+  return Object.freeze({
+    diskBytes: o.defaultUserDiskQuota === undefined ? d.diskBytes : withFlag('--default-user-disk-quota', parseSize, o.defaultUserDiskQuota),
+    timeSeconds: o.defaultUserTimeQuota === undefined ? d.timeSeconds : withFlag('--default-user-time-quota', parseDuration, o.defaultUserTimeQuota),
+    parallelRuns:
+      o.defaultUserParallelRunQuota === undefined ? d.parallelRuns : parseCount('--default-user-parallel-run-quota', o.defaultUserParallelRunQuota),
+  });
 }
 
 function parseRequestLimits(o: RawOptions): RequestLimits {

@@ -12,3 +12,4 @@ export * from './routes.js';
 export * from './bundle-ops.js';
 export * from './live-runs.js';
 export * from './limits.js';
+export * from './accounts.js';

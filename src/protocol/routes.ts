@@ -3,6 +3,8 @@
 //
 //   POST /rest/oauth2/token                        TokenRequest -> TokenResponse
 //   GET  /rest/user                                -> User
+//   GET  /rest/users/:name/info                    -> UserInfo (yourself; root: anyone)
+//   PATCH /rest/users/:name/info                   EditUserRequest -> UserInfo (root only)
 //   GET  /rest/worksheets/home                     -> Worksheet (created on first use)
 //   GET  /rest/worksheets?spec=NAME|UUID           -> Worksheet
 //   GET  /rest/worksheets/:uuid/contents           -> WorksheetContents
@@ -33,6 +35,7 @@ function subPath(path: string): string {
 export const routes = {
   token: () => `${REST}/oauth2/token`,
   user: () => `${REST}/user`,
+  userInfo: (name: string) => `${REST}/users/${segment(name)}/info`,
   homeWorksheet: () => `${REST}/worksheets/home`,
   worksheetBySpec: (spec: string) => `${REST}/worksheets?spec=${segment(spec)}`,
   worksheetContents: (uuid: string) => `${REST}/worksheets/${uuid}/contents`,

@@ -1,5 +1,6 @@
 // Server configuration: parsed once in main from flags and environment, frozen, passed down.
 // Every option is listed here with its default.
+import type { QuotaDefaults } from './quotas/quota-rules.js';
 import { NO_REQUEST_LIMITS, type RequestLimits } from './scheduling/resources.js';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './services/login-limiter.js';
 
@@ -40,6 +41,11 @@ export interface ServerConfig {
   readonly defaultRequestNetwork: boolean;
   /** Failed logins allowed per client address and per user name in a sliding window (see login-limiter.ts). */
   readonly loginLimits: LoginLimits;
+  /**
+   * Quotas of users root gave none of their own (`--default-user-disk-quota`, `-time-quota`,
+   * `-parallel-run-quota`); root has no limits.
+   */
+  readonly defaultUserQuotas: QuotaDefaults;
 }
 
 export const SERVER_DEFAULTS = {
@@ -60,4 +66,7 @@ export const SERVER_DEFAULTS = {
   requestLimits: NO_REQUEST_LIMITS,
   defaultRequestNetwork: true,
   loginLimits: DEFAULT_LOGIN_LIMITS,
+  // CodaLab's disk and time defaults (1t; 1 year, in effect no limit); runs at once on shared workers
+  // are 100 rather than CodaLab's 3, so a small team's server does not queue runs by surprise.
+  defaultUserQuotas: { diskBytes: 1024 ** 4, timeSeconds: 365 * 86400, parallelRuns: 100 },
 } as const;

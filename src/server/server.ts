@@ -26,6 +26,7 @@ import { WorkerHub } from './services/worker-hub.js';
 import { WorkerService } from './services/worker-service.js';
 import { WorksheetService } from './services/worksheet-service.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { QuotaService } from './quotas/quota-service.js';
 
 export interface RunningServer {
   url: string;
@@ -55,6 +56,7 @@ export async function startServer(
   const clock = deps.clock ?? systemClock;
   const auth = new AuthService(store, clock, randomIds, config.tokenTtlSeconds, new LoginLimiter(config.loginLimits, clock));
   const rootPassword = await ensureRootPassword(config, auth, log);
+  const quotas = new QuotaService(store, config.defaultUserQuotas);
 
   const manager = new BundleManager(store, hub, clock, randomIds, log, {
     defaultCpuImage: config.defaultCpuImage,
@@ -67,12 +69,12 @@ export async function startServer(
     preparingTimeoutSeconds: config.preparingTimeoutSeconds,
     finalizingTimeoutSeconds: config.finalizingTimeoutSeconds,
     intervalMs: config.schedulerIntervalMs,
-  });
+  }, quotas);
   // Work cut off by a restart of this server: nothing of it is in progress now.
   await restageInterruptedMakes(store, clock, log);
   manager.addPassStep(() => assembleStagedMakes(store, blobs, clock, log));
   const onChange = (): void => manager.trigger();
-  const bundles = new BundleService(store, clock, randomIds, hub, onChange, {
+  const bundles = new BundleService(store, clock, randomIds, hub, onChange, quotas, {
     defaultCpuImage: config.defaultCpuImage,
     defaultGpuImage: config.defaultGpuImage,
     defaultNetwork: config.defaultRequestNetwork,
@@ -104,7 +106,8 @@ export async function startServer(
       checkinSeconds: config.checkinSeconds,
       workerTimeoutSeconds: config.workerTimeoutSeconds,
       maxUploadBytes: config.maxUploadBytes,
-    }, onChange, relay),
+    }, onChange, quotas, relay),
+    quotas,
   };
   const app = buildApp(services, log);
   await app.listen({ host: config.host, port: config.port });

@@ -73,6 +73,7 @@ const DROPPED: ReadonlyArray<[program: string, flag: string, why: string]> = [
   ['cl edit', '--not-anonymous', 'no anonymous bundles'],
   ['cl ls', '-f', 'cl info -f FIELDS $(cl ls -u)'],
   ['cl search', '-a, --append', 'cl add bundle $(cl search ... -u)'],
+  ['cl uedit', '--first-name', 'no profile fields; quotas and access only'],
   ['cl print', '-r', 'worksheets have no markup source'],
   ['cl help', '-v', 'help already shows every option'],
   ['cl help', '-m', 'plain-text help only'],
@@ -104,12 +105,12 @@ const NOT_SHIPPED: ReadonlyArray<[commands: string, why: string]> = [
   ['bs-add-partition bs-rm-partition bs-ls-partitions bs-health-check events reset', 'server admin commands'],
   ['store mount open wopen netcurl', 'no bundle stores, FUSE, browser or HTTP proxy commands'],
   ['gls gnew grm ginfo uadd urm perm wperm chown', 'groups and permissions are not in the client yet'],
-  ['uedit uls ufarewell', 'user administration is not in the client yet'],
+  ['uls ufarewell', 'user administration is not in the client yet'],
   ['wadd wedit', 'worksheet copying and editor-based editing are not supported'],
 ];
 
 const DESIGN_VERBS =
-  'upload run cat info ls search wait download kill rm edit make mimic macro workers work status new wls wrm add detach uinfo logout help'.split(' ');
+  'upload run cat info ls search wait download kill rm edit make mimic macro workers work status new wls wrm add detach uinfo uedit logout help'.split(' ');
 
 function fakeContext(): { ctx: CliContext; out: () => string; err: () => string } {
   let out = '';

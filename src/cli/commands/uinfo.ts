@@ -1,8 +1,8 @@
-// `cl uinfo`: the logged-in user, with the number of bundles they own and the disk they use.
+// `cl uinfo [USER]`: a user's account with what they use and may use (time and runs at once on
+// shared workers, disk). Yourself by default; root may name anyone.
 import type { Command } from 'commander';
-import { UserInputError } from '../../common/user-input-error.js';
-import { formatSize } from '../../common/sizes.js';
-import { bundleOpsRoutes, routes, SearchResponse, User } from '../../protocol/index.js';
+import { formatDuration, formatSize, formatTimeLimit, formatUsage } from '../../common/sizes.js';
+import { routes, User, UserInfo } from '../../protocol/index.js';
 import { writeJson } from '../format/json-output.js';
 import { terminalText } from '../format/terminal-text.js';
 import { writeLine } from '../io.js';
@@ -10,35 +10,45 @@ import type { CliContext } from '../session.js';
 
 export const UINFO_EXAMPLES = `
 Examples:
-  cl uinfo                               id, user_name, is_root, bundles, disk_used
-  cl uinfo -f disk_used                  one field (tab-separated for several)
---json: {"id","user_name","is_root","bundles","disk_used"} (disk_used in bytes).
-Only your own account can be shown (there are no per-user quotas yet).`;
+  cl uinfo                               your account, use and quotas
+  cl uinfo alice                         another user's (root only)
+  cl uinfo -f disk_used,disk_quota       fields, tab-separated (sizes in bytes, times in seconds)
+--json: {"id","user_name","is_root","has_access","bundles","disk_used","disk_quota","time_used",
+"time_quota","parallel_runs","parallel_run_quota"}; a null quota means no limit (root).
+Time and parallel runs count only runs on shared workers (those root runs); disk counts every
+bundle you own. Root changes quotas and access with cl uedit.`;
 
 export function registerUinfo(program: Command, ctx: CliContext): void {
   program
     .command('uinfo')
-    .description('Show information about your user account.')
-    .argument('[user]', 'user name (only your own)')
+    .description('Show a user account: use and quotas (yours unless root names another).')
+    .argument('[user]', 'user name (default: you; others: root only)')
     .option('-f, --field <fields>', 'print these fields, tab-separated')
     .option('--json', 'print as JSON')
     .addHelpText('after', UINFO_EXAMPLES)
     .action(async (name: string | undefined, options: { field?: string; json?: boolean }) => {
       const session = await ctx.session();
-      const user = await session.api.json(routes.user(), User);
-      if (name !== undefined && name !== user.user_name) throw new UserInputError(`You can only see your own account (${user.user_name}), not '${name}'.`);
-      const count = await session.api.json(bundleOpsRoutes.search(), SearchResponse, { method: 'POST', json: { keywords: ['.mine', '.count'] } });
-      const disk = await session.api.json(bundleOpsRoutes.search(), SearchResponse, { method: 'POST', json: { keywords: ['.mine', 'data_size=.sum'] } });
-      const info = { ...user, bundles: count.result ?? 0, disk_used: disk.result ?? 0 };
+      const userName = name ?? (await session.api.json(routes.user(), User)).user_name;
+      const info = await session.api.json(routes.userInfo(userName), UserInfo);
       if (options.json) return writeJson(ctx.io.stdout, info);
       if (options.field !== undefined) {
         const fields = options.field.split(',').map((f) => f.trim());
         return writeLine(ctx.io.stdout, fields.map((f) => terminalText(String((info as Record<string, unknown>)[f] ?? ''))).join('\t'));
       }
-      const rows: [string, string][] = [
-        ['id', info.id], ['user_name', info.user_name], ['is_root', String(info.is_root)],
-        ['bundles', String(info.bundles)], ['disk_used', formatSize(info.disk_used)],
-      ];
-      for (const [key, value] of rows) writeLine(ctx.io.stdout, `${key.padEnd(9)} : ${terminalText(value)}`);
+      for (const [key, value] of describeAccount(info)) writeLine(ctx.io.stdout, `${key.padEnd(13)}: ${terminalText(value)}`);
     });
+}
+
+/** The rows `cl uinfo` prints: `time: 1h2m used / 10h (10%)` and the like. */
+export function describeAccount(info: UserInfo): [string, string][] {
+  return [
+    ['id', info.id],
+    ['user_name', info.user_name],
+    ['is_root', String(info.is_root)],
+    ['has_access', String(info.has_access)],
+    ['bundles', String(info.bundles)],
+    ['time', formatUsage(info.time_used, info.time_quota, formatDuration, formatTimeLimit)],
+    ['disk', formatUsage(info.disk_used, info.disk_quota, formatSize)],
+    ['parallel runs', `${info.parallel_runs}${info.parallel_run_quota === null ? ', no limit' : ` of ${info.parallel_run_quota} on shared workers`}`],
+  ];
 }

@@ -6,6 +6,7 @@ import { UserInputError } from '../../common/user-input-error.js';
 import { ApiError, HTTP_STATUS_OF, JSON_BODY_MAX_BYTES, RETRY_AFTER_HEADER, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Services } from '../services/services.js';
+import { registerAccountRoutes } from './account-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerBundleOpsRoutes } from './bundle-ops-routes.js';
 import { registerBundleRoutes } from './bundle-routes.js';
@@ -52,6 +53,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
     },
   };
   registerAuthRoutes(app, context);
+  registerAccountRoutes(app, context);
   registerWorksheetRoutes(app, context);
   registerBundleRoutes(app, context);
   registerBundleOpsRoutes(app, context);

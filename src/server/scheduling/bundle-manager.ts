@@ -7,7 +7,8 @@ import type { IdSource } from '../ids.js';
 import type { Logger } from '../../common/log.js';
 import { WorkerHub } from '../services/worker-hub.js';
 import type { BundleRow, Store, WorkerRow } from '../store/store.js';
-import { matchRuns, type StagedRun, type WorkerSnapshot } from './matcher.js';
+import type { QuotaService } from '../quotas/quota-service.js';
+import { matchRuns, type SharedRunQuotas, type StagedRun, type WorkerSnapshot } from './matcher.js';
 import { orderStagedRuns } from './run-order.js';
 import { requestedQueue, resolveResources, type ResourceDefaults } from './resources.js';
 import { allowsFailedDependencies, decideStaging } from './staging.js';
@@ -32,6 +33,7 @@ export class BundleManager {
     private readonly ids: IdSource,
     private readonly log: Logger,
     private readonly options: BundleManagerOptions,
+    private readonly quotas: QuotaService,
   ) {}
 
   start(): void {
@@ -149,7 +151,7 @@ export class BundleManager {
     const active = new Map<string, number>();
     for (const run of held) active.set(run.owner_id, (active.get(run.owner_id) ?? 0) + 1);
     const stagedRuns = orderStagedRuns(await this.toStagedRuns(runs), active);
-    const { assignments, waiting } = matchRuns(stagedRuns, snapshots);
+    const { assignments, waiting } = matchRuns(stagedRuns, snapshots, await this.sharedRunQuotas(runs, held, snapshots));
     const workerByKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
     for (const { uuid, worker_key } of assignments) {
       const worker = workerByKey.get(worker_key);
@@ -175,6 +177,19 @@ export class BundleManager {
         await this.store.updateBundle(run.uuid, { last_updated: this.clock.now(), metadata: { staged_status: status } }, { states: ['staged'] });
       }
     }
+  }
+
+  /** For each owner of a staged run who has a parallel-run quota: their runs held by shared workers now. */
+  private async sharedRunQuotas(staged: BundleRow[], held: BundleRow[], workers: WorkerSnapshot[]): Promise<SharedRunQuotas> {
+    const limits = await this.quotas.parallelRunQuotas([...new Set(staged.map((r) => r.owner_id))]);
+    const sharedKeys = new Set(workers.filter((w) => w.owner_is_root).map((w) => w.key));
+    const counts = new Map<string, { running: number; quota: number }>();
+    for (const [owner, quota] of limits) counts.set(owner, { running: 0, quota });
+    for (const run of held) {
+      const entry = counts.get(run.owner_id);
+      if (entry && sharedKeys.has(WorkerHub.key(run.worker_owner_id ?? '', run.worker_id ?? ''))) entry.running += 1;
+    }
+    return counts;
   }
 
   private async toStagedRuns(runs: BundleRow[]): Promise<StagedRun[]> {

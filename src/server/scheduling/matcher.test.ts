@@ -164,3 +164,27 @@ describe('orderStagedRuns', () => {
     expect(result.assignments.map((a) => a.uuid)).toEqual(['h1', 'l1']);
   });
 });
+
+describe('matchRuns with parallel-run quotas', () => {
+  const shared = (key: string): WorkerSnapshot => worker({ key, free_slots: 4, free_cpus: 8 });
+
+  it('keeps an owner at their quota waiting, with the reason and the numbers', () => {
+    const result = matchRuns([run({ uuid: 'a' })], [shared('w1')], new Map([['u1', { running: 3, quota: 3 }]]));
+    expect(result.assignments).toEqual([]);
+    expect(result.waiting.get('a')).toBe('Waiting: owner has 3 runs on shared workers, the parallel-run quota.');
+  });
+
+  it('places runs up to the quota in one pass and holds the rest', () => {
+    const runs = ['a', 'b', 'c'].map((uuid) => run({ uuid }));
+    const result = matchRuns(runs, [shared('w1')], new Map([['u1', { running: 0, quota: 2 }]]));
+    expect(result.assignments.map((a) => a.uuid)).toEqual(['a', 'b']);
+    expect(result.waiting.get('c')).toBe('Waiting: owner has 2 runs on shared workers, the parallel-run quota.');
+  });
+
+  it("does not limit runs on the owner's own workers, nor other owners", () => {
+    const own = worker({ key: 'mine', owner_id: 'u1', owner_is_root: false });
+    const quotas = new Map([['u1', { running: 5, quota: 5 }]]);
+    const result = matchRuns([run({ uuid: 'a' }), run({ uuid: 'b', owner_id: 'u2' })], [shared('w1'), own], quotas);
+    expect(result.assignments).toEqual([{ uuid: 'a', worker_key: 'mine' }, { uuid: 'b', worker_key: 'w1' }]);
+  });
+});

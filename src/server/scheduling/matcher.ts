@@ -4,6 +4,7 @@
 // found no worker once finds none for the rest of the pass: that is what keeps a pass fast.
 import { formatSize } from '../../common/sizes.js';
 import type { RunResources } from '../../protocol/index.js';
+import { parallelRunQuotaReason } from '../quotas/quota-rules.js';
 
 export interface StagedRun {
   uuid: string;
@@ -45,6 +46,12 @@ export interface MatchResult {
   /** Why each run that was not placed is waiting. */
   waiting: Map<string, string>;
 }
+
+/**
+ * Owners with a parallel-run quota: how many of their runs shared workers hold now, and the most
+ * they may. Owners not listed (root) have no limit. Runs on the owner's own workers never count.
+ */
+export type SharedRunQuotas = ReadonlyMap<string, { running: number; quota: number }>;
 
 /** Whether the run's owner may use the worker at all: their own, or a shared (root) one. */
 function canUse(run: StagedRun, worker: WorkerSnapshot): boolean {
@@ -201,8 +208,14 @@ function scanPool(run: StagedRun, pool: Pool, best: Candidate | null, warmth: Wa
 }
 
 /** Places `runs` in the order given (see orderStagedRuns) on copies of `workers`. */
-export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSnapshot[]): MatchResult {
+export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSnapshot[], quotas: SharedRunQuotas = new Map()): MatchResult {
   const all = workers.map((w) => ({ ...w }));
+  const sharedRuns = new Map([...quotas].map(([owner, q]) => [owner, q.running]));
+  /** Whether the owner has reached their parallel-run quota; counts grow as this pass places runs. */
+  const atQuota = (owner: string): boolean => {
+    const q = quotas.get(owner);
+    return q !== undefined && (sharedRuns.get(owner) ?? 0) >= q.quota;
+  };
   // Workers that may still take a run this pass; a worker leaves its pool when its slots or runs run out.
   const open = all.filter((w) => w.free_slots >= 1 && w.runs_left !== 0 && w.docker_ok);
   const shared = newPool(open.filter((w) => w.owner_is_root));
@@ -230,6 +243,11 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
   const sharedFull = new Set<string>();
   for (const run of runs) {
     const hasOwn = privateOwners.has(run.owner_id);
+    const limited = atQuota(run.owner_id);
+    if (limited && !hasOwn) {
+      waiting.set(run.uuid, quotaWaiting(sharedRuns.get(run.owner_id) ?? 0));
+      continue;
+    }
     const key = feasibilityKey(run, hasOwn ? run.owner_id : '');
     const known = unplaceable.get(key);
     if (known !== undefined) {
@@ -239,12 +257,17 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
     const requestKey = hasOwn ? feasibilityKey(run, '') : key;
     let best: Candidate | null = null;
     const warmth = run.dependency_keys.length > 0 ? warmthOf(run, holders) : noWarmth;
-    if (!sharedFull.has(requestKey)) {
+    if (!limited && !sharedFull.has(requestKey)) {
       best = scanPool(run, shared, null, warmth);
       if (best === null) sharedFull.add(requestKey);
     }
     const mine = own.get(run.owner_id);
     if (mine) best = scanPool(run, mine, best, warmth);
+    if (best === null && limited) {
+      // Not cached as unplaceable: the owner's own workers may free up, and the reason is the quota.
+      waiting.set(run.uuid, quotaWaiting(sharedRuns.get(run.owner_id) ?? 0));
+      continue;
+    }
     if (best === null) {
       const reason = explainWaiting(run, all);
       unplaceable.set(key, reason);
@@ -263,9 +286,14 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
       list[best.index] = list[list.length - 1] as WorkerSnapshot;
       list.pop();
     }
+    if (worker.owner_is_root && quotas.has(run.owner_id)) sharedRuns.set(run.owner_id, (sharedRuns.get(run.owner_id) ?? 0) + 1);
     assignments.push({ uuid: run.uuid, worker_key: worker.key });
   }
   return { assignments, waiting };
+}
+
+function quotaWaiting(running: number): string {
+  return `Waiting: ${parallelRunQuotaReason(running)}.`;
 }
 
 function maxOf(workers: readonly WorkerSnapshot[], pick: (w: WorkerSnapshot) => number): number {

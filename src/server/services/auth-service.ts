@@ -6,10 +6,11 @@ import { promisify } from 'node:util';
 import { ApiError, ROOT_USER_NAME, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
-import type { Store, UserRow } from '../store/store.js';
+import type { NewUserRow, Store } from '../store/store.js';
 import type { LoginLimiter } from './login-limiter.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+export const ACCOUNT_DISABLED = "Account disabled; ask the server's administrator.";
 const USER_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 
 export class AuthService {
@@ -43,7 +44,7 @@ export class AuthService {
     const problem = passwordProblem(password);
     if (problem) throw new ApiError('bad_request', `Password ${problem}.`);
     if (await this.store.getUserByName(userName)) throw new ApiError('conflict', `User '${userName}' already exists.`);
-    const row: UserRow = {
+    const row: NewUserRow = {
       id: this.ids.uuid(),
       user_name: userName,
       password_hash: await hashPassword(password),
@@ -62,6 +63,8 @@ export class AuthService {
       this.limiter.recordFailure(userName, address);
       throw new ApiError('unauthorized', `Wrong user name or password for '${userName}'.`);
     }
+    // Only after the password: a disabled account is not revealed to someone guessing.
+    if (!user.is_active) throw new ApiError('forbidden', ACCOUNT_DISABLED);
     this.limiter.recordSuccess(userName, address);
     const token = this.ids.token();
     const now = this.clock.now();
@@ -79,11 +82,13 @@ export class AuthService {
     }
     const [user] = await this.store.getUsersByIds([found.user_id]);
     if (!user) throw new ApiError('unauthorized', 'The user of this access token no longer exists.');
+    // Disabling deletes the user's tokens; this covers a token checked while that happens.
+    if (!user.is_active) throw new ApiError('forbidden', ACCOUNT_DISABLED);
     return toUser(user);
   }
 }
 
-function toUser(row: UserRow): User {
+function toUser(row: NewUserRow): User {
   return { id: row.id, user_name: row.user_name, is_root: row.is_root };
 }
 

@@ -21,6 +21,7 @@ import {
 import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
 import { requestLimitViolation, resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
+import type { QuotaService } from '../quotas/quota-service.js';
 import type { BundleRow, NewBundleRow, Store } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
 import { checkMakeTargets, defaultMakeName } from './make-targets.js';
@@ -37,6 +38,7 @@ export class BundleService {
     private readonly ids: IdSource,
     private readonly hub: WorkerHub,
     private readonly onChange: () => void,
+    private readonly quotas: QuotaService,
     /** Server defaults and request bounds; runs outside the bounds fail at creation. */
     private readonly resourceOptions: ResourceDefaults = { defaultCpuImage: 'codalab/default-cpu:latest', defaultGpuImage: 'codalab/default-gpu:latest' },
   ) {}
@@ -46,6 +48,7 @@ export class BundleService {
     if (!worksheet) throw new ApiError('not_found', `No worksheet with uuid ${worksheetUuid}.`);
     // Checked before anything else, so a refused request creates nothing.
     requireWorksheetOwner(user, worksheet, 'add bundles to');
+    await this.quotas.checkCreate(user, request.bundle_type);
     const metadata = { ...request.metadata };
     if (metadata[FROZEN_KEY] !== undefined) {
       // Only a final bundle may be frozen; a new one is never final.

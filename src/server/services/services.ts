@@ -1,5 +1,6 @@
 // The server's services, wired together once at start-up.
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { QuotaService } from '../quotas/quota-service.js';
 import type { Store } from '../store/store.js';
 import type { AuthService } from './auth-service.js';
 import type { BundleService } from './bundle-service.js';
@@ -23,4 +24,6 @@ export interface Services {
   live: LiveContentsService;
   /** `cl netcat` and the HTTP proxy into running bundles. */
   ports: LivePortsService;
+  /** Per-user quotas and access: `cl uinfo`, `cl uedit`. */
+  quotas: QuotaService;
 }

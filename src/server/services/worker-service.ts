@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import {
   ASSIGNED_STATES,
   HELD_STATES,
+  KILLED_BY_WORKER_STATES,
   ApiError,
   PROTOCOL_VERSION,
   type AcceptedResponse,
@@ -24,6 +25,7 @@ import { formatSize } from '../../common/sizes.js';
 import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import { dependenciesWithContents } from '../scheduling/staging.js';
 import { restagedRun } from '../scheduling/state-bounds.js';
+import type { QuotaService } from '../quotas/quota-service.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { reconcileCheckin } from './checkin-reconcile.js';
 import { WorkerHub } from './worker-hub.js';
@@ -51,6 +53,7 @@ export class WorkerService {
     private readonly log: Logger,
     private readonly options: WorkerServiceOptions,
     private readonly onChange: () => void,
+    private readonly quotas: QuotaService,
     private readonly relay: WorkerRelay | null = null,
   ) {}
 
@@ -165,6 +168,8 @@ export class WorkerService {
       },
       { states: HELD_STATES, assignment_id: body.assignment_id, worker: { owner_id: user.id, id: workerId } },
     );
+    // The run is over: only the charge matters now, not a kill.
+    if (accepted) await this.quotas.chargeRunTime(row, body.progress.time, user.is_root);
     this.onChange();
     return { accepted };
   }
@@ -249,11 +254,28 @@ export class WorkerService {
     // A run deleted meanwhile (a worker_offline run may be) is stale like any other.
     const [row] = await this.store.getBundles([report.uuid]);
     if (!row || !(await this.claimRun(row, user, workerId, report.assignment_id))) return false;
-    return this.store.updateBundle(
+    const applied = await this.store.updateBundle(
       report.uuid,
       { state: report.state, last_updated: this.clock.now(), metadata: { ...report.progress } },
       { states: HELD_STATES, assignment_id: report.assignment_id, worker: { owner_id: user.id, id: workerId } },
     );
+    if (applied) await this.chargeRunTime(row, report, user.is_root);
+    return applied;
+  }
+
+  /**
+   * Charges the run's owner for the time it ran since its last report on a shared (root-owned)
+   * worker; at the owner's time quota, the run is killed with that reason.
+   */
+  private async chargeRunTime(row: BundleRow, report: { assignment_id: string; progress: { time?: number } }, onSharedWorker: boolean): Promise<void> {
+    const killReason = await this.quotas.chargeRunTime(row, report.progress.time, onSharedWorker);
+    if (killReason === null || row.kill_requested || !KILLED_BY_WORKER_STATES.includes(row.state)) return;
+    const killed = await this.store.updateBundle(
+      row.uuid,
+      { kill_requested: true, last_updated: this.clock.now(), metadata: { kill_reason: killReason } },
+      { states: KILLED_BY_WORKER_STATES, assignment_id: report.assignment_id },
+    );
+    if (killed) this.runLog(row.worker_id ?? '', row.uuid, report.assignment_id).info(`killing the run: ${killReason}`);
   }
 
   /** The run when this worker holds (or adopts) it under this assignment, else null; see claimRun. */
@@ -313,7 +335,7 @@ export class WorkerService {
           },
         });
       } else if (row.kill_requested && this.shouldSendKill(`${row.uuid}:${row.assignment_id}`)) {
-        messages.push({ type: 'kill', uuid: row.uuid, assignment_id: row.assignment_id, message: 'Kill requested' });
+        messages.push({ type: 'kill', uuid: row.uuid, assignment_id: row.assignment_id, message: killMessage(row) });
       }
     }
     return [...messages, ...(this.relay?.take(ownerId, workerId) ?? [])];
@@ -338,6 +360,12 @@ export class WorkerService {
 export function resultsBound(disk: number, maxUploadBytes: number): { disk: number; maxBytes: number } {
   if (disk <= 0) return { disk, maxBytes: maxUploadBytes };
   return { disk, maxBytes: Math.min(maxUploadBytes, disk + Math.max(Math.ceil(disk / 16), 16 * 1024 ** 2)) };
+}
+
+/** What the worker records as the run's failure: the server's reason, when it killed the run itself. */
+function killMessage(row: BundleRow): string {
+  const reason = row.metadata.kill_reason;
+  return typeof reason === 'string' && reason !== '' ? `Kill requested: ${reason}` : 'Kill requested';
 }
 
 /** data_size of these bundles where it is known (the worker shows download progress against it). */

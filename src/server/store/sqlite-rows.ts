@@ -21,6 +21,13 @@ export function toUser(r: Raw): UserRow {
     password_hash: String(r.password_hash),
     is_root: r.is_root === 1,
     created: Number(r.created),
+    is_active: r.is_active !== 0,
+    quotas: {
+      disk: r.disk_quota === null || r.disk_quota === undefined ? null : Number(r.disk_quota),
+      time: r.time_quota === null || r.time_quota === undefined ? null : Number(r.time_quota),
+      parallel_runs: r.parallel_run_quota === null || r.parallel_run_quota === undefined ? null : Number(r.parallel_run_quota),
+    },
+    time_used: Number(r.time_used ?? 0),
   };
 }
 

@@ -6,13 +6,16 @@ import { fileURLToPath } from 'node:url';
 import type { BundleState, Dependency } from '../../protocol/index.js';
 import type { BundleQuery } from './bundle-query.js';
 import { bundleQuerySql } from './sqlite-bundle-query.js';
+import { addUserTimeUsed, getUserDiskUsage, updateUserAccount } from './sqlite-user-accounts.js';
 import { boolOrNull, marks, toBundle, toUser, toWorker, type Raw, type SqlValue } from './sqlite-rows.js';
 import type {
   BundleChange,
   BundleGuard,
   BundleRow,
   NewBundleRow,
+  NewUserRow,
   Store,
+  UserAccountChange,
   UserRow,
   WorkerRow,
   WorksheetItemRow,
@@ -53,7 +56,7 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  async insertUser(user: UserRow): Promise<void> {
+  async insertUser(user: NewUserRow): Promise<void> {
     this.db
       .prepare('INSERT INTO users (id, user_name, password_hash, is_root, created) VALUES (?, ?, ?, ?, ?)')
       .run(user.id, user.user_name, user.password_hash, user.is_root ? 1 : 0, user.created);
@@ -68,6 +71,18 @@ export class SqliteStore implements Store {
     if (ids.length === 0) return [];
     const rows = this.db.prepare(`SELECT * FROM users WHERE id IN (${marks(ids)})`).all(...ids) as Raw[];
     return rows.map(toUser);
+  }
+
+  async updateUserAccount(userId: string, change: UserAccountChange): Promise<void> {
+    updateUserAccount(this.db, userId, change);
+  }
+
+  async addUserTimeUsed(userId: string, seconds: number): Promise<void> {
+    addUserTimeUsed(this.db, userId, seconds);
+  }
+
+  async getUserDiskUsage(userId: string): Promise<{ bundles: number; disk_used: number }> {
+    return getUserDiskUsage(this.db, userId);
   }
 
   async insertToken(tokenHash: string, userId: string, expiresAt: number): Promise<void> {

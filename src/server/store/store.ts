@@ -10,6 +10,30 @@ export interface UserRow {
   password_hash: string;
   is_root: boolean;
   created: number;
+  /** False once root removed the user's access (`cl uedit --remove-access`): no logins, no tokens. */
+  is_active: boolean;
+  /** The user's own quotas; null means the server's default (`--default-user-*-quota`). */
+  quotas: UserQuotaSettings;
+  /** Run-seconds used on shared (root-owned) workers. */
+  time_used: number;
+}
+
+export interface UserQuotaSettings {
+  /** Bytes of bundle contents the user may own. */
+  disk: number | null;
+  /** Run-seconds on shared workers. */
+  time: number | null;
+  /** Runs at once on shared workers. */
+  parallel_runs: number | null;
+}
+
+/** A user as inserted: active, with the server's default quotas and nothing used. */
+export type NewUserRow = Omit<UserRow, 'is_active' | 'quotas' | 'time_used'>;
+
+/** What root may change on a user (`cl uedit`); absent keys are left alone. */
+export interface UserAccountChange {
+  quotas?: Partial<UserQuotaSettings>;
+  is_active?: boolean;
 }
 
 export interface WorksheetRow {
@@ -86,9 +110,16 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  insertUser(user: UserRow): Promise<void>;
+  insertUser(user: NewUserRow): Promise<void>;
   getUserByName(userName: string): Promise<UserRow | undefined>;
   getUsersByIds(ids: readonly string[]): Promise<UserRow[]>;
+
+  /** Applies the change in one transaction; deactivating also deletes all the user's tokens. */
+  updateUserAccount(userId: string, change: UserAccountChange): Promise<void>;
+  /** Adds run-seconds used on shared workers. */
+  addUserTimeUsed(userId: string, seconds: number): Promise<void>;
+  /** Bundles the user owns and the sum of their data_size, in bytes. */
+  getUserDiskUsage(userId: string): Promise<{ bundles: number; disk_used: number }>;
 
   insertToken(tokenHash: string, userId: string, expiresAt: number): Promise<void>;
   getToken(tokenHash: string): Promise<{ user_id: string; expires_at: number } | undefined>;
