@@ -2,6 +2,7 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Store } from '../store/store.js';
 import type { AuthService } from './auth-service.js';
+import type { UserService } from './user-service.js';
 import type { BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
 import type { LiveContentsService } from './live-contents.js';
@@ -14,6 +15,7 @@ export interface Services {
   store: Store;
   blobs: BlobStore;
   auth: AuthService;
+  users: UserService;
   worksheets: WorksheetService;
   bundles: BundleService;
   contents: ContentsService;

@@ -21,6 +21,8 @@ export function toUser(r: Raw): UserRow {
     password_hash: String(r.password_hash),
     is_root: r.is_root === 1,
     created: Number(r.created),
+    email: r.email === null || r.email === undefined ? null : String(r.email),
+    last_login: r.last_login === null || r.last_login === undefined ? null : Number(r.last_login),
   };
 }
 

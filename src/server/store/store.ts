@@ -10,6 +10,25 @@ export interface UserRow {
   password_hash: string;
   is_root: boolean;
   created: number;
+  email: string | null;
+  /** Epoch ms of the last password login; null when never. */
+  last_login: number | null;
+}
+
+/** Access tokens authorise requests; refresh tokens only buy new access tokens. */
+export type TokenKind = 'access' | 'refresh';
+
+export interface TokenRow {
+  user_id: string;
+  expires_at: number;
+  kind: TokenKind;
+}
+
+/** What a user owns, which keeps them from being deleted (empty worksheets do not count). */
+export interface UserHoldings {
+  bundles: number;
+  worksheets: number;
+  workers: number;
 }
 
 export interface WorksheetRow {
@@ -90,8 +109,22 @@ export interface Store {
   getUserByName(userName: string): Promise<UserRow | undefined>;
   getUsersByIds(ids: readonly string[]): Promise<UserRow[]>;
 
-  insertToken(tokenHash: string, userId: string, expiresAt: number): Promise<void>;
-  getToken(tokenHash: string): Promise<{ user_id: string; expires_at: number } | undefined>;
+  /** Every user, oldest first. */
+  listUsers(): Promise<UserRow[]>;
+  setUserPassword(userId: string, passwordHash: string): Promise<void>;
+  setUserLastLogin(userId: string, time: number): Promise<void>;
+  /**
+   * In one transaction: counts what the user owns and, only when that is nothing, deletes the user
+   * with their tokens and empty worksheets. Returns the counts (all zero: deleted).
+   */
+  deleteUserIfOwnsNothing(userId: string): Promise<UserHoldings>;
+
+  insertToken(tokenHash: string, userId: string, expiresAt: number, kind: TokenKind): Promise<void>;
+  getToken(tokenHash: string): Promise<TokenRow | undefined>;
+  /** Returns whether a token was deleted. */
+  deleteToken(tokenHash: string): Promise<boolean>;
+  /** Every token of the user, access and refresh (after a password change). */
+  deleteTokensOfUser(userId: string): Promise<void>;
   deleteTokensExpiredBefore(time: number): Promise<void>;
 
   insertWorksheet(worksheet: WorksheetRow): Promise<void>;
