@@ -25,6 +25,11 @@ import { registerRm } from './commands/rm.js';
 import { registerSearch } from './commands/search.js';
 import { registerSettings } from './commands/settings.js';
 import { registerUinfo } from './commands/uinfo.js';
+import { registerUnew } from './commands/unew.js';
+import { registerUls } from './commands/uls.js';
+import { registerUfarewell } from './commands/ufarewell.js';
+import { registerPasswd } from './commands/passwd.js';
+import { registerSignup } from './commands/signup.js';
 import { registerWorksheetCommands } from './commands/worksheets.js';
 import { registerNetcat } from './commands/netcat.js';
 import { registerWrite } from './commands/write.js';
@@ -70,6 +75,12 @@ export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | 
   registerMimic(program, ctx);
   registerWorksheetCommands(program, ctx);
   registerUinfo(program, ctx);
+  // Issue 12: user accounts.
+  registerUnew(program, ctx);
+  registerUls(program, ctx);
+  registerUfarewell(program, ctx);
+  registerPasswd(program, ctx);
+  registerSignup(program, ctx);
   registerSettings(program, ctx);
   registerLocal(program, ctx);
   registerCompletion(program, ctx);
