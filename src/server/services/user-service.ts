@@ -37,7 +37,14 @@ export class UserService {
   /** Self sign-up, without a token; `address` is the client's, for the rate limit. */
   async signUp(userName: string, password: string, address: string): Promise<User> {
     if (!this.signup.allowed) throw new ApiError('forbidden', 'Sign-up is off on this server; ask its administrator for an account.');
-    this.signup.limiter.check('(sign-up)', address);
+    try {
+      this.signup.limiter.check('(sign-up)', address);
+    } catch (error) {
+      // The limiter speaks of failed logins; here every sign-up counts, so say so.
+      if (!(error instanceof ApiError) || error.retryAfterSeconds === undefined) throw error;
+      const wait = error.retryAfterSeconds;
+      throw new ApiError('too_many_requests', `Too many sign-ups from ${address}: try again in ${wait} s.`, { retryAfterSeconds: wait });
+    }
     this.signup.limiter.recordFailure('(sign-up)', address);
     const row = await this.insertUser(userName, password, null);
     return { id: row.id, user_name: row.user_name, is_root: row.is_root };
