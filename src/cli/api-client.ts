@@ -1,6 +1,6 @@
 // The client's authenticated view of the REST API: every call carries a token, and a rejected
-// cached token leads to one fresh login and one retry. Streamed request bodies cannot be replayed,
-// so those calls get a token first and are never retried.
+// cached token leads to one renewal (refresh token, else a fresh login) and one retry. Streamed
+// request bodies cannot be replayed, so those calls get a token first and are never retried.
 import { HttpClient, type RequestOptions } from '../common/http-client.js';
 import type { z } from 'zod';
 import { ApiError } from '../protocol/index.js';
@@ -31,7 +31,7 @@ export class ApiClient {
       return await call();
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'unauthorized' || fresh || !canRetry) throw error;
-      this.http.token = (await this.tokens.login()).token;
+      this.http.token = (await this.tokens.renew()).token;
       return call();
     }
   }

@@ -1,5 +1,5 @@
 // The client's state file ($CODALAB_HOME/state.json): the selected server, and per instance the
-// cached token and the current worksheet. Only this module reads or writes that file; writes are
+// cached tokens (access and refresh) and the current worksheet. Only this module reads or writes that file; writes are
 // atomic (temp file + rename) and private (mode 600), because the file holds bearer tokens.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../common/atomic-write.js';
@@ -14,6 +14,10 @@ export const CachedToken = z.object({
   token: z.string(),
   /** Epoch milliseconds. */
   expires_at: z.number(),
+  /** Buys a new access token when this one expires (OAuth2 refresh_token grant). */
+  refresh_token: z.string().optional(),
+  /** Epoch milliseconds. */
+  refresh_expires_at: z.number().optional(),
   user: User,
 });
 export type CachedToken = z.infer<typeof CachedToken>;

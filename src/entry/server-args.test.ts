@@ -57,6 +57,17 @@ describe('cl-server flags', () => {
     expect(defaults.args.config).toMatchObject({ workerLeaseSeconds: 1800, preparingTimeoutSeconds: 21600, uploadTimeoutSeconds: 600 });
   });
 
+  it('parses token lifetimes (whole seconds) and --allow-signup', () => {
+    const defaults = parseServerArgs([], env);
+    if (defaults.kind !== 'run') throw new Error('expected a config');
+    expect(defaults.args.config).toMatchObject({ tokenTtlSeconds: 3600, refreshTokenTtlSeconds: 30 * 24 * 3600, allowSignup: false });
+    const parsed = parseServerArgs(['--token-ttl-seconds', '60', '--refresh-token-ttl-seconds', '600', '--allow-signup'], env);
+    if (parsed.kind !== 'run') throw new Error('expected a config');
+    expect(parsed.args.config).toMatchObject({ tokenTtlSeconds: 60, refreshTokenTtlSeconds: 600, allowSignup: true });
+    expect(refusal(['--token-ttl-seconds', '0'])).toMatch(/Invalid --token-ttl-seconds '0': expected a whole number of seconds, 1 or more/);
+    expect(refusal(['--refresh-token-ttl-seconds', '1.5'])).toMatch(/whole number/);
+  });
+
   it('logs text lines unless --log-format json', () => {
     const plain = parseServerArgs([], env);
     const json = parseServerArgs(['--log-format', 'json', '--verbose'], env);

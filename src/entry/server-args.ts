@@ -35,6 +35,8 @@ interface RawOptions {
   finalizingTimeoutSeconds?: string;
   uploadTimeoutSeconds?: string;
   tokenTtlSeconds?: string;
+  refreshTokenTtlSeconds?: string;
+  allowSignup: boolean;
   maxRequestMemory?: string;
   minRequestMemory?: string;
   maxRequestDisk?: string;
@@ -65,7 +67,9 @@ function buildCommand(codalabHome: string): Command {
     .option('--preparing-timeout-seconds <s>', `a run preparing this long fails (default ${d.preparingTimeoutSeconds})`)
     .option('--finalizing-timeout-seconds <s>', `a run finalizing this long fails (default ${d.finalizingTimeoutSeconds})`)
     .option('--upload-timeout-seconds <s>', `a new dataset whose upload has not come in this long fails (default ${d.uploadTimeoutSeconds})`)
-    .option('--token-ttl-seconds <s>', `lifetime of access tokens (default ${d.tokenTtlSeconds})`)
+    .option('--token-ttl-seconds <s>', `lifetime of access tokens; clients renew them (default ${d.tokenTtlSeconds})`)
+    .option('--refresh-token-ttl-seconds <s>', `lifetime of refresh tokens, i.e. of an unused login (default ${d.refreshTokenTtlSeconds})`)
+    .option('--allow-signup', 'let anyone who can reach the server create an account (cl signup)', false)
     .option('--max-request-memory <size>', 'largest --request-memory a run may ask for (default: no limit)')
     .option('--min-request-memory <size>', `smallest --request-memory a run may ask for (default ${formatSize(d.requestLimits.minRequestMemory)})`)
     .option('--max-request-disk <size>', 'largest --request-disk; also the disk limit of runs that name none')
@@ -114,7 +118,9 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
     defaultCpuImage: o.defaultCpuImage,
     defaultGpuImage: o.defaultGpuImage,
     rootPassword,
-    tokenTtlSeconds: o.tokenTtlSeconds === undefined ? d.tokenTtlSeconds : parseSeconds('--token-ttl-seconds', o.tokenTtlSeconds),
+    tokenTtlSeconds: optionalTokenSeconds('--token-ttl-seconds', o.tokenTtlSeconds, d.tokenTtlSeconds),
+    refreshTokenTtlSeconds: optionalTokenSeconds('--refresh-token-ttl-seconds', o.refreshTokenTtlSeconds, d.refreshTokenTtlSeconds),
+    allowSignup: o.allowSignup,
     workerTimeoutSeconds:
       o.workerTimeoutSeconds === undefined ? d.workerTimeoutSeconds : parseSeconds('--worker-timeout-seconds', o.workerTimeoutSeconds),
     workerLeaseSeconds: optionalSeconds('--worker-lease-seconds', o.workerLeaseSeconds, d.workerLeaseSeconds),
@@ -165,6 +171,14 @@ function parseSeconds(flag: string, text: string): number {
   if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
     throw new UsageError(`Invalid ${flag} '${text}': expected a number of seconds, 0 or more.`);
   }
+  return value;
+}
+
+/** Token lifetimes travel as OAuth2's `expires_in`: a whole number of seconds, at least 1. */
+function optionalTokenSeconds(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = parseSeconds(flag, text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`Invalid ${flag} '${text}': expected a whole number of seconds, 1 or more.`);
   return value;
 }
 

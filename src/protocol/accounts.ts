@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { User } from './auth.js';
 
 export const UserInfo = User.extend({
+  email: z.string().nullable(),
+  /** Epoch ms; last_login is null when the user never logged in with a password. */
+  date_joined: z.number(),
+  last_login: z.number().nullable(),
   /** False when root removed the user's access. */
   has_access: z.boolean(),
   bundles: z.number().int().nonnegative(),

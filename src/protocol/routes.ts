@@ -1,10 +1,17 @@
 // REST paths, in one place so server routes and clients cannot drift apart.
-// All paths are under /rest; every route but the token route needs `Authorization: Bearer`.
+// All paths are under /rest; every route but the token, revoke and signup routes needs `Authorization: Bearer`.
 //
-//   POST /rest/oauth2/token                        TokenRequest -> TokenResponse
+//   POST /rest/oauth2/token                        TokenRequest -> TokenResponse (no token needed)
+//   POST /rest/oauth2/revoke                       RevokeRequest -> {} (no token needed; RFC 7009)
+//   POST /rest/signup                              SignupRequest -> User (no token; only with --allow-signup)
 //   GET  /rest/user                                -> User
 //   GET  /rest/users/:name/info                    -> UserInfo (yourself; root: anyone)
 //   PATCH /rest/users/:name/info                   EditUserRequest -> UserInfo (root only)
+//   GET  /rest/users?keywords=K                    -> UserAccount[] (root)
+//   POST /rest/users                               CreateUserRequest -> UserAccount (root)
+//   GET  /rest/users/:name                         -> UserAccount (root, or the user themselves)
+//   DELETE /rest/users/:name                       -> {} (root; refused while the user owns anything)
+//   POST /rest/users/:name/password                ChangePasswordRequest -> {} (the user, or root)
 //   GET  /rest/worksheets/home                     -> Worksheet (created on first use)
 //   GET  /rest/worksheets?spec=NAME|UUID           -> Worksheet
 //   GET  /rest/worksheets/:uuid/contents           -> WorksheetContents
@@ -34,8 +41,14 @@ function subPath(path: string): string {
 
 export const routes = {
   token: () => `${REST}/oauth2/token`,
+  revoke: () => `${REST}/oauth2/revoke`,
+  signup: () => `${REST}/signup`,
   user: () => `${REST}/user`,
   userInfo: (name: string) => `${REST}/users/${segment(name)}/info`,
+  users: (keywords: readonly string[] = []) =>
+    keywords.length === 0 ? `${REST}/users` : `${REST}/users?keywords=${segment(keywords.join(' '))}`,
+  userByName: (name: string) => `${REST}/users/${segment(name)}`,
+  userPassword: (name: string) => `${REST}/users/${segment(name)}/password`,
   homeWorksheet: () => `${REST}/worksheets/home`,
   worksheetBySpec: (spec: string) => `${REST}/worksheets?spec=${segment(spec)}`,
   worksheetContents: (uuid: string) => `${REST}/worksheets/${uuid}/contents`,

@@ -16,7 +16,12 @@ export interface ServerConfig {
   readonly defaultGpuImage: string;
   /** Root password from CODALAB_ROOT_PASSWORD on first start; generated when absent. */
   readonly rootPassword: string | null;
+  /** Lifetime of access tokens (`--token-ttl-seconds`); `cl` and workers renew them when they expire. */
   readonly tokenTtlSeconds: number;
+  /** Lifetime of refresh tokens (`--refresh-token-ttl-seconds`): how long a `cl` login lasts unused. */
+  readonly refreshTokenTtlSeconds: number;
+  /** `--allow-signup`: anyone who can reach the server may create a (non-root) account. */
+  readonly allowSignup: boolean;
   /** A worker silent for longer than this is offline; its runs become `worker_offline`. */
   readonly workerTimeoutSeconds: number;
   /**
@@ -53,7 +58,9 @@ export const SERVER_DEFAULTS = {
   port: 2900,
   defaultCpuImage: 'codalab/default-cpu:latest',
   defaultGpuImage: 'codalab/default-gpu:latest',
-  tokenTtlSeconds: 24 * 3600,
+  tokenTtlSeconds: 3600,
+  refreshTokenTtlSeconds: 30 * 24 * 3600,
+  allowSignup: false,
   workerTimeoutSeconds: 30,
   workerLeaseSeconds: 1800,
   startingTimeoutSeconds: 120,

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { BundleManager } from './scheduling/bundle-manager.js';
 import { assembleStagedMakes, restageInterruptedMakes } from './scheduling/make-assembler.js';
 import { AuthService } from './services/auth-service.js';
+import { UserService } from './services/user-service.js';
 import { BundleService } from './services/bundle-service.js';
 import { ContentsService } from './services/contents-service.js';
 import { LivePortsService } from './services/live-ports.js';
@@ -54,7 +55,18 @@ export async function startServer(
   await secureStoreDirs(storeRoot);
   const hub = new WorkerHub();
   const clock = deps.clock ?? systemClock;
-  const auth = new AuthService(store, clock, randomIds, config.tokenTtlSeconds, new LoginLimiter(config.loginLimits, clock));
+  const auth = new AuthService(
+    store,
+    clock,
+    randomIds,
+    { accessSeconds: config.tokenTtlSeconds, refreshSeconds: config.refreshTokenTtlSeconds },
+    new LoginLimiter(config.loginLimits, clock),
+  );
+  // Sign-ups count against their own limiter: an address gets maxFailuresPerAddress a window.
+  const users = new UserService(store, clock, randomIds, auth, {
+    allowed: config.allowSignup,
+    limiter: new LoginLimiter(config.loginLimits, clock),
+  });
   const rootPassword = await ensureRootPassword(config, auth, log);
   const quotas = new QuotaService(store, config.defaultUserQuotas);
 
@@ -92,6 +104,7 @@ export async function startServer(
     store,
     blobs,
     auth,
+    users,
     worksheets: new WorksheetService(store, clock, randomIds),
     bundles,
     contents,

@@ -105,7 +105,6 @@ const NOT_SHIPPED: ReadonlyArray<[commands: string, why: string]> = [
   ['bs-add-partition bs-rm-partition bs-ls-partitions bs-health-check events reset', 'server admin commands'],
   ['store mount open wopen netcurl', 'no bundle stores, FUSE, browser or HTTP proxy commands'],
   ['gls gnew grm ginfo uadd urm perm wperm chown', 'groups and permissions are not in the client yet'],
-  ['uls ufarewell', 'user administration is not in the client yet'],
   ['wadd wedit', 'worksheet copying and editor-based editing are not supported'],
 ];
 

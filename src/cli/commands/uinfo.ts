@@ -5,6 +5,7 @@ import { formatDuration, formatSize, formatTimeLimit, formatUsage } from '../../
 import { routes, User, UserInfo } from '../../protocol/index.js';
 import { writeJson } from '../format/json-output.js';
 import { terminalText } from '../format/terminal-text.js';
+import { formatDate } from '../format/values.js';
 import { writeLine } from '../io.js';
 import type { CliContext } from '../session.js';
 
@@ -13,8 +14,9 @@ Examples:
   cl uinfo                               your account, use and quotas
   cl uinfo alice                         another user's (root only)
   cl uinfo -f disk_used,disk_quota       fields, tab-separated (sizes in bytes, times in seconds)
---json: {"id","user_name","is_root","has_access","bundles","disk_used","disk_quota","time_used",
-"time_quota","parallel_runs","parallel_run_quota"}; a null quota means no limit (root).
+--json: {"id","user_name","is_root","email","date_joined","last_login","has_access","bundles",
+"disk_used","disk_quota","time_used","time_quota","parallel_runs","parallel_run_quota"}; dates in
+epoch milliseconds (last_login null when never); a null quota means no limit (root).
 Time and parallel runs count only runs on shared workers (those root runs); disk counts every
 bundle you own. Root changes quotas and access with cl uedit.`;
 
@@ -45,6 +47,9 @@ export function describeAccount(info: UserInfo): [string, string][] {
     ['id', info.id],
     ['user_name', info.user_name],
     ['is_root', String(info.is_root)],
+    ['email', info.email ?? ''],
+    ['date_joined', formatDate(info.date_joined / 1000)],
+    ['last_login', info.last_login === null ? 'never' : formatDate(info.last_login / 1000)],
     ['has_access', String(info.has_access)],
     ['bundles', String(info.bundles)],
     ['time', formatUsage(info.time_used, info.time_quota, formatDuration, formatTimeLimit)],

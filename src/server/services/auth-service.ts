@@ -1,24 +1,30 @@
-// Users, passwords and bearer tokens. Passwords are scrypt hashes; tokens are random and stored
-// only as SHA-256 hashes, with an expiry. Password guessing is throttled by a LoginLimiter before
-// any password is checked. Knows nothing about HTTP (the client address comes in as a string).
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+// Logins and bearer tokens. A password login yields a short-lived access token (authorises
+// requests) and a long-lived refresh token (only buys new access tokens, OAuth2's
+// grant_type=refresh_token). Tokens are random and stored only as SHA-256 hashes, with an expiry
+// and their kind. Password guessing is throttled by a LoginLimiter before any password is checked.
+// Knows nothing about HTTP (the client address comes in as a string).
+import { createHash } from 'node:crypto';
 import { ApiError, ROOT_USER_NAME, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
-import type { NewUserRow, Store } from '../store/store.js';
+import type { NewUserRow, Store, UserRow } from '../store/store.js';
 import type { LoginLimiter } from './login-limiter.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 
-const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 export const ACCOUNT_DISABLED = "Account disabled; ask the server's administrator.";
-const USER_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+
+export interface TokenLifetimes {
+  /** `--token-ttl-seconds`. */
+  readonly accessSeconds: number;
+  readonly refreshSeconds: number;
+}
 
 export class AuthService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly ids: IdSource,
-    private readonly tokenTtlSeconds: number,
+    private readonly lifetimes: TokenLifetimes,
     private readonly limiter: LoginLimiter,
   ) {}
 
@@ -33,30 +39,32 @@ export class AuthService {
       password_hash: await hashPassword(password),
       is_root: true,
       created: this.clock.now(),
+      email: null,
+      last_login: null,
     });
     return true;
   }
 
-  async createUser(userName: string, password: string): Promise<User> {
-    if (!USER_NAME.test(userName)) {
-      throw new ApiError('bad_request', `Invalid user name '${userName}': use letters, digits, '_', '.' and '-'.`);
-    }
-    const problem = passwordProblem(password);
-    if (problem) throw new ApiError('bad_request', `Password ${problem}.`);
-    if (await this.store.getUserByName(userName)) throw new ApiError('conflict', `User '${userName}' already exists.`);
-    const row: NewUserRow = {
-      id: this.ids.uuid(),
-      user_name: userName,
-      password_hash: await hashPassword(password),
-      is_root: false,
-      created: this.clock.now(),
-    };
-    await this.store.insertUser(row);
-    return toUser(row);
-  }
-
   /** `address` is where the attempt comes from, for the limits on failed logins. */
   async login(userName: string, password: string, address: string): Promise<TokenResponse> {
+    const user = await this.checkPassword(userName, password, address);
+    const now = this.clock.now();
+    await this.store.deleteTokensExpiredBefore(now);
+    await this.store.setUserLastLogin(user.id, now);
+    const refresh = this.ids.token();
+    await this.store.insertToken(hashToken(refresh), user.id, now + this.lifetimes.refreshSeconds * 1000, 'refresh');
+    return {
+      ...(await this.issueAccessToken(user)),
+      refresh_token: refresh,
+      refresh_expires_in: this.lifetimes.refreshSeconds,
+    };
+  }
+
+  /**
+   * The user named, when `password` is theirs; counts failures against the login limits. Also
+   * used to check the old password of a password change.
+   */
+  async checkPassword(userName: string, password: string, address: string): Promise<UserRow> {
     this.limiter.check(userName, address);
     const user = await this.store.getUserByName(userName);
     if (!user || !(await verifyPassword(password, user.password_hash))) {
@@ -66,17 +74,34 @@ export class AuthService {
     // Only after the password: a disabled account is not revealed to someone guessing.
     if (!user.is_active) throw new ApiError('forbidden', ACCOUNT_DISABLED);
     this.limiter.recordSuccess(userName, address);
-    const token = this.ids.token();
-    const now = this.clock.now();
-    await this.store.deleteTokensExpiredBefore(now);
-    await this.store.insertToken(hashToken(token), user.id, now + this.tokenTtlSeconds * 1000);
-    return { access_token: token, token_type: 'Bearer', expires_in: this.tokenTtlSeconds, user: toUser(user) };
+    return user;
   }
 
-  /** The user a bearer token belongs to; an unknown or expired token is an `unauthorized` error. */
+  /** A new access token for a live refresh token (the refresh token itself is kept, not rotated). */
+  async refresh(refreshToken: string): Promise<TokenResponse> {
+    const found = await this.store.getToken(hashToken(refreshToken));
+    if (!found || found.kind !== 'refresh') throw new ApiError('unauthorized', 'Unknown or revoked refresh token: log in again.');
+    if (found.expires_at <= this.clock.now()) throw new ApiError('unauthorized', 'Refresh token expired: log in again.');
+    const [user] = await this.store.getUsersByIds([found.user_id]);
+    if (!user) throw new ApiError('unauthorized', 'The user of this refresh token no longer exists.');
+    if (!user.is_active) throw new ApiError('forbidden', ACCOUNT_DISABLED);
+    return this.issueAccessToken(user);
+  }
+
+  /** Ends a token of either kind (RFC 7009: an unknown token is not an error). */
+  async revoke(token: string): Promise<void> {
+    await this.store.deleteToken(hashToken(token));
+  }
+
+  /** Ends every session of the user: after a password change or reset. */
+  async revokeAllOf(userId: string): Promise<void> {
+    await this.store.deleteTokensOfUser(userId);
+  }
+
+  /** The user an access token belongs to; an unknown or expired token is an `unauthorized` error. */
   async authenticate(token: string): Promise<User> {
     const found = await this.store.getToken(hashToken(token));
-    if (!found) throw new ApiError('unauthorized', 'Unknown access token: log in again.');
+    if (!found || found.kind !== 'access') throw new ApiError('unauthorized', 'Unknown access token: log in again.');
     if (found.expires_at <= this.clock.now()) {
       throw new ApiError('unauthorized', 'Access token expired: log in again.');
     }
@@ -86,26 +111,18 @@ export class AuthService {
     if (!user.is_active) throw new ApiError('forbidden', ACCOUNT_DISABLED);
     return toUser(user);
   }
+
+  private async issueAccessToken(user: UserRow): Promise<TokenResponse> {
+    const token = this.ids.token();
+    await this.store.insertToken(hashToken(token), user.id, this.clock.now() + this.lifetimes.accessSeconds * 1000, 'access');
+    return { access_token: token, token_type: 'Bearer', expires_in: this.lifetimes.accessSeconds, user: toUser(user) };
+  }
 }
 
-function toUser(row: NewUserRow): User {
+export function toUser(row: NewUserRow): User {
   return { id: row.id, user_name: row.user_name, is_root: row.is_root };
 }
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, 32);
-  return `scrypt:${salt.toString('hex')}:${key.toString('hex')}`;
-}
-
-async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, saltHex, keyHex] = stored.split(':');
-  if (scheme !== 'scrypt' || !saltHex || !keyHex) return false;
-  const expected = Buffer.from(keyHex, 'hex');
-  const actual = await scryptAsync(password, Buffer.from(saltHex, 'hex'), expected.length);
-  return timingSafeEqual(actual, expected);
 }

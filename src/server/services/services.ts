@@ -3,6 +3,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { QuotaService } from '../quotas/quota-service.js';
 import type { Store } from '../store/store.js';
 import type { AuthService } from './auth-service.js';
+import type { UserService } from './user-service.js';
 import type { BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
 import type { LiveContentsService } from './live-contents.js';
@@ -15,6 +16,7 @@ export interface Services {
   store: Store;
   blobs: BlobStore;
   auth: AuthService;
+  users: UserService;
   worksheets: WorksheetService;
   bundles: BundleService;
   contents: ContentsService;

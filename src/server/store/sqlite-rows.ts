@@ -28,6 +28,8 @@ export function toUser(r: Raw): UserRow {
       parallel_runs: r.parallel_run_quota === null || r.parallel_run_quota === undefined ? null : Number(r.parallel_run_quota),
     },
     time_used: Number(r.time_used ?? 0),
+    email: r.email === null || r.email === undefined ? null : String(r.email),
+    last_login: r.last_login === null || r.last_login === undefined ? null : Number(r.last_login),
   };
 }
 

@@ -7,6 +7,7 @@ import type { BundleState, Dependency } from '../../protocol/index.js';
 import type { BundleQuery } from './bundle-query.js';
 import { bundleQuerySql } from './sqlite-bundle-query.js';
 import { addUserTimeUsed, getUserDiskUsage, updateUserAccount } from './sqlite-user-accounts.js';
+import * as users from './sqlite-users.js';
 import { boolOrNull, marks, toBundle, toUser, toWorker, type Raw, type SqlValue } from './sqlite-rows.js';
 import type {
   BundleChange,
@@ -16,6 +17,9 @@ import type {
   NewUserRow,
   Store,
   UserAccountChange,
+  TokenKind,
+  TokenRow,
+  UserHoldings,
   UserRow,
   WorkerRow,
   WorksheetItemRow,
@@ -57,9 +61,7 @@ export class SqliteStore implements Store {
   }
 
   async insertUser(user: NewUserRow): Promise<void> {
-    this.db
-      .prepare('INSERT INTO users (id, user_name, password_hash, is_root, created) VALUES (?, ?, ?, ?, ?)')
-      .run(user.id, user.user_name, user.password_hash, user.is_root ? 1 : 0, user.created);
+    users.insertUser(this.db, user);
   }
 
   async getUserByName(userName: string): Promise<UserRow | undefined> {
@@ -85,14 +87,36 @@ export class SqliteStore implements Store {
     return getUserDiskUsage(this.db, userId);
   }
 
-  async insertToken(tokenHash: string, userId: string, expiresAt: number): Promise<void> {
-    this.db.prepare('INSERT INTO tokens (token_hash, user_id, expires_at) VALUES (?, ?, ?)').run(tokenHash, userId, expiresAt);
+  async listUsers(): Promise<UserRow[]> {
+    return users.listUsers(this.db);
   }
 
-  async getToken(tokenHash: string): Promise<{ user_id: string; expires_at: number } | undefined> {
-    return this.db.prepare('SELECT user_id, expires_at FROM tokens WHERE token_hash = ?').get(tokenHash) as
-      | { user_id: string; expires_at: number }
-      | undefined;
+  async setUserPassword(userId: string, passwordHash: string): Promise<void> {
+    users.setUserPassword(this.db, userId, passwordHash);
+  }
+
+  async setUserLastLogin(userId: string, time: number): Promise<void> {
+    users.setUserLastLogin(this.db, userId, time);
+  }
+
+  async deleteUserIfOwnsNothing(userId: string): Promise<UserHoldings> {
+    return users.deleteUserIfOwnsNothing(this.db, userId);
+  }
+
+  async insertToken(tokenHash: string, userId: string, expiresAt: number, kind: TokenKind): Promise<void> {
+    users.insertToken(this.db, tokenHash, userId, expiresAt, kind);
+  }
+
+  async getToken(tokenHash: string): Promise<TokenRow | undefined> {
+    return users.getToken(this.db, tokenHash);
+  }
+
+  async deleteToken(tokenHash: string): Promise<boolean> {
+    return users.deleteToken(this.db, tokenHash);
+  }
+
+  async deleteTokensOfUser(userId: string): Promise<void> {
+    users.deleteTokensOfUser(this.db, userId);
   }
 
   async deleteTokensExpiredBefore(time: number): Promise<void> {

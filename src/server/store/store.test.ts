@@ -51,7 +51,7 @@ for (const factory of factories) {
     beforeEach(async () => {
       ({ store, cleanup } = await factory.create());
       await store.migrate();
-      await store.insertUser({ id: 'u1', user_name: 'alice', password_hash: 'x', is_root: false, created: 1 });
+      await store.insertUser({ id: 'u1', user_name: 'alice', password_hash: 'x', is_root: false, created: 1, email: null, last_login: null });
       await store.insertWorksheet({ uuid: '0xws', name: 'home-alice', title: null, owner_id: 'u1', created: 1 });
     });
 
@@ -123,11 +123,41 @@ for (const factory of factories) {
     });
 
     it('stores tokens with their expiry and drops expired ones', async () => {
-      await store.insertToken('h1', 'u1', 100);
-      await store.insertToken('h2', 'u1', 300);
+      await store.insertToken('h1', 'u1', 100, 'access');
+      await store.insertToken('h2', 'u1', 300, 'refresh');
       await store.deleteTokensExpiredBefore(200);
       expect(await store.getToken('h1')).toBeUndefined();
-      expect(await store.getToken('h2')).toEqual({ user_id: 'u1', expires_at: 300 });
+      expect(await store.getToken('h2')).toEqual({ user_id: 'u1', expires_at: 300, kind: 'refresh' });
+    });
+
+    it('revokes one token, or all of a user', async () => {
+      await store.insertToken('h1', 'u1', 100, 'access');
+      await store.insertToken('h2', 'u1', 300, 'refresh');
+      expect(await store.deleteToken('h1')).toBe(true);
+      expect(await store.deleteToken('h1')).toBe(false);
+      await store.deleteTokensOfUser('u1');
+      expect(await store.getToken('h2')).toBeUndefined();
+    });
+
+    it('keeps email, password and last login, and deletes a user only when they own nothing', async () => {
+      await store.insertUser({ id: 'u2', user_name: 'bob', password_hash: 'x', is_root: false, created: 2, email: 'b@x.org', last_login: null });
+      await store.setUserPassword('u2', 'y');
+      await store.setUserLastLogin('u2', 7);
+      expect((await store.listUsers()).map((u) => [u.user_name, u.email, u.password_hash, u.last_login])).toEqual([
+        ['alice', null, 'x', null],
+        ['bob', 'b@x.org', 'y', 7],
+      ]);
+      await store.insertWorksheet({ uuid: '0xw2', name: 'bob-home', title: null, owner_id: 'u2', created: 3 });
+      await store.insertToken('hb', 'u2', 300, 'refresh');
+      expect(await store.deleteUserIfOwnsNothing('u1')).toMatchObject({ bundles: 0 });
+      await store.insertBundle(bundle('0xb9', { owner_id: 'u2' }), [], '0xw2');
+      expect(await store.deleteUserIfOwnsNothing('u2')).toEqual({ bundles: 1, worksheets: 1, workers: 0 });
+      expect(await store.getUserByName('bob')).toBeDefined();
+      await store.deleteBundles(['0xb9']);
+      expect(await store.deleteUserIfOwnsNothing('u2')).toEqual({ bundles: 0, worksheets: 0, workers: 0 });
+      expect(await store.getUserByName('bob')).toBeUndefined();
+      expect(await store.getWorksheetByUuid('0xw2')).toBeUndefined();
+      expect(await store.getToken('hb')).toBeUndefined();
     });
   });
 }

@@ -10,6 +10,9 @@ export interface UserRow {
   password_hash: string;
   is_root: boolean;
   created: number;
+  email: string | null;
+  /** Epoch ms of the last password login; null when never. */
+  last_login: number | null;
   /** False once root removed the user's access (`cl uedit --remove-access`): no logins, no tokens. */
   is_active: boolean;
   /** The user's own quotas; null means the server's default (`--default-user-*-quota`). */
@@ -34,6 +37,22 @@ export type NewUserRow = Omit<UserRow, 'is_active' | 'quotas' | 'time_used'>;
 export interface UserAccountChange {
   quotas?: Partial<UserQuotaSettings>;
   is_active?: boolean;
+}
+
+/** Access tokens authorise requests; refresh tokens only buy new access tokens. */
+export type TokenKind = 'access' | 'refresh';
+
+export interface TokenRow {
+  user_id: string;
+  expires_at: number;
+  kind: TokenKind;
+}
+
+/** What a user owns, which keeps them from being deleted (empty worksheets do not count). */
+export interface UserHoldings {
+  bundles: number;
+  worksheets: number;
+  workers: number;
 }
 
 export interface WorksheetRow {
@@ -121,8 +140,22 @@ export interface Store {
   /** Bundles the user owns and the sum of their data_size, in bytes. */
   getUserDiskUsage(userId: string): Promise<{ bundles: number; disk_used: number }>;
 
-  insertToken(tokenHash: string, userId: string, expiresAt: number): Promise<void>;
-  getToken(tokenHash: string): Promise<{ user_id: string; expires_at: number } | undefined>;
+  /** Every user, oldest first. */
+  listUsers(): Promise<UserRow[]>;
+  setUserPassword(userId: string, passwordHash: string): Promise<void>;
+  setUserLastLogin(userId: string, time: number): Promise<void>;
+  /**
+   * In one transaction: counts what the user owns and, only when that is nothing, deletes the user
+   * with their tokens and empty worksheets. Returns the counts (all zero: deleted).
+   */
+  deleteUserIfOwnsNothing(userId: string): Promise<UserHoldings>;
+
+  insertToken(tokenHash: string, userId: string, expiresAt: number, kind: TokenKind): Promise<void>;
+  getToken(tokenHash: string): Promise<TokenRow | undefined>;
+  /** Returns whether a token was deleted. */
+  deleteToken(tokenHash: string): Promise<boolean>;
+  /** Every token of the user, access and refresh (after a password change). */
+  deleteTokensOfUser(userId: string): Promise<void>;
   deleteTokensExpiredBefore(time: number): Promise<void>;
 
   insertWorksheet(worksheet: WorksheetRow): Promise<void>;
