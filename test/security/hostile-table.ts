@@ -61,7 +61,7 @@ export async function runCase<Context>(
 /** The table as aligned text: one header line, one line per case, truncated to keep it readable. */
 export function formatTable(rows: TableRow[]): string {
   const columns: (keyof TableRow)[] = ['family', 'attack', 'expected', 'result'];
-  const limits: Record<keyof TableRow, number> = { family: 14, attack: 64, expected: 40, result: 60 };
+  const limits: Record<keyof TableRow, number> = { family: 12, attack: 70, expected: 38, result: 110 };
   const cell = (row: TableRow, column: keyof TableRow): string => {
     const text = row[column].replace(/\s+/g, ' ');
     return text.length > limits[column] ? `${text.slice(0, limits[column] - 1)}…` : text;
