@@ -170,6 +170,6 @@ export function createdBundle(uuid: string): RegExp[] {
     new RegExp(`^[+~] db bundles\\[uuid=${uuid}\\]`),
     new RegExp(`^\\+ store bundles/${uuid}(/|\\s)`),
     /^\+ db worksheet_items\[id=\d+\]\./,
-    /^[+-] db sqlite_sequence\[/,
+    /^~ db sqlite_sequence\[name=(bundles|worksheet_items)\]\.seq:/,
   ];
 }

@@ -62,10 +62,13 @@ function digestDatabase(path: string, snapshot: Snapshot): void {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
     for (const table of tables) {
       const columns = db.prepare(`PRAGMA table_info("${table}")`).all() as { name: string; pk: number }[];
-      // Rows named by their uuid where they have one, so that a diff line says which bundle changed.
+      // Rows named by their uuid where they have one, so that a diff line says which bundle changed;
+      // SQLite's own counters (no primary key) by the table they count.
       const keyColumns = columns.some((c) => c.name === 'uuid')
         ? ['uuid']
-        : columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+        : table === 'sqlite_sequence'
+          ? ['name']
+          : columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
       const volatile = VOLATILE_COLUMNS[table] ?? new Set<string>();
       for (const row of db.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[]) {
         const key = keyColumns.length > 0 ? keyColumns.map((c) => `${c}=${String(row[c])}`).join(',') : JSON.stringify(row);
