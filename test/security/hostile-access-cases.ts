@@ -91,7 +91,7 @@ export const accessCases: Case[] = [
   aliceRefused("root's dataset detached from his worksheet", 'DELETE', (ctx) => `/rest/worksheets/${ctx.root.home}/items/${ctx.root.data}`),
   aliceRefused("root's home worksheet deleted", 'DELETE', (ctx) => `/rest/worksheets/${ctx.root.home}?force=1`),
   aliceRefused('a worksheet named home-codalab2 (a home name)', 'POST', () => '/rest/worksheets', () => ({ name: 'home-codalab2' }), undefined, /'home-'/),
-  aliceRefused('a user created through the root-only route', 'POST', () => '/rest/users', () => ({ user_name: 'mallory', password: 'mallory-password' }), undefined, /Only the root user/),
+  aliceRefused('a user created through the root-only route', 'POST', () => '/rest/users', () => ({ user_name: 'mallory', password: 'mallory-password' }), undefined, /Only root may create users/),
   {
     family: 'ownership',
     attack: "alice: upload into root's new dataset",

@@ -26,12 +26,16 @@ export type Snapshot = Map<string, string>;
  * - workers: a real worker checks in every few seconds with its time, free disk and cache;
  * - bundles.last_updated and a run's progress keys in its metadata (RunProgress: time, memory,
  *   run_status, …): the worker reports a running bundle's progress at each check-in.
+ * - bundles.disk_bytes: derived by SQLite from the metadata's data_size (a progress key above);
+ * - users.time_used (run-seconds charged from those same reports) and users.last_login (set by
+ *   every password login, which each `cl` with a fresh home makes).
  * The login limiter's counters live in memory and tokens have no last-used time, so neither is
  * in the database; tokens are compared in full (a case that logs in is a change).
  */
 const VOLATILE_COLUMNS: Record<string, ReadonlySet<string>> = {
   workers: new Set(['checkin_time', 'free_disk_bytes', 'cached_dependencies', 'gpus_seen', 'runs_left', 'docker_ok', 'docker_message']),
-  bundles: new Set(['last_updated']),
+  bundles: new Set(['last_updated', 'disk_bytes']),
+  users: new Set(['time_used', 'last_login']),
 };
 const VOLATILE_METADATA_KEYS: ReadonlySet<string> = new Set(Object.keys(RunProgress.shape));
 
