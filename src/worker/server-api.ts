@@ -29,6 +29,8 @@ export interface ServerApiOptions {
 export class WorkerServerApi {
   private readonly http: HttpClient;
   private readonly options: ServerApiOptions;
+  private refreshToken: string | undefined;
+  private renewing: Promise<void> | null = null;
 
   constructor(options: ServerApiOptions) {
     this.options = options;
@@ -46,6 +48,34 @@ export class WorkerServerApi {
       ...(signal ? { signal } : {}),
     });
     this.http.token = answer.access_token;
+    this.refreshToken = answer.refresh_token;
+  }
+
+  /**
+   * A new access token once the last one expired: through the refresh token while it lasts (a
+   * password login each hour would leave another month-long refresh token behind every time),
+   * else by password. Calls that meet the expiry together share one renewal.
+   */
+  private renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => {
+      this.renewing = null;
+    });
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
+    const refreshToken = this.refreshToken;
+    if (refreshToken !== undefined) {
+      try {
+        const answer = await this.http.json(routes.token(), TokenResponse, { json: { grant_type: 'refresh_token', refresh_token: refreshToken } });
+        this.http.token = answer.access_token;
+        return;
+      } catch (error) {
+        // An expired or revoked refresh token: fall back to the password.
+        if (!(error instanceof ApiError) || error.code !== 'unauthorized') throw error;
+      }
+    }
+    await this.login();
   }
 
   /** Messages this worker does not know come back apart, in `messages.unknown`. */
@@ -105,13 +135,15 @@ export class WorkerServerApi {
     return this.authed(() => this.http.send(routes.contentsBlob(uuid, subPath), { timeoutMs: 0, ...opt(signal) }));
   }
 
-  /** Runs `call`; on 401 logs in again once and repeats it, since tokens expire. */
+  /** Runs `call`; on 401 renews the token once and repeats it, since access tokens expire. */
   private async authed<T>(call: () => Promise<T>): Promise<T> {
+    const used = this.http.token;
     try {
       return await call();
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'unauthorized') throw error;
-      await this.login();
+      // Another call may have renewed the token since this one was sent: then just try again.
+      if (this.http.token === used || this.http.token === undefined) await this.renew();
       return call();
     }
   }
