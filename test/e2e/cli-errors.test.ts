@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, type ClResult } from './harness.js';
+import { Cluster } from './harness.js';
+import { expectOneLineError } from './cl-assertions.js';
 
 let cluster: Cluster;
 
@@ -19,15 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
 });
-
-function expectOneLineError(result: ClResult, pattern: RegExp): void {
-  expect(result.code, result.stderr).toBe(1);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^cl: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 async function bundleCount(): Promise<number> {
   const ls = await cluster.clOk(['ls']);

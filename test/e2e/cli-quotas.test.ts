@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, DEFAULT_IMAGE, type ClResult } from './harness.js';
+import { expectOneLineError } from './cl-assertions.js';
 
 let cluster: Cluster;
 const ALICE = { name: 'quota-alice', password: 'quota-alice-password' };
@@ -32,14 +33,6 @@ function asAlice(args: string[]): Promise<ClResult> {
   return cluster.cl(args, {
     env: { CODALAB_HOME: join(cluster.root, 'alice-home'), CODALAB_USERNAME: ALICE.name, CODALAB_PASSWORD: ALICE.password },
   });
-}
-
-function expectOneLineError(result: ClResult, pattern: RegExp): void {
-  expect(result.code, result.stderr).toBe(1);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
 }
 
 describe('quotas through cl', () => {

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, DEFAULT_IMAGE, waitFor, type ClResult } from './harness.js';
+import { expectOneLineError } from './cl-assertions.js';
 
 const ACCESS_TTL_SECONDS = 2;
 const ALICE_PASSWORD = 'alice-password-1';
@@ -22,15 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
 });
-
-function expectOneLineError(result: ClResult, pattern: RegExp): void {
-  expect(result.code, result.stderr).toBe(1);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^cl: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 /** A client of its own (CODALAB_HOME) logged in as `user`, pointed at the cluster's server. */
 type Client = ((args: string[], input?: string, pw?: string) => Promise<ClResult>) & { home: string };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type ClResult } from '../e2e/harness.js';
+import { expectOneLineError as expectShared } from '../e2e/cl-assertions.js';
 
 const UUID = /^0x[0-9a-f]{32}$/;
 const MEGA = 1_000_000;
@@ -59,13 +60,7 @@ function expectRefused(answer: Answer, pattern: RegExp, code = 'bad_request'): v
 }
 
 function expectOneLineError(result: ClResult, pattern: RegExp): void {
-  expect(result.code, result.stderr.slice(0, 500)).toBe(1);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines, result.stderr.slice(0, 500)).toHaveLength(1);
-  expect(lines[0]).toMatch(/^cl: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(lines[0]?.length ?? 0).toBeLessThan(400);
+  expectShared(result, pattern, { maxLength: 400 });
 }
 
 function expectEscaped(result: ClResult, mustShow: string[]): void {

@@ -4,6 +4,7 @@
 import { ASSIGNED_STATES, ApiError, type BundleType, type EditUserRequest, type User, type UserInfo } from '../../protocol/index.js';
 import type { BundleRow, Store, UserAccountChange, UserRow } from '../store/store.js';
 import { creationProblem, effectiveQuotas, runTimeCharge, timeQuotaKillReason, type QuotaDefaults } from './quota-rules.js';
+import { toAccount } from '../services/user-service.js';
 
 export class QuotaService {
   constructor(
@@ -76,12 +77,7 @@ export class QuotaService {
     const quotas = effectiveQuotas(row, this.defaults);
     const usage = await this.store.getUserDiskUsage(row.id);
     return {
-      id: row.id,
-      user_name: row.user_name,
-      is_root: row.is_root,
-      email: row.email,
-      date_joined: row.created,
-      last_login: row.last_login,
+      ...toAccount(row),
       has_access: row.is_active,
       bundles: usage.bundles,
       disk_used: usage.disk_used,

@@ -145,7 +145,8 @@ function requireRoot(actor: User, what: string): void {
   if (!actor.is_root) throw new ApiError('forbidden', `Only root may ${what}; you are '${actor.user_name}'.`);
 }
 
-function toAccount(row: UserRow): UserAccount {
+/** The account fields root and the user themselves see. */
+export function toAccount(row: UserRow): UserAccount {
   return {
     id: row.id,
     user_name: row.user_name,
