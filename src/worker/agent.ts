@@ -17,7 +17,8 @@ import {
 import { errorMessage } from '../common/error-message.js';
 import { sleep, type Clock } from '../common/clock.js';
 import type { DependencyCache } from './deps/dependency-cache.js';
-import { RUN_LABEL, WORK_DIR_LABEL, WORKER_LABEL, type ContainerRuntime } from './docker/container-runtime.js';
+import type { ContainerRuntime } from './docker/container-runtime.js';
+import { sweepOrphanContainers } from './docker/orphan-sweep.js';
 import type { DockerHealth } from './docker/docker-health.js';
 import type { Logger } from '../common/log.js';
 import { isRetryable, withRetry } from './retry.js';
@@ -36,9 +37,8 @@ import type { WorkerConfig } from './config.js';
 const MESSAGE_WAIT_SECONDS = 20;
 const MAX_SEEN_MESSAGES = 10_000;
 const SLOT_RECHECK_MS = 1000;
-/** Containers that no run owns are looked for this often, and removed once older than the grace. */
+/** Containers that no run owns are looked for this often (orphan-sweep.ts). */
 const SWEEP_MS = 60_000;
-const ORPHAN_GRACE_MS = 60_000;
 
 export interface AgentParts {
   config: WorkerConfig;
@@ -207,27 +207,17 @@ export class WorkerAgent {
     return null;
   }
 
-  /**
-   * Removes the containers of this work dir that no run of ours owns, once older than a grace
-   * period: left by a run whose record was lost, or by a clean-up that failed. Runs an earlier
-   * process left were taken up (resume) before the first sweep, so their containers are owned.
-   * Containers labelled with another work dir belong to a namesake worker (of another server) on
-   * this machine; ones with our id and no work-dir label predate that label and are ours too.
-   */
+  /** Removes containers no run of ours owns (orphan-sweep.ts). Runs an earlier process left were taken up before the first sweep. */
   private async sweepContainers(now: number): Promise<void> {
     try {
-      const runsDir = this.parts.runContext.runsDir;
-      const found = [
-        ...(await this.parts.runtime.listContainers({ [WORK_DIR_LABEL]: runsDir })),
-        ...(await this.parts.runtime.listContainers({ [WORKER_LABEL]: this.parts.workerId })).filter((c) => c.labels[WORK_DIR_LABEL] === undefined),
-      ];
-      for (const c of found) {
-        const run = c.labels[RUN_LABEL];
-        if (run !== undefined && (this.runs.has(run) || this.starting.has(run))) continue;
-        if (now - c.createdAt < ORPHAN_GRACE_MS) continue;
-        this.parts.log.info(`Removing container ${c.id.slice(0, 12)}, which no run of this worker owns`, { run });
-        await this.parts.runtime.removeContainer(c.id);
-      }
+      await sweepOrphanContainers({
+        runtime: this.parts.runtime,
+        runsDir: this.parts.runContext.runsDir,
+        workerId: this.parts.workerId,
+        owns: (run) => this.runs.has(run) || this.starting.has(run),
+        now,
+        log: this.parts.log,
+      });
       this.sweptAt = now;
     } catch (error) {
       // Tried again at the next check-in; leftovers only waste resources meanwhile.

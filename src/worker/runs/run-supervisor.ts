@@ -9,7 +9,6 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js';
-import { sleep } from '../../common/clock.js';
 import { errorMessage } from '../../common/error-message.js';
 import type { Logger } from '../../common/log.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
@@ -355,18 +354,14 @@ export class RunSupervisor {
   /** This run's container, found by its labels; null when there is none, undefined when the worker stops first. */
   private async findContainer(): Promise<LabelledContainer | null | undefined> {
     const labels = { [RUN_LABEL]: this.spec.uuid, [WORK_DIR_LABEL]: this.ctx.runsDir };
-    for (;;) {
-      try {
-        const found = await this.ctx.runtime.listContainers(labels);
-        return found.find((c) => c.id === this.containerId) ?? found[0] ?? null;
-      } catch (error) {
-        if (!isRuntimeError(error, 'unreachable')) throw error;
-        this.ctx.docker.markDown(error);
-        this.status(`Waiting for Docker: ${this.ctx.docker.message ?? 'unreachable'}`);
-        await sleep(this.ctx.dockerRetrySeconds * 1000, this.preparation.signal).catch(() => undefined);
-        if (this.preparation.signal.aborted) return undefined;
-      }
-    }
+    let failure: string | null = null;
+    const found = await withDocker(this.ctx.docker, () => this.ctx.runtime.listContainers(labels), this.preparation.signal, 'image', {
+      onStatus: (text) => this.status(text),
+      onFailed: (message) => (failure = message),
+    });
+    if (failure !== null) throw new Error(failure);
+    if (found === null) return undefined;
+    return found.find((c) => c.id === this.containerId) ?? found[0] ?? null;
   }
 
   /** Gives the run back to the server (--pass-down-termination), which stages it again. */
@@ -406,24 +401,22 @@ export class RunSupervisor {
   private async removeContainer(patient = false): Promise<void> {
     const id = this.containerId;
     if (id === null) return;
-    const giveUpAt = this.ctx.clock.now() + (patient ? REMOVE_PATIENCE_MS : 0);
+    const patience = patient ? AbortSignal.any([this.ctx.stopSignal, AbortSignal.timeout(REMOVE_PATIENCE_MS)]) : null;
     for (;;) {
       try {
         await this.ctx.runtime.removeContainer(id);
         this.containerId = null;
         return;
       } catch (error) {
-        const unreachable = isRuntimeError(error, 'unreachable');
-        // Not patient: clean-up tries again, patiently, once the results are uploaded.
-        if (unreachable && !patient) return;
-        const waitForDocker = unreachable && this.ctx.clock.now() < giveUpAt && !this.ctx.stopSignal.aborted;
-        if (!waitForDocker) {
-          // Left for the worker's sweep, which removes containers of this work dir that no run owns.
-          this.log.warn(`Could not remove container ${id.slice(0, 12)}: ${errorMessage(error)}`);
-          return;
+        if (isRuntimeError(error, 'unreachable')) {
+          // Not patient: clean-up tries again, patiently, once the results are uploaded.
+          if (patience === null) return;
+          this.ctx.docker.markDown(error);
+          if (await this.ctx.docker.waitUntilReachable(patience)) continue;
         }
-        this.ctx.docker.markDown(error);
-        await sleep(this.ctx.dockerRetrySeconds * 1000, this.ctx.stopSignal);
+        // Left for the worker's sweep, which removes containers of this work dir that no run owns.
+        this.log.warn(`Could not remove container ${id.slice(0, 12)}: ${errorMessage(error)}`);
+        return;
       }
     }
   }
