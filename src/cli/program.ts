@@ -32,6 +32,8 @@ import { registerUfarewell } from './commands/ufarewell.js';
 import { registerPasswd } from './commands/passwd.js';
 import { registerSignup } from './commands/signup.js';
 import { registerWorksheetCommands } from './commands/worksheets.js';
+import { registerGroupCommands } from './commands/groups.js';
+import { registerSharingCommands } from './commands/sharing.js';
 import { registerNetcat } from './commands/netcat.js';
 import { registerWrite } from './commands/write.js';
 import { applyDroppedFlags } from './dropped-flags.js';
@@ -75,6 +77,8 @@ export function buildProgram(ctx: CliContext, runCommandWords: () => string[] | 
   registerMake(program, ctx);
   registerMimic(program, ctx);
   registerWorksheetCommands(program, ctx);
+  registerGroupCommands(program, ctx);
+  registerSharingCommands(program, ctx);
   registerUinfo(program, ctx);
   registerUnew(program, ctx);
   registerUls(program, ctx);

@@ -57,10 +57,18 @@ export type BundleList = z.infer<typeof BundleList>;
 export const Permission = z.enum(['none', 'read', 'all']);
 export type Permission = z.infer<typeof Permission>;
 
-/** `cl info --verbose`: the worksheets that hold the bundle, and the caller's permission on it. */
+/** One group's level on a bundle or worksheet (no entry: none). */
+export const GroupPermission = z.object({ group_uuid: z.string(), group_name: z.string(), permission: Permission });
+export type GroupPermission = z.infer<typeof GroupPermission>;
+
+/**
+ * `cl info --verbose`: the worksheets that hold the bundle (those the caller may read), the
+ * caller's permission on it, and the groups it is shared with.
+ */
 export const BundleVerboseInfo = z.object({
   host_worksheets: z.array(Worksheet.pick({ uuid: true, name: true })),
   permission: Permission,
+  group_permissions: z.array(GroupPermission).default([]),
 });
 export type BundleVerboseInfo = z.infer<typeof BundleVerboseInfo>;
 
@@ -100,6 +108,8 @@ export type AddItemRequest = z.infer<typeof AddItemRequest>;
 
 export const WorksheetItem = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bundle'), bundle: Bundle }),
+  /** A bundle the caller may not read: its place on the worksheet and its uuid, nothing else. */
+  z.object({ type: z.literal('private_bundle'), uuid: Uuid }),
   z.object({ type: z.literal('markup'), value: z.string() }),
 ]);
 export type WorksheetItem = z.infer<typeof WorksheetItem>;

@@ -13,3 +13,4 @@ export * from './bundle-ops.js';
 export * from './live-runs.js';
 export * from './limits.js';
 export * from './accounts.js';
+export * from './groups.js';

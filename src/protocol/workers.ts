@@ -138,6 +138,8 @@ export const WorkerCheckin = z.object({
    * server must not count them as lost when they are missing from `runs`.
    */
   pending_runs: z.array(z.object({ uuid: Uuid, assignment_id: z.string() })).optional(),
+  /** `--group NAME`: the group whose members' runs this worker takes too (its owner must be a member). */
+  group: z.string().min(1).max(200).nullable().optional(),
 });
 export type WorkerCheckin = z.infer<typeof WorkerCheckin>;
 

@@ -13,10 +13,21 @@ export const Worksheet = z.object({
 });
 export type Worksheet = z.infer<typeof Worksheet>;
 
+/** The name listings show for a bundle the caller may not read. */
+export const PRIVATE_BUNDLE_NAME = '<private>';
+
+/** A bundle the caller may not read, as listings show it: its uuid and nothing else. */
+export const PrivateBundle = z.object({ uuid: Uuid, private: z.literal(true) });
+export type PrivateBundle = z.infer<typeof PrivateBundle>;
+
+export function isPrivateBundle(bundle: Bundle | PrivateBundle): bundle is PrivateBundle {
+  return 'private' in bundle;
+}
+
 /** A worksheet with its bundles, oldest first (so `^1` is the last element). */
 export const WorksheetContents = z.object({
   worksheet: Worksheet,
-  bundles: z.array(Bundle),
+  bundles: z.array(z.union([Bundle, PrivateBundle])),
 });
 export type WorksheetContents = z.infer<typeof WorksheetContents>;
 

@@ -10,6 +10,9 @@ import { BlobStore } from './blobs/blob-store.js';
 import { randomIds } from './ids.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { ServerConfig } from './config.js';
+import { AccessControl } from './permissions/access-control.js';
+import { GroupService } from './permissions/group-service.js';
+import { SharingService } from './permissions/sharing-service.js';
 import { secureDatabaseFiles, secureHome, secureStoreDirs } from './home-permissions.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -86,7 +89,9 @@ export async function startServer(
   await restageInterruptedMakes(store, clock, log);
   manager.addPassStep(() => assembleStagedMakes(store, blobs, clock, log));
   const onChange = (): void => manager.trigger();
-  const bundles = new BundleService(store, clock, randomIds, hub, onChange, quotas, {
+  const access = new AccessControl(store);
+  const groups = new GroupService(store, clock, randomIds);
+  const bundles = new BundleService(store, clock, randomIds, hub, onChange, quotas, access, {
     defaultCpuImage: config.defaultCpuImage,
     defaultGpuImage: config.defaultGpuImage,
     defaultNetwork: config.defaultRequestNetwork,
@@ -105,7 +110,7 @@ export async function startServer(
     blobs,
     auth,
     users,
-    worksheets: new WorksheetService(store, clock, randomIds),
+    worksheets: new WorksheetService(store, clock, randomIds, access),
     bundles,
     contents,
     relay,
@@ -121,6 +126,9 @@ export async function startServer(
       maxUploadBytes: config.maxUploadBytes,
     }, onChange, quotas, relay),
     quotas,
+    access,
+    groups,
+    sharing: new SharingService(store, access, groups),
   };
   const app = buildApp(services, log);
   await app.listen({ host: config.host, port: config.port });

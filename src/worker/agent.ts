@@ -179,6 +179,7 @@ export class WorkerAgent {
       hostname: config.hostname,
       tag: config.tag,
       tag_exclusive: config.tagExclusive && config.tag !== null,
+      group: config.group,
       cpus: config.cpuset?.length ?? cpuCount,
       gpus: gpus?.uuids.length ?? 0,
       gpu_uuids: gpus?.uuids ?? [],

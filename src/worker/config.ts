@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
+import { GROUP_NAME_PATTERN, GROUP_NAME_RULE, WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
 import { parseLogFormat, type LogFormat } from '../common/log.js';
 import { parseDuration, parseSize } from '../common/sizes.js';
 import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
@@ -26,6 +26,8 @@ export interface WorkerConfig {
   readonly tag: string | null;
   /** Only take runs whose queue is this worker's tag (ignored without a tag). */
   readonly tagExclusive: boolean;
+  /** `--group NAME`: also take the runs of this group's members (the owner must be a member). */
+  readonly group: string | null;
   /** Most runs at once (`cl-worker` default: one per CPU it may use; embedders default to 1). */
   readonly slots: number;
   /** CPU indices handed to runs; null = all CPUs of the machine. */
@@ -75,6 +77,7 @@ export function createWorkerConfig(
     id: null,
     tag: null,
     tagExclusive: false,
+    group: null,
     slots: 1,
     cpuset: null,
     gpuset: null,
@@ -118,6 +121,7 @@ function buildCommand(): Command {
     .option('--id <id>', 'worker id (default: generated once and kept in the work dir)')
     .option('--tag <tag>', 'only runs with --request-queue TAG (or no queue) come here')
     .option('--tag-exclusive', 'take only runs whose queue is this tag', false)
+    .option('--group <name>', "also take runs of this group's members (you must be in the group; see cl gls)")
     .option('--slots <n>', 'most runs at once (default: the number of CPUs in --cpuset, else of the machine)')
     .option('--cpuset <list>', 'CPUs handed to runs: ALL or a list like 0,1,4-7', 'ALL')
     .option('--gpuset <list>', 'GPUs handed to runs: ALL (every GPU nvidia-smi lists), NONE, or indices/UUIDs', 'ALL')
@@ -162,6 +166,7 @@ interface RawOptions {
   id?: string;
   tag?: string;
   tagExclusive: boolean;
+  group?: string;
   slots?: string;
   cpuset: string;
   gpuset: string;
@@ -208,6 +213,7 @@ export function parseWorkerArgs(
     id: o.id === undefined ? null : parseWorkerId(o.id),
     tag: o.tag === undefined ? null : parseTag(o.tag),
     tagExclusive: o.tagExclusive,
+    group: o.group === undefined ? null : parseGroupName(o.group),
     slots: o.slots === undefined ? defaultSlots(cpuset, host.cpuCount) : parseCount('--slots', o.slots, 1),
     cpuset,
     gpuset: parseGpuset(o.gpuset),
@@ -256,6 +262,11 @@ function parseWorkerId(text: string): string {
   if (!WORKER_ID_PATTERN.test(text)) {
     throw new UsageError(`Invalid --id '${text}': use 1 to 100 letters, digits or _ . : @ -.`);
   }
+  return text;
+}
+
+function parseGroupName(text: string): string {
+  if (!GROUP_NAME_PATTERN.test(text)) throw new UsageError(`Invalid --group '${text}': ${GROUP_NAME_RULE}.`);
   return text;
 }
 

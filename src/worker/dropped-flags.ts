@@ -7,7 +7,6 @@ const DOCKER_ONLY = 'runs always use the Docker Engine of the machine the worker
 
 export const DROPPED_WORKER_FLAGS: readonly DroppedFlag[] = [
   { flags: '--ws-server', reason: 'the worker gets its work over its own connection to --server; there is no second address.' },
-  { flags: '--group', reason: 'a worker is not shared with a group; it serves its owner (root: everyone).' },
   { flags: '--preemptible', reason: 'the runs of a worker that is lost become worker_offline.' },
   { flags: '--exit-on-exception', reason: 'an error the worker cannot recover from ends it with exit status 1.' },
   { flags: '--delete-work-dir-on-exit', reason: 'remove the --work-dir yourself after the worker exits.' },

@@ -78,7 +78,6 @@ const DROPPED: ReadonlyArray<[program: string, flag: string, why: string]> = [
   ['cl help', '-v', 'help already shows every option'],
   ['cl help', '-m', 'plain-text help only'],
   ['cl-worker', '--ws-server', 'work arrives over the --server connection'],
-  ['cl-worker', '--group', 'not implemented: group-shared workers'],
   ['cl-worker', '--preemptible', 'not implemented: restaging lost runs'],
   ['cl-worker', '--exit-on-exception', 'not implemented; fatal errors exit 1'],
   ['cl-worker', '--delete-work-dir-on-exit', 'not implemented'],
@@ -104,7 +103,6 @@ const PENDING: ReadonlyArray<[program: string, flag: string]> = [
 const NOT_SHIPPED: ReadonlyArray<[commands: string, why: string]> = [
   ['bs-add-partition bs-rm-partition bs-ls-partitions bs-health-check events reset', 'server admin commands'],
   ['store mount open wopen netcurl', 'no bundle stores, FUSE, browser or HTTP proxy commands'],
-  ['gls gnew grm ginfo uadd urm perm wperm chown', 'groups and permissions are not in the client yet'],
   ['wadd wedit', 'worksheet copying and editor-based editing are not supported'],
 ];
 

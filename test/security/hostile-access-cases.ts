@@ -38,9 +38,10 @@ function loginRefused(attack: string, username: string, password: string, addres
   };
 }
 
-const ANOTHER = /belongs to another user/;
+/** Root's things are private to root: alice learns they are private, and nothing more. */
+const ANOTHER = /is private: you have no permission on it/;
 
-/** Alice's raw request against root's things, refused with 403 naming the owner rule. */
+/** Alice's raw request against root's things, refused with 403 saying they are private. */
 function aliceRefused(attack: string, method: string, path: (ctx: HostileContext) => string, json?: (ctx: HostileContext) => unknown, bytes?: Buffer, reason = ANOTHER): Case {
   return {
     family: 'ownership',
@@ -84,8 +85,8 @@ export const accessCases: Case[] = [
   aliceRefused("write into root's running run", 'POST', () => routes.bundleActions(), (ctx) => ({ type: 'write', uuid: ctx.root.run, subpath: 'own/file', string: 'pwned' })),
   aliceRefused("netcat to root's running run", 'PUT', (ctx) => `/rest/bundles/${ctx.root.run}/netcat/8000`, undefined, Buffer.from('intruder')),
   aliceRefused("HTTP proxy to root's running run", 'GET', (ctx) => `/rest/bundles/${ctx.root.run}/netcurl/8080/x`),
-  aliceRefused("dataset created on root's worksheet", 'POST', (ctx) => routes.createBundle(ctx.root.home), () => dataset, undefined, /worksheet '.*': it belongs to another user/),
-  aliceRefused("run created on root's worksheet", 'POST', (ctx) => routes.createBundle(ctx.root.home), () => ({ bundle_type: 'run', command: 'echo planted', metadata: {}, dependencies: [] }), undefined, /worksheet '.*': it belongs to another user/),
+  aliceRefused("dataset created on root's worksheet", 'POST', (ctx) => routes.createBundle(ctx.root.home), () => dataset, undefined, /Worksheet '.*' is private/),
+  aliceRefused("run created on root's worksheet", 'POST', (ctx) => routes.createBundle(ctx.root.home), () => ({ bundle_type: 'run', command: 'echo planted', metadata: {}, dependencies: [] }), undefined, /Worksheet '.*' is private/),
   aliceRefused("markup added to root's worksheet", 'POST', (ctx) => `/rest/worksheets/${ctx.root.home}/items`, () => ({ type: 'markup', value: 'planted' })),
   aliceRefused("her bundle added to root's worksheet", 'POST', (ctx) => `/rest/worksheets/${ctx.root.home}/items`, (ctx) => ({ type: 'bundle', bundle_uuid: ctx.alice.data })),
   aliceRefused("root's dataset detached from his worksheet", 'DELETE', (ctx) => `/rest/worksheets/${ctx.root.home}/items/${ctx.root.data}`),
@@ -107,8 +108,8 @@ export const accessCases: Case[] = [
   aliceClRefused(['kill', '{run}']),
   aliceClRefused(['write', '{run}/own/file', 'pwned']),
   aliceClRefused(['netcat', '{run}', '8000', 'intruder']),
-  aliceClRefused(['run', 'echo planted', '-w', 'home-codalab'], /worksheet 'home-codalab': it belongs to another user/),
-  aliceClRefused(['upload', '-c', 'planted', '-w', 'home-codalab'], /worksheet 'home-codalab': it belongs to another user/),
+  aliceClRefused(['run', 'echo planted', '-w', 'home-codalab'], /Worksheet 'home-codalab' is private/),
+  aliceClRefused(['upload', '-c', 'planted', '-w', 'home-codalab'], /Worksheet 'home-codalab' is private/),
 ];
 
 /** Fills the one placeholder header that needs the live token. */

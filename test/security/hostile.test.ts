@@ -9,6 +9,7 @@ import { bodyCases } from './hostile-body-cases.js';
 import { snapshotTarget, startHostileContext, type HostileContext } from './hostile-context.js';
 import { expiryCases, expirySnapshotTarget, startExpiryContext, type ExpiryContext } from './hostile-expiry-cases.js';
 import { pathCases } from './hostile-path-cases.js';
+import { privacyCases } from './hostile-privacy-cases.js';
 import { formatTable, runCase, type TableRow } from './hostile-table.js';
 import { workerCases } from './hostile-worker-cases.js';
 
@@ -30,7 +31,7 @@ describe('hostile inputs against a shared server and worker', () => {
     await ctx?.cluster.stop();
   });
 
-  for (const c of [...archiveCases, ...pathCases, ...bodyCases, ...accessCases, ...workerCases]) {
+  for (const c of [...archiveCases, ...pathCases, ...bodyCases, ...accessCases, ...privacyCases, ...workerCases]) {
     it(`${c.family}: ${c.attack} -> ${c.expected}`, () => runCase(ctx, snapshotTarget, c, rows), CASE_TIMEOUT_MS);
   }
 });

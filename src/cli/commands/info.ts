@@ -82,9 +82,12 @@ async function runInfo(ctx: CliContext, specs: string[], options: InfoOptions): 
 async function verboseEntries(session: Session, bundle: Bundle): Promise<[string, string][]> {
   const extra = await session.api.json(bundleOpsRoutes.verboseInfo(bundle.uuid), BundleVerboseInfo);
   const hosts = extra.host_worksheets.map((w) => `${w.name}(${w.uuid})`).join(' ');
+  // CodaLab's form: `public(0x0000):read lab(0x12ab):all`; empty when shared with no group.
+  const groups = extra.group_permissions.map((g) => `${g.group_name}(${g.group_uuid.slice(0, 8)}):${g.permission}`).join(' ');
   return [
     ['host_worksheets', hosts],
     ['permission', extra.permission],
+    ['group_permissions', groups],
   ];
 }
 

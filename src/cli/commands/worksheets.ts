@@ -6,6 +6,9 @@ import {
   bundleOpsRoutes,
   Worksheet,
   WorksheetItems,
+  type Bundle,
+  type PrivateBundle,
+  type WorksheetItem,
   WorksheetList,
   type AddItemRequest,
   type CreateWorksheetRequest,
@@ -147,7 +150,8 @@ export function registerWorksheetCommands(program: Command, ctx: CliContext): vo
 export function formatWorksheetPrint(answer: WorksheetItems): string[] {
   const { worksheet, items } = answer;
   const lines = worksheetHeader(worksheet);
-  const total = items.filter((i) => i.type === 'bundle').length;
+  const isBundle = (item: WorksheetItem | undefined): boolean => item?.type === 'bundle' || item?.type === 'private_bundle';
+  const total = items.filter(isBundle).length;
   let seen = 0;
   for (let i = 0; i < items.length; ) {
     const item = items[i];
@@ -156,10 +160,11 @@ export function formatWorksheetPrint(answer: WorksheetItems): string[] {
       i += 1;
       continue;
     }
-    const group = [];
-    while (items[i]?.type === 'bundle') {
+    const group: (Bundle | PrivateBundle)[] = [];
+    while (isBundle(items[i])) {
       const next = items[i];
       if (next?.type === 'bundle') group.push(next.bundle);
+      else if (next?.type === 'private_bundle') group.push({ uuid: next.uuid, private: true });
       i += 1;
     }
     const refs = group.map((_, k) => `^${total - seen - k}`);

@@ -1,7 +1,7 @@
 // Tables of several things: a directory's entries (`cl cat DIR`), a worksheet's bundles (`cl ls`)
 // and the workers (`cl workers`). Pure: data from the API in, lines out; `now` is passed in.
 import { formatSize } from '../../common/sizes.js';
-import type { Bundle, TargetInfo, WorkerInfo, Worksheet, WorksheetContents } from '../../protocol/index.js';
+import { PRIVATE_BUNDLE_NAME, isPrivateBundle, type Bundle, type TargetInfo, type WorkerInfo, type Worksheet, type WorksheetContents } from '../../protocol/index.js';
 import { formatTable } from './table.js';
 import { terminalText } from './terminal-text.js';
 import { shortUuid } from './values.js';
@@ -29,6 +29,7 @@ export function formatWorksheetListing(contents: WorksheetContents): string[] {
   const header = worksheetHeader(worksheet);
   if (bundles.length === 0) return [...header, '', '(no bundles)'];
   const rows = bundles.map((bundle, index) => {
+    if (isPrivateBundle(bundle)) return [`^${bundles.length - index}`, shortUuid(bundle.uuid), PRIVATE_BUNDLE_NAME, '', '', ''];
     const size = bundle.metadata.data_size;
     return [
       `^${bundles.length - index}`,

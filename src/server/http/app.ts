@@ -11,6 +11,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerBundleOpsRoutes } from './bundle-ops-routes.js';
 import { registerBundleRoutes } from './bundle-routes.js';
 import { registerContentsRoutes } from './contents-routes.js';
+import { registerGroupRoutes } from './group-routes.js';
 import { registerLiveRoutes } from './live-routes.js';
 import { registerPortRoutes } from './port-routes.js';
 import { registerWorkerRoutes } from './worker-routes.js';
@@ -58,6 +59,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
   registerBundleRoutes(app, context);
   registerBundleOpsRoutes(app, context);
   registerContentsRoutes(app, context);
+  registerGroupRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerLiveRoutes(app, context);
   registerPortRoutes(app, context);

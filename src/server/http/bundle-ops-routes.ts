@@ -23,8 +23,8 @@ import { UuidParams } from './route-params.js';
 
 
 export function registerBundleOpsRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
-  const bundleOps = new BundleOpsService(services.store, services.blobs, services.worksheets, systemClock);
-  const worksheetOps = new WorksheetOpsService(services.store, services.worksheets, systemClock, randomIds);
+  const bundleOps = new BundleOpsService(services.store, services.blobs, services.worksheets, systemClock, services.access, services.groups);
+  const worksheetOps = new WorksheetOpsService(services.store, services.worksheets, systemClock, randomIds, services.access);
 
   app.post(bundleOpsRoutes.search(), async (request) =>
     bundleOps.search(await authenticate(request), SearchRequest.parse(request.body)),
@@ -42,8 +42,8 @@ export function registerBundleOpsRoutes(app: FastifyInstance, { services, authen
   });
 
   app.get(`${REST}/bundles/:uuid/children`, async (request) => {
-    await authenticate(request);
-    return { bundles: await bundleOps.children(UuidParams.parse(request.params).uuid) };
+    const user = await authenticate(request);
+    return { bundles: await bundleOps.children(user, UuidParams.parse(request.params).uuid) };
   });
 
   app.get(`${REST}/bundles/:uuid/verbose-info`, async (request) => {

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { BundleAction, CreateBundleRequest, REST, ResolveRequest, Uuid, WriteAction, routes } from '../../protocol/index.js';
+import { AccessControl } from '../permissions/access-control.js';
 import { resolveSpec } from '../services/spec-resolver.js';
 import type { RouteContext } from './app.js';
 import { UuidParams } from './route-params.js';
@@ -15,17 +16,17 @@ export function registerBundleRoutes(app: FastifyInstance, { services, authentic
   });
 
   app.post(routes.resolveBundles(), async (request) => {
-    await authenticate(request);
+    const user = await authenticate(request);
     const body = ResolveRequest.parse(request.body);
     const uuids: string[] = [];
-    for (const spec of body.specs) uuids.push(await resolveSpec(services.store, spec, body.worksheet));
+    for (const spec of body.specs) uuids.push(await resolveSpec(services.store, spec, body.worksheet, AccessControl.readableBy(user)));
     return { uuids };
   });
 
   app.get(`${REST}/bundles/:uuid`, async (request) => {
-    await authenticate(request);
+    const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
-    return services.bundles.get(uuid);
+    return services.bundles.get(user, uuid);
   });
 
   app.post(routes.bundleActions(), async (request, reply) => {
@@ -33,7 +34,7 @@ export function registerBundleRoutes(app: FastifyInstance, { services, authentic
     const action = z.union([BundleAction, WriteAction]).parse(request.body);
     if (action.type === 'write') {
       await services.live.write(user, action, clientGone(reply));
-      return services.bundles.get(action.uuid).then((b) => ({ uuid: b.uuid, state: b.state }));
+      return services.bundles.get(user, action.uuid).then((b) => ({ uuid: b.uuid, state: b.state }));
     }
     return services.bundles.kill(user, action.uuid);
   });

@@ -32,24 +32,24 @@ export function registerContentsRoutes(app: FastifyInstance, { services, authent
   });
 
   app.get(`${REST}/bundles/:uuid/contents/info/*`, async (request, reply) => {
-    await authenticate(request);
+    const user = await authenticate(request);
     const params = Params.parse(request.params);
-    const live = await services.live.liveTarget(params.uuid, decodePath(params['*']));
+    const live = await services.live.liveTarget(user, params.uuid, decodePath(params['*']));
     // null: the run ended just before the worker got the read, and the store has it now.
     const answer = live ? await services.live.info(live, clientGone(reply)) : null;
     if (answer !== null) return answer;
-    return services.contents.info(params.uuid, decodePath(params['*']));
+    return services.contents.info(user, params.uuid, decodePath(params['*']));
   });
 
   app.get(`${REST}/bundles/:uuid/contents/blob/*`, async (request, reply) => {
-    await authenticate(request);
+    const user = await authenticate(request);
     const params = Params.parse(request.params);
     const query = BlobQuery.parse(request.query);
     // A bundle a worker is running: the worker serves the same answer the store would.
-    const live = await services.live.liveTarget(params.uuid, decodePath(params['*']));
+    const live = await services.live.liveTarget(user, params.uuid, decodePath(params['*']));
     const answer = live ? await services.live.blob(live, { type: 'blob', ...query }, clientGone(reply)) : null;
     if (answer !== null) return sendLiveReply(reply, answer);
-    const target = await services.contents.resolveForRead(params.uuid, decodePath(params['*']));
+    const target = await services.contents.resolveForRead(user, params.uuid, decodePath(params['*']));
     if (target.kind === 'link') {
       throw new ApiError('bad_request', `'${target.subpath}' is a symbolic link; read its target instead.`);
     }

@@ -36,10 +36,10 @@ export function registerLiveRoutes(app: FastifyInstance, { services, authenticat
   });
 
   app.get(`${REST}/bundles/:uuid/follow`, async (request, reply) => {
-    await authenticate(request);
+    const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
     const offsets = FollowQuery.parse(request.query);
-    const { source, body } = await services.live.follow(uuid, offsets, clientGone(reply));
+    const { source, body } = await services.live.follow(user, uuid, offsets, clientGone(reply));
     destroyWhenClientLeaves(reply, body);
     return reply.header(FOLLOW_SOURCE_HEADER, source).header('content-type', OUTPUT_FRAMES_CONTENT_TYPE).send(body);
   });

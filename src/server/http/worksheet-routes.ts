@@ -15,8 +15,8 @@ export function registerWorksheetRoutes(app: FastifyInstance, { services, authen
   });
 
   app.get(`${REST}/worksheets/:uuid/contents`, async (request) => {
-    await authenticate(request);
+    const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
-    return services.worksheets.contents(uuid);
+    return services.worksheets.contents(user, uuid);
   });
 }

@@ -11,6 +11,7 @@ import type { QuotaService } from '../quotas/quota-service.js';
 import { matchRuns, type SharedRunQuotas, type StagedRun, type WorkerSnapshot } from './matcher.js';
 import { orderStagedRuns } from './run-order.js';
 import { requestedQueue, resolveResources, type ResourceDefaults } from './resources.js';
+import { AccessControl } from '../permissions/access-control.js';
 import { allowsFailedDependencies, decideStaging } from './staging.js';
 import { BOUNDED_RUN_STATES, decideRunBounds, restagedRun, withRestageNote, type StateBoundsOptions } from './state-bounds.js';
 
@@ -34,6 +35,7 @@ export class BundleManager {
     private readonly log: Logger,
     private readonly options: BundleManagerOptions,
     private readonly quotas: QuotaService,
+    private readonly access: AccessControl = new AccessControl(store),
   ) {}
 
   start(): void {
@@ -90,9 +92,13 @@ export class BundleManager {
     if (created.length === 0) return;
     const deps = await this.store.getDependencies(created.map((r) => r.uuid));
     const parents = new Map((await this.store.getBundles([...new Set(deps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
+    const owners = new Map((await this.store.getUsersByIds([...new Set(created.map((r) => r.owner_id))])).map((u) => [u.id, u]));
     for (const run of created) {
       const own = deps.filter((d) => d.child_uuid === run.uuid);
-      const decision = decideStaging(own, parents, allowsFailedDependencies(run.metadata));
+      const ownParents = own.map((d) => parents.get(d.parent_uuid)).filter((p) => p !== undefined);
+      const owner = { id: run.owner_id, is_root: owners.get(run.owner_id)?.is_root ?? false };
+      const readable = await this.access.readable('bundle', owner, ownParents);
+      const decision = decideStaging(own, parents, allowsFailedDependencies(run.metadata), readable);
       const now = this.clock.now();
       if (decision.kind === 'fail') {
         await this.store.updateBundle(
@@ -220,10 +226,16 @@ export class BundleManager {
       list.push(resolveResources(run.metadata, this.options));
       heldBy.set(key, list);
     }
+    const groupMembers = new Map<string, ReadonlySet<string>>();
+    for (const uuid of new Set(workers.map((w) => w.group_uuid).filter((g) => typeof g === 'string'))) {
+      groupMembers.set(uuid, new Set((await this.store.listGroupMembers(uuid)).map((m) => m.user_id)));
+    }
     return workers.map((w) => {
       const key = WorkerHub.key(w.owner_id, w.id);
       const held = heldBy.get(key) ?? [];
+      const members = w.group_uuid ? groupMembers.get(w.group_uuid) : undefined;
       return {
+        ...(members ? { group_member_ids: members } : {}),
         key,
         name: w.id,
         owner_id: w.owner_id,

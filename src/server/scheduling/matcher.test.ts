@@ -124,6 +124,23 @@ describe('matchRuns', () => {
     expect(place(run(), [big, shared])).toBe('shared');
   });
 
+  it("gives a --group worker its group members' runs, after their own workers and before shared ones, and no one else's", () => {
+    const place = (r: StagedRun, ws: WorkerSnapshot[]): string | undefined => matchRuns([r], ws).assignments[0]?.worker_key;
+    const shared = worker({ key: 'shared' });
+    const labBox = worker({ key: 'lab', owner_id: 'u2', owner_is_root: false, group_member_ids: new Set(['u1', 'u2']) });
+    expect(place(run(), [shared, labBox])).toBe('lab');
+    expect(place(run(), [labBox, worker({ key: 'own', owner_id: 'u1', owner_is_root: false }), shared])).toBe('own');
+    expect(place(run({ owner_id: 'u3' }), [labBox])).toBeUndefined();
+    expect(rejectionReason(run({ owner_id: 'u3' }), labBox)).toBe('worker belongs to another user');
+    // A member at their parallel-run quota on shared workers still gets the group's worker.
+    const quotas = new Map([['u1', { running: 3, quota: 3 }]]);
+    expect(matchRuns([run()], [shared, labBox], quotas).assignments).toEqual([{ uuid: '0xrun', worker_key: 'lab' }]);
+    // Two members' runs share the group worker's one slot: one placed, the other waits.
+    const both = matchRuns([run({ uuid: 'a' }), run({ uuid: 'b', owner_id: 'u2' })], [labBox]);
+    expect(both.assignments).toHaveLength(1);
+    expect(both.waiting.size).toBe(1);
+  });
+
   it('never sends a GPU run to a worker that lost its GPUs', () => {
     const lost = worker({ key: 'lost', free_gpus: 0, total_gpus: 0, gpus_lost: true });
     const result = matchRuns([run({}, { gpus: 1 })], [lost]);

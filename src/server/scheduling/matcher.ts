@@ -36,6 +36,8 @@ export interface WorkerSnapshot {
   free_slots: number;
   runs_left: number | null;
   docker_ok: boolean;
+  /** Users besides the owner whose runs this private worker takes: the members of its `--group`. */
+  group_member_ids?: ReadonlySet<string>;
   /** It reported GPUs before and reports none now (a driver or detection failure). */
   gpus_lost?: boolean;
   cached_dependencies: ReadonlySet<string>;
@@ -53,9 +55,14 @@ export interface MatchResult {
  */
 export type SharedRunQuotas = ReadonlyMap<string, { running: number; quota: number }>;
 
-/** Whether the run's owner may use the worker at all: their own, or a shared (root) one. */
+/** Whether the run's owner may use the worker at all: a shared (root) one, their own, or their group's. */
 function canUse(run: StagedRun, worker: WorkerSnapshot): boolean {
-  return worker.owner_is_root || worker.owner_id === run.owner_id;
+  return worker.owner_is_root || worker.owner_id === run.owner_id || (worker.group_member_ids?.has(run.owner_id) ?? false);
+}
+
+/** Everyone whose runs a private worker takes: its owner and the members of its group. */
+function usersOf(worker: WorkerSnapshot): string[] {
+  return [worker.owner_id, ...(worker.group_member_ids ?? [])];
 }
 
 function servesQueue(run: StagedRun, worker: WorkerSnapshot): boolean {
@@ -104,12 +111,15 @@ function fits(run: StagedRun, w: WorkerSnapshot): boolean {
 }
 
 /**
- * Ranking, best first: tag-exclusive workers, then the owner's own workers, then (for CPU-only
+ * Ranking, best first: tag-exclusive workers, then workers private to the owner (their own, then
+ * their groups'), then (for CPU-only
  * runs) workers without GPUs (compareRank); then more cached dependencies; then best fit
  * (compareFit). compareRank is positive when `a` is better.
  */
 function compareRank(run: StagedRun, a: WorkerSnapshot, b: WorkerSnapshot): number {
   if (a.tag_exclusive !== b.tag_exclusive) return a.tag_exclusive ? 1 : -1;
+  // Workers private to the run's owner (their own or their group's) before shared ones.
+  if (a.owner_is_root !== b.owner_is_root) return a.owner_is_root ? -1 : 1;
   const aOwn = a.owner_id === run.owner_id;
   if (aOwn !== (b.owner_id === run.owner_id)) return aOwn ? 1 : -1;
   if (run.resources.gpus === 0) {
@@ -219,14 +229,18 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
   // Workers that may still take a run this pass; a worker leaves its pool when its slots or runs run out.
   const open = all.filter((w) => w.free_slots >= 1 && w.runs_left !== 0 && w.docker_ok);
   const shared = newPool(open.filter((w) => w.owner_is_root));
+  // Each user's private pool: their own workers and their groups' (a worker may be in several
+  // pools; one taken full in one pool is skipped by the others, since fits() checks its slots).
   const own = new Map<string, Pool>();
   for (const w of open.filter((x) => !x.owner_is_root)) {
-    const pool = own.get(w.owner_id);
-    if (pool) pool.workers.push(w);
-    else own.set(w.owner_id, { workers: [w], maxCpus: 0, maxGpus: 0, maxMemory: 0 });
+    for (const user of usersOf(w)) {
+      const pool = own.get(user);
+      if (pool) pool.workers.push(w);
+      else own.set(user, { workers: [w], maxCpus: 0, maxGpus: 0, maxMemory: 0 });
+    }
   }
   for (const [owner, pool] of own) own.set(owner, newPool(pool.workers));
-  const privateOwners = new Set(all.filter((w) => !w.owner_is_root).map((w) => w.owner_id));
+  const privateOwners = new Set(all.filter((w) => !w.owner_is_root).flatMap(usersOf));
   const holders = new Map<string, WorkerSnapshot[]>();
   for (const w of open) {
     for (const key of w.cached_dependencies) {

@@ -50,6 +50,11 @@ describe('allowsFailedDependencies', () => {
     expect(allowsFailedDependencies({ allow_failed_dependencies: 'true' })).toBe(false);
     expect(allowsFailedDependencies({})).toBe(false);
   });
+  it('fails a bundle whose owner may no longer read a parent, naming only its uuid and key', () => {
+    const decision = decideStaging(deps('1', '2'), parents(parent('1', 'ready'), parent('2', 'ready')), false, new Set(['1']));
+    expect(decision.kind).toBe('fail');
+    expect(decision.kind === 'fail' && decision.message).toMatch(/may no longer read parent bundle 2 \(dependency 'k2'\)/);
+  });
 });
 
 describe('dependenciesWithContents', () => {

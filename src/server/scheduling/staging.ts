@@ -27,16 +27,27 @@ export function allowsFailedDependencies(metadata: Metadata): boolean {
   return metadata.allow_failed_dependencies === true;
 }
 
-/** Fail on the first missing or (without the flag) failed parent, else wait for any parent still in progress. */
+/**
+ * Fail on the first missing, unreadable or (without the flag) failed parent, else wait for any
+ * parent still in progress. `readable`: the parents the bundle's owner may read now (permissions
+ * can change between creation and staging); null when the owner may read every bundle.
+ */
 export function decideStaging(
   dependencies: readonly DependencyLink[],
   parents: ReadonlyMap<string, ParentFacts>,
   allowFailed: boolean,
+  readable: ReadonlySet<string> | null = null,
 ): StagingDecision {
   let waiting = false;
   for (const dep of dependencies) {
     const parent = parents.get(dep.parent_uuid);
     if (!parent) return { kind: 'fail', message: `Parent bundle ${dep.parent_uuid} (dependency '${dep.child_path}') does not exist.` };
+    if (readable && !readable.has(parent.uuid)) {
+      return {
+        kind: 'fail',
+        message: `The owner of this bundle may no longer read parent bundle ${parent.uuid} (dependency '${dep.child_path}'); ask its owner to share it (cl perm).`,
+      };
+    }
     if (FAILED_PARENT.includes(parent.state)) {
       if (allowFailed) continue;
       return {

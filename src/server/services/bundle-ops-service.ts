@@ -22,9 +22,10 @@ import {
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../../common/clock.js';
 import type { BundleRow, Store } from '../store/store.js';
-import { permissionOf, requireOwner } from './bundle-service.js';
+import { AccessControl, levelName } from '../permissions/access-control.js';
 import { toApiBundles } from './bundle-view.js';
 import { parseSearchKeywords } from './search-keywords.js';
+import type { GroupService } from '../permissions/group-service.js';
 import type { WorksheetService } from './worksheet-service.js';
 
 /** States in which something is working on the bundle: deleting it would pull the floor away. */
@@ -43,12 +44,16 @@ export class BundleOpsService {
     private readonly blobs: BlobStore,
     private readonly worksheets: WorksheetService,
     private readonly clock: Clock,
+    private readonly access: AccessControl,
+    private readonly groups: GroupService,
   ) {}
 
   async search(user: User, request: SearchRequest): Promise<SearchResponse> {
     const query = await asBadRequest(() =>
       parseSearchKeywords(request.keywords, {
         userId: user.id,
+        readableBy: AccessControl.readableBy(user),
+        groupUuid: async (spec) => (await this.groups.resolve(spec)).uuid,
         worksheetUuid: async (spec) => (await this.worksheets.resolve(user, spec)).uuid,
       }),
     );
@@ -57,12 +62,12 @@ export class BundleOpsService {
     const { rows, result } = await this.store.searchBundles(query);
     const more = limit !== null && rows.length > limit;
     const shown = limit !== null ? rows.slice(0, limit) : rows;
-    return { bundles: await toApiBundles(this.store, shown), result, limit, more };
+    return { bundles: await toApiBundles(this.store, shown, user, this.access), result, limit, more };
   }
 
   async update(user: User, uuid: string, request: UpdateBundleRequest): Promise<Bundle> {
     const row = await this.getRow(uuid);
-    requireOwner(user, row, 'edit');
+    await this.access.requireBundle(user, row, 'all', 'edit');
     const metadata: Metadata = { ...request.metadata };
     const refused = Object.keys(metadata).filter((key) => IMMUTABLE_KEYS.has(key));
     if (refused.includes(FROZEN_KEY)) {
@@ -89,7 +94,7 @@ export class BundleOpsService {
       name = await asBadRequest(async () => validateBundleName(metadata.name as string));
     }
     await this.store.updateBundle(uuid, { metadata, last_updated: this.clock.now(), ...(name !== undefined ? { name } : {}) });
-    const [bundle] = await toApiBundles(this.store, [await this.getRow(uuid)]);
+    const [bundle] = await toApiBundles(this.store, [await this.getRow(uuid)], user, this.access);
     return bundle as Bundle;
   }
 
@@ -112,13 +117,13 @@ export class BundleOpsService {
 
   /** Deletes the bundles (and, with `recursive`, everything below them); returns the uuids, dependents first. */
   async delete(user: User, request: DeleteBundlesRequest): Promise<string[]> {
-    const targets = await this.collect(request);
+    const targets = await this.collect(user, request);
     const rows = await this.store.getBundles(targets);
     const byUuid = new Map(rows.map((r) => [r.uuid, r]));
     for (const uuid of targets) {
       const row = byUuid.get(uuid);
       if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
-      requireOwner(user, row, 'delete');
+      await this.access.requireBundle(user, row, 'all', 'delete');
       if (isFrozen(row)) throw new ApiError('conflict', `Cannot delete ${row.name} (${uuid}): it is frozen; ${unfreezeHint(row)}.`);
       if (ACTIVE_STATES.includes(row.state)) {
         throw new ApiError('conflict', `Cannot delete ${row.name} (${uuid}): it is ${row.state}; kill it first (cl kill).`);
@@ -139,7 +144,7 @@ export class BundleOpsService {
   }
 
   /** The targets plus, with `recursive`, their descendants; refuses outside dependents unless forced. */
-  private async collect(request: DeleteBundlesRequest): Promise<string[]> {
+  private async collect(user: User, request: DeleteBundlesRequest): Promise<string[]> {
     const chosen = [...new Set(request.uuids)];
     const set = new Set(chosen);
     if (request.recursive) {
@@ -154,11 +159,14 @@ export class BundleOpsService {
       const outside = (await this.store.getDependents(chosen)).filter((d) => !set.has(d.child_uuid));
       const first = outside[0];
       if (first) {
-        const [child] = await this.store.getBundles([first.child_uuid]);
-        const count = new Set(outside.map((d) => d.child_uuid)).size;
+        const children = await this.store.getBundles([...new Set(outside.map((d) => d.child_uuid))]);
+        // Name a dependent the caller may read; of the others, say only how many there are.
+        const readable = await this.access.readable('bundle', user, children);
+        const shown = children.find((c) => readable.has(c.uuid));
+        const example = shown ? `, e.g. ${shown.name} (${shown.uuid})` : ', none of which you can read';
         throw new ApiError(
           'conflict',
-          `Cannot delete ${first.parent_uuid}: ${count} bundle(s) depend on it, e.g. ${child?.name ?? '?'} (${first.child_uuid}); ` +
+          `Cannot delete ${first.parent_uuid}: ${children.length} bundle(s) depend on it${example}; ` +
             'use -r to delete them too, or --force to leave them dangling.',
         );
       }
@@ -178,22 +186,29 @@ export class BundleOpsService {
     }
   }
 
-  async children(uuid: string): Promise<Bundle[]> {
-    await this.getRow(uuid);
+  /** The bundles made from this one that the caller may read. */
+  async children(user: User, uuid: string): Promise<Bundle[]> {
+    await this.access.requireBundle(user, await this.getRow(uuid), 'read', 'read');
     const deps = await this.store.getDependents([uuid]);
     const rows = await this.store.getBundles([...new Set(deps.map((d) => d.child_uuid))]);
-    return toApiBundles(this.store, rows);
+    const readable = await this.access.readable('bundle', user, rows);
+    return toApiBundles(this.store, rows.filter((r) => readable.has(r.uuid)), user, this.access);
   }
 
   async verboseInfo(user: User, uuid: string): Promise<BundleVerboseInfo> {
     const row = await this.getRow(uuid);
+    await this.access.requireBundle(user, row, 'read', 'read');
     const hosts = [...new Set((await this.store.getHostWorksheets([uuid])).get(uuid) ?? [])];
-    const worksheets = [];
-    for (const host of hosts) {
-      const worksheet = await this.store.getWorksheetByUuid(host);
-      if (worksheet) worksheets.push({ uuid: worksheet.uuid, name: worksheet.name });
-    }
-    return { host_worksheets: worksheets, permission: permissionOf(user, row) };
+    const rows = (await Promise.all(hosts.map((h) => this.store.getWorksheetByUuid(h)))).filter((w) => w !== undefined);
+    // Worksheets the caller may not read are left out: their names are not theirs to see.
+    const readable = await this.access.readable('worksheet', user, rows);
+    const worksheets = rows.filter((w) => readable.has(w.uuid)).map((w) => ({ uuid: w.uuid, name: w.name }));
+    const grants = (await this.store.getGrants('bundle', [uuid])).get(uuid) ?? [];
+    return {
+      host_worksheets: worksheets,
+      permission: await this.access.level('bundle', user, row),
+      group_permissions: grants.map((g) => ({ group_uuid: g.group_uuid, group_name: g.group_name, permission: levelName(g.permission) })),
+    };
   }
 
   /** The caller's newest ready bundle with this command and exactly these (key, parent) pairs. */

@@ -25,7 +25,7 @@ import type { QuotaService } from '../quotas/quota-service.js';
 import type { BundleRow, NewBundleRow, Store } from '../store/store.js';
 import { toApiBundles } from './bundle-view.js';
 import { checkMakeTargets, defaultMakeName } from './make-targets.js';
-import { requireWorksheetOwner } from './worksheet-service.js';
+import type { AccessControl, Caller } from '../permissions/access-control.js';
 import type { WorkerHub } from './worker-hub.js';
 import { WorkerHub as Hub } from './worker-hub.js';
 
@@ -39,6 +39,7 @@ export class BundleService {
     private readonly hub: WorkerHub,
     private readonly onChange: () => void,
     private readonly quotas: QuotaService,
+    private readonly access: AccessControl,
     /** Server defaults and request bounds; runs outside the bounds fail at creation. */
     private readonly resourceOptions: ResourceDefaults = { defaultCpuImage: 'codalab/default-cpu:latest', defaultGpuImage: 'codalab/default-gpu:latest' },
   ) {}
@@ -47,7 +48,7 @@ export class BundleService {
     const worksheet = await this.store.getWorksheetByUuid(worksheetUuid);
     if (!worksheet) throw new ApiError('not_found', `No worksheet with uuid ${worksheetUuid}.`);
     // Checked before anything else, so a refused request creates nothing.
-    requireWorksheetOwner(user, worksheet, 'add bundles to');
+    await this.access.requireWorksheet(user, worksheet, 'all', 'add bundles to', `'${worksheet.name}'`);
     await this.quotas.checkCreate(user, request.bundle_type);
     const metadata = { ...request.metadata };
     if (metadata[FROZEN_KEY] !== undefined) {
@@ -64,10 +65,10 @@ export class BundleService {
         throw new ApiError('bad_request', `Invalid run request: ${requests.error.issues[0]?.path.join('.')}: ${requests.error.issues[0]?.message}`);
       }
       this.checkRequestLimits(metadata);
-      await this.checkDependencies(request.dependencies);
+      await this.checkDependencies(user, request.dependencies);
     } else if (request.bundle_type === 'make') {
       checkMakeTargets(request.dependencies);
-      await this.checkDependencies(request.dependencies.filter((d) => d.child_path !== ''));
+      await this.checkDependencies(user, request.dependencies.filter((d) => d.child_path !== ''));
       metadata.name ??= defaultMakeName(request.dependencies);
     } else if (request.dependencies.length > 0) {
       throw new ApiError('bad_request', 'Uploaded bundles have no dependencies.');
@@ -99,13 +100,23 @@ export class BundleService {
     };
     await this.store.insertBundle(row, request.dependencies, worksheetUuid);
     if (row.bundle_type !== 'dataset') this.onChange();
-    return this.get(row.uuid);
+    return this.get(user, row.uuid);
   }
 
-  async get(uuid: string): Promise<Bundle> {
-    const [bundle] = await toApiBundles(this.store, [await this.getRow(uuid)]);
+  /** The bundle as the caller may see it: refused unless they may read it. */
+  async get(user: User, uuid: string): Promise<Bundle> {
+    const row = await this.getRow(uuid);
+    await this.access.requireBundle(user, row, 'read', 'read');
+    const [bundle] = await toApiBundles(this.store, [row], user, this.access);
     if (!bundle) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
     return bundle;
+  }
+
+  /** The row of a bundle the caller holds `needed` on; `action` completes "You may not ...". */
+  async getRowFor(user: Caller, uuid: string, needed: Exclude<Permission, 'none'>, action: string): Promise<BundleRow> {
+    const row = await this.getRow(uuid);
+    await this.access.requireBundle(user, row, needed, action);
+    return row;
   }
 
   async getRow(uuid: string): Promise<BundleRow> {
@@ -115,8 +126,7 @@ export class BundleService {
   }
 
   async kill(user: User, uuid: string): Promise<BundleActionResponse> {
-    const row = await this.getRow(uuid);
-    requireOwner(user, row, 'kill');
+    const row = await this.getRowFor(user, uuid, 'all', 'kill');
     if (isFinalState(row.state)) {
       throw new ApiError('conflict', `Bundle ${uuid} is already ${row.state}; only unfinished bundles can be killed.`);
     }
@@ -149,7 +159,8 @@ export class BundleService {
     if (violation) throw new ApiError('bad_request', violation);
   }
 
-  private async checkDependencies(dependencies: readonly Dependency[]): Promise<void> {
+  /** Keys are well formed and distinct, and every parent exists and is readable by the creator. */
+  private async checkDependencies(user: User, dependencies: readonly Dependency[]): Promise<void> {
     const keys = new Set<string>();
     for (const dep of dependencies) {
       const key = dep.child_path;
@@ -170,17 +181,11 @@ export class BundleService {
     if (missing) {
       throw new ApiError('not_found', `Dependency '${missing.child_path}' names bundle ${missing.parent_uuid}, which does not exist.`);
     }
-  }
-}
-
-/** The owner and root may do everything with a bundle; anyone signed in may read it. */
-export function permissionOf(user: User, row: BundleRow): Permission {
-  return user.is_root || user.id === row.owner_id ? 'all' : 'read';
-}
-
-export function requireOwner(user: User, row: BundleRow, action: string): void {
-  if (permissionOf(user, row) !== 'all') {
-    throw new ApiError('forbidden', `You may not ${action} bundle ${row.uuid}: it belongs to another user.`);
+    const readable = await this.access.readable('bundle', user, parents);
+    const hidden = dependencies.find((d) => !readable.has(d.parent_uuid));
+    if (hidden) {
+      throw new ApiError('forbidden', `Dependency '${hidden.child_path}' names bundle ${hidden.parent_uuid}, which is private: a run may only depend on bundles its owner can read.`);
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import type { Clock } from '../../common/clock.js';
 import { decideUploadBound, UPLOAD_INTERRUPTED_MESSAGE } from '../scheduling/state-bounds.js';
 import type { BundleRow, Store } from '../store/store.js';
 import type { BundleService } from './bundle-service.js';
-import { requireOwner } from './bundle-service.js';
+import type { Caller } from '../permissions/access-control.js';
 
 const MAX_DEPENDENCY_HOPS = 32;
 
@@ -64,8 +64,7 @@ export class ContentsService {
 
   /** Stores an uploaded dataset's contents; any failure leaves the bundle `failed` with the reason. */
   async upload(user: User, uuid: string, body: Readable, unpack: boolean, fileName: string): Promise<Bundle> {
-    const row = await this.bundles.getRow(uuid);
-    requireOwner(user, row, 'upload to');
+    const row = await this.bundles.getRowFor(user, uuid, 'all', 'upload to');
     if (row.bundle_type !== 'dataset' || row.state !== 'uploading') {
       throw new ApiError('conflict', `Bundle ${uuid} is ${row.state}; contents can only be uploaded to a new dataset.`);
     }
@@ -88,17 +87,18 @@ export class ContentsService {
     } finally {
       this.uploadsInProgress.delete(uuid);
     }
-    return this.bundles.get(uuid);
+    return this.bundles.get(user, uuid);
   }
 
-  async info(uuid: string, subpath: string): Promise<TargetInfo> {
-    const target = await this.locate(uuid, subpath);
+  /** `reader`: who asks, checked on every bundle the path passes through; null when already authorised. */
+  async info(reader: Caller | null, uuid: string, subpath: string): Promise<TargetInfo> {
+    const target = await this.locate(reader, uuid, subpath);
     return this.blobs.info(target.uuid, target.subpath);
   }
 
   /** Resolves a path for reading: follows dependency keys, requires contents, never leaves the bundle. */
-  async resolveForRead(uuid: string, subpath: string): Promise<ResolvedPath & ReadTarget> {
-    const target = await this.locate(uuid, subpath);
+  async resolveForRead(reader: Caller | null, uuid: string, subpath: string): Promise<ResolvedPath & ReadTarget> {
+    const target = await this.locate(reader, uuid, subpath);
     const resolved = await this.blobs.resolve(target.uuid, target.subpath);
     return { ...resolved, ...target };
   }
@@ -111,8 +111,8 @@ export class ContentsService {
     return this.blobs.tarDirectory(path);
   }
 
-  private async locate(uuid: string, subpath: string): Promise<ReadTarget> {
-    const target = await this.locateTarget(uuid, subpath);
+  private async locate(reader: Caller | null, uuid: string, subpath: string): Promise<ReadTarget> {
+    const target = await this.locateTarget(reader, uuid, subpath);
     if (!target.hasContents) {
       throw new ApiError('not_found', `Bundle ${target.uuid} has no contents yet (state ${target.row.state}).`);
     }
@@ -121,12 +121,13 @@ export class ContentsService {
 
   /**
    * Follows dependency keys to the bundle that holds a path, and says whether the store has that
-   * bundle's contents (a running bundle's contents are still on its worker).
+   * bundle's contents (a running bundle's contents are still on its worker). The reader must be
+   * able to read every bundle on the way: a shared run does not open its private parents.
    */
-  async locateTarget(uuid: string, subpath: string): Promise<ReadTarget & { row: BundleRow; hasContents: boolean }> {
+  async locateTarget(reader: Caller | null, uuid: string, subpath: string): Promise<ReadTarget & { row: BundleRow; hasContents: boolean }> {
     let current: ReadTarget = { uuid, subpath };
     for (let hop = 0; hop < MAX_DEPENDENCY_HOPS; hop += 1) {
-      const row = await this.bundles.getRow(current.uuid);
+      const row = reader ? await this.bundles.getRowFor(reader, current.uuid, 'read', 'read') : await this.bundles.getRow(current.uuid);
       const deps = row.bundle_type === 'run' ? await this.store.getDependencies([row.uuid]) : [];
       const dep = deps.find((d) => current.subpath === d.child_path || current.subpath.startsWith(`${d.child_path}/`));
       if (!dep) return { ...current, row, hasContents: await this.blobs.hasContents(current.uuid) };

@@ -17,7 +17,8 @@ import {
 } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
 import type { Store } from '../store/store.js';
-import { requireOwner, type BundleService } from './bundle-service.js';
+import type { Caller } from '../permissions/access-control.js';
+import type { BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
 import { holderOf, throwIfFailed, type HeldAssignment, type RelayReply, type WorkerRelay } from './worker-relay.js';
 
@@ -51,8 +52,8 @@ export class LiveContentsService {
   ) {}
 
   /** Where a path of a bundle lives when a worker has it; null when the store serves it. */
-  async liveTarget(uuid: string, subpath: string): Promise<LiveTarget | null> {
-    const target = await this.contents.locateTarget(uuid, subpath);
+  async liveTarget(reader: Caller | null, uuid: string, subpath: string): Promise<LiveTarget | null> {
+    const target = await this.contents.locateTarget(reader, uuid, subpath);
     const { row } = target;
     if (target.hasContents || !LIVE_STATES.includes(row.state)) return null;
     const holder = holderOf(row);
@@ -75,16 +76,16 @@ export class LiveContentsService {
   }
 
   /** stdout and stderr from the given offsets, as output frames: live from the worker, or from the store. */
-  async follow(uuid: string, offsets: Record<OutputStream, number>, signal?: AbortSignal): Promise<{ source: FollowSource; body: Readable }> {
-    const row = await this.bundles.getRow(uuid);
+  async follow(reader: Caller, uuid: string, offsets: Record<OutputStream, number>, signal?: AbortSignal): Promise<{ source: FollowSource; body: Readable }> {
+    const row = await this.bundles.getRowFor(reader, uuid, 'read', 'read');
     if (row.state === 'preparing' || row.state === 'running') {
-      const target = await this.liveTarget(uuid, '');
+      const target = await this.liveTarget(reader, uuid, '');
       if (target) {
         const reply = await this.read(target, { type: 'follow', ...offsets, max_seconds: FOLLOW_MAX_SECONDS }, signal);
         if (reply !== null) return { source: 'live', body: reply.body };
       }
     }
-    if (await this.contents.locateTarget(uuid, '').then((t) => t.hasContents)) {
+    if (await this.contents.locateTarget(reader, uuid, '').then((t) => t.hasContents)) {
       return { source: 'store', body: Readable.from(this.storedOutput(uuid, offsets)) };
     }
     return { source: 'pending', body: Readable.from([]) };
@@ -92,8 +93,7 @@ export class LiveContentsService {
 
   /** `cl write`: a small file into a running bundle, never onto a dependency or outside it. */
   async write(user: User, action: WriteAction, signal?: AbortSignal): Promise<void> {
-    const row = await this.bundles.getRow(action.uuid);
-    requireOwner(user, row, 'write to');
+    const row = await this.bundles.getRowFor(user, action.uuid, 'all', 'write to');
     const holder = row.state === 'running' ? holderOf(row) : null;
     if (holder === null) throw new ApiError('conflict', `Bundle ${row.uuid} is ${row.state}; only a running bundle can be written to.`);
     const path = checkWritePath(action.subpath);
@@ -133,7 +133,7 @@ export class LiveContentsService {
   /** Waits (briefly) for an ended run's contents to reach the store; false when they do not. */
   private async waitForStoredContents(target: LiveTarget, signal?: AbortSignal): Promise<boolean> {
     for (let poll = 0; poll < ENDED_RUN_POLLS; poll += 1) {
-      const located = await this.contents.locateTarget(target.uuid, target.subpath);
+      const located = await this.contents.locateTarget(null, target.uuid, target.subpath);
       if (located.hasContents) return true;
       // Failed or lost without contents: the store will not get any, so the conflict stands.
       if (!LIVE_STATES.includes(located.row.state)) return false;
@@ -144,7 +144,7 @@ export class LiveContentsService {
 
   private async *storedOutput(uuid: string, offsets: Record<OutputStream, number>): AsyncGenerator<Buffer> {
     for (const stream of ['stdout', 'stderr'] as const) {
-      const file = await this.contents.resolveForRead(uuid, stream).catch(() => null);
+      const file = await this.contents.resolveForRead(null, uuid, stream).catch(() => null);
       if (!file || file.kind !== 'file' || file.size <= offsets[stream]) continue;
       for await (const chunk of createReadStream(file.path, { start: offsets[stream] })) yield encodeFrame(stream, chunk as Buffer);
     }

@@ -9,7 +9,7 @@ import {
   type PortRequest,
   type User,
 } from '../../protocol/index.js';
-import { requireOwner, type BundleService } from './bundle-service.js';
+import type { BundleService } from './bundle-service.js';
 import { holderOf, throwIfFailed, type RelayReply, type WorkerRelay } from './worker-relay.js';
 
 /** How long the worker may wait for a port to connect and answer, beyond the relay's own wait. */
@@ -47,9 +47,9 @@ export class LivePortsService {
   }
 
   private async send(user: User, uuid: string, port: number, request: PortRequest, signal?: AbortSignal): Promise<RelayReply> {
-    const row = await this.bundles.getRow(uuid);
-    // A port answers whoever connects, and may change what the run does: the same right as `cl write`.
-    requireOwner(user, row, 'reach the ports of');
+    // A port answers whoever connects, and may change what the run does: the same right as `cl
+    // write` (`all`; CodaLab asks only `read`, so a reader could drive a notebook server in a run).
+    const row = await this.bundles.getRowFor(user, uuid, 'all', 'reach the ports of');
     if (row.bundle_type !== 'run') throw new ApiError('bad_request', `Bundle ${uuid} is a ${row.bundle_type} bundle; only runs have ports.`);
     const holder = row.state === 'running' ? holderOf(row) : null;
     if (holder === null) {

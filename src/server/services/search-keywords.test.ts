@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSearchKeywords } from './search-keywords.js';
 
-const context = { userId: 'u1', worksheetUuid: async (spec: string) => `ws-${spec}` };
+const context = { userId: 'u1', readableBy: null, groupUuid: async (spec: string) => `g-${spec}`, worksheetUuid: async (spec: string) => `ws-${spec}` };
 
 describe('parseSearchKeywords', () => {
   it('turns keywords into conditions, sorts, paging and aggregates', async () => {
@@ -17,6 +17,15 @@ describe('parseSearchKeywords', () => {
     expect(query).toMatchObject({ limit: 5, offset: 2, aggregate: null });
     expect(await parseSearchKeywords(['.count'], context)).toMatchObject({ aggregate: { kind: 'count' }, limit: null });
     expect((await parseSearchKeywords(['worksheet=exp'], context)).conditions).toEqual([{ kind: 'host_worksheet', worksheet_uuid: 'ws-exp' }]);
+  });
+
+  it('limits every search to what the caller may read, and turns group keywords into conditions', async () => {
+    const asUser = { ...context, readableBy: 'u1' };
+    expect((await parseSearchKeywords(['group=lab', '.shared', '.count'], asUser)).conditions).toEqual([
+      { kind: 'readable_by', user_id: 'u1' },
+      { kind: 'group_readable', group_uuid: 'g-lab' },
+      { kind: 'shared_with', user_id: 'u1' },
+    ]);
   });
 
   it('refuses keywords that do not parse', async () => {

@@ -1,5 +1,5 @@
 // Parses `cl search` keywords into a BundleQuery (CodaLab's grammar, section 3 of the reference).
-// Pure: worksheet names and `.mine` are turned into uuids/ids by the caller through `lookup`.
+// Pure: worksheet and group specs are turned into uuids by the caller's context.
 // Every keyword that does not parse is a UserInputError naming the keyword.
 import { UserInputError } from '../../common/user-input-error.js';
 import { BundleState } from '../../protocol/index.js';
@@ -12,6 +12,10 @@ const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 
 export interface KeywordContext {
   userId: string;
+  /** Only bundles this user may read match (always a condition); null: every bundle (root). */
+  readableBy: string | null;
+  /** Turns a group spec (name, uuid or prefix) into a uuid. */
+  groupUuid(spec: string): Promise<string>;
   /** Turns a worksheet spec (uuid, prefix or name) into a uuid. */
   worksheetUuid(spec: string): Promise<string>;
 }
@@ -41,6 +45,8 @@ function parseDate(keyword: string, text: string): number {
 
 export async function parseSearchKeywords(keywords: readonly string[], context: KeywordContext): Promise<BundleQuery> {
   const query: BundleQuery = { conditions: [], sort: [], limit: DEFAULT_SEARCH_LIMIT, offset: 0, aggregate: null };
+  // First and whatever the keywords say: counts and sums see no more than listings do.
+  if (context.readableBy !== null) query.conditions.push({ kind: 'readable_by', user_id: context.readableBy });
   for (const keyword of keywords) await applyKeyword(query, keyword, context);
   if (query.aggregate) query.limit = null;
   return query;
@@ -51,6 +57,7 @@ async function applyKeyword(query: BundleQuery, keyword: string, context: Keywor
   if (eq < 0) {
     if (keyword === '.mine') query.conditions.push({ kind: 'match', field: toField('owner_id'), values: [context.userId] });
     else if (keyword === '.floating') query.conditions.push({ kind: 'floating' });
+    else if (keyword === '.shared') query.conditions.push({ kind: 'shared_with', user_id: context.userId });
     else if (keyword === '.last') query.sort.push({ field: toField('id'), descending: true, numeric: true });
     else if (keyword === '.count') query.aggregate = { kind: 'count' };
     else if (keyword.startsWith('.')) throw new UserInputError(`Unknown search keyword '${keyword}'.`);
@@ -105,6 +112,9 @@ async function applyFieldFilter(
 ): Promise<void> {
   if (key === 'owner') {
     query.conditions.push({ kind: 'owner_name', names: values });
+  } else if (key === 'group') {
+    if (values.length !== 1) throw new UserInputError(`Invalid search keyword '${keyword}': give one group.`);
+    query.conditions.push({ kind: 'group_readable', group_uuid: await context.groupUuid(values[0] as string) });
   } else if (key === 'state') {
     for (const state of values) {
       if (!BundleState.safeParse(state).success) {

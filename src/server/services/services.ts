@@ -1,5 +1,8 @@
 // The server's services, wired together once at start-up.
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { AccessControl } from '../permissions/access-control.js';
+import type { GroupService } from '../permissions/group-service.js';
+import type { SharingService } from '../permissions/sharing-service.js';
 import type { QuotaService } from '../quotas/quota-service.js';
 import type { Store } from '../store/store.js';
 import type { AuthService } from './auth-service.js';
@@ -28,4 +31,9 @@ export interface Services {
   ports: LivePortsService;
   /** Per-user quotas and access: `cl uinfo`, `cl uedit`. */
   quotas: QuotaService;
+  /** Who may read and change each bundle and worksheet. */
+  access: AccessControl;
+  groups: GroupService;
+  /** `cl perm`, `cl wperm`, `cl chown`. */
+  sharing: SharingService;
 }

@@ -1,5 +1,8 @@
 // Resolves bundle specs (uuid, uuid prefix, name, name^N, ^N) to uuids, relative to a worksheet.
 // A name is looked up on the worksheet first and in the whole store only when it is not there.
+// Prefixes and names match only bundles `readableBy` may read, so they never reveal one that is
+// private (nor make a spec ambiguous because of one); a full uuid or a position on a worksheet
+// names its bundle, which the read that follows refuses if it is private.
 import { parseBundleSpec } from '../../common/bundle-spec.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import { ApiError } from '../../protocol/index.js';
@@ -7,7 +10,7 @@ import type { BundleRow, Store } from '../store/store.js';
 
 const MAX_CANDIDATES = 10;
 
-export async function resolveSpec(store: Store, spec: string, worksheetUuid: string | undefined): Promise<string> {
+export async function resolveSpec(store: Store, spec: string, worksheetUuid: string | undefined, readableBy: string | null): Promise<string> {
   let parsed;
   try {
     parsed = parseBundleSpec(spec);
@@ -22,7 +25,7 @@ export async function resolveSpec(store: Store, spec: string, worksheetUuid: str
       return row.uuid;
     }
     case 'prefix': {
-      const rows = await store.findBundlesByUuidPrefix(parsed.prefix, MAX_CANDIDATES + 1);
+      const rows = await store.findBundlesByUuidPrefix(parsed.prefix, MAX_CANDIDATES + 1, readableBy);
       return single(rows, spec);
     }
     case 'index': {
@@ -37,8 +40,9 @@ export async function resolveSpec(store: Store, spec: string, worksheetUuid: str
       const like = toLikePattern(parsed.pattern);
       const matcher = likeToRegExp(like);
       const onSheet = worksheetUuid ? (await worksheetBundles(store, worksheetUuid, spec)).reverse() : [];
-      let matches = onSheet.filter((b) => matcher.test(b.name));
-      if (matches.length === 0) matches = await store.findBundlesByName(like, parsed.index);
+      const visible = readableBy === null ? onSheet : await readableAmong(store, onSheet, readableBy);
+      let matches = visible.filter((b) => matcher.test(b.name));
+      if (matches.length === 0) matches = await store.findBundlesByName(like, parsed.index, readableBy);
       const row = matches[parsed.index - 1];
       if (!row) {
         const suffix = parsed.index > 1 ? ` (only ${matches.length} match)` : '';
@@ -54,6 +58,11 @@ async function worksheetBundles(store: Store, worksheetUuid: string | undefined,
   const uuids = await store.listWorksheetBundleUuids(worksheetUuid);
   const rows = new Map((await store.getBundles(uuids)).map((r) => [r.uuid, r]));
   return uuids.map((u) => rows.get(u)).filter((r): r is BundleRow => r !== undefined);
+}
+
+async function readableAmong(store: Store, rows: BundleRow[], userId: string): Promise<BundleRow[]> {
+  const granted = await store.grantedLevels('bundle', userId, rows.filter((r) => r.owner_id !== userId).map((r) => r.uuid));
+  return rows.filter((r) => r.owner_id === userId || granted.has(r.uuid));
 }
 
 function single(rows: BundleRow[], spec: string): string {

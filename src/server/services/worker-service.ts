@@ -65,7 +65,9 @@ export class WorkerService {
       );
     }
     const now = this.clock.now();
+    const groupUuid = body.group ? await this.groupOf(user, body.group) : null;
     await this.store.upsertWorker({
+      group_uuid: groupUuid,
       owner_id: user.id,
       id: workerId,
       hostname: body.hostname,
@@ -193,6 +195,20 @@ export class WorkerService {
     return { accepted };
   }
 
+  /**
+   * The group a worker started with `--group` serves: one its owner belongs to (root's workers
+   * serve everyone already). Refused otherwise, so a worker never serves a group by mistake.
+   */
+  private async groupOf(user: User, name: string): Promise<string | null> {
+    if (user.is_root) return null;
+    const group = await this.store.getGroupByName(name);
+    const members = group ? await this.store.listGroupMembers(group.uuid) : [];
+    if (!group || !members.some((m) => m.user_id === user.id)) {
+      throw new ApiError('forbidden', `This worker's --group '${name}' is not a group its owner '${user.user_name}' belongs to; see 'cl gls'.`);
+    }
+    return group.uuid;
+  }
+
   /** The message of a kill sent for a stale report: a kill the user asked for says so. */
   private async staleKillMessage(uuid: string): Promise<string> {
     const [row] = await this.store.getBundles([uuid]);
@@ -207,7 +223,10 @@ export class WorkerService {
     const all = await this.store.listWorkers();
     const ownerRows = await this.store.getUsersByIds([...new Set(all.map((w) => w.owner_id))]);
     const rootIds = new Set(ownerRows.filter((u) => u.is_root).map((u) => u.id));
-    const workers = all.filter((w) => user.is_root || w.owner_id === user.id || rootIds.has(w.owner_id));
+    const myGroups = new Set(await this.store.listGroupUuidsOf(user.id));
+    const workers = all.filter(
+      (w) => user.is_root || w.owner_id === user.id || rootIds.has(w.owner_id) || (w.group_uuid != null && myGroups.has(w.group_uuid)),
+    );
     const owners = new Map(ownerRows.map((u) => [u.id, u.user_name]));
     const now = this.clock.now();
     return Promise.all(

@@ -1,8 +1,9 @@
 // Worksheet management beyond the home worksheet: create, search, delete, and items (bundles and
-// text) added, listed and detached. Only the owner (or root) changes a worksheet.
+// text) added, listed and detached. Reading needs `read` on the worksheet, changing it `all`.
 import {
   ApiError,
   WORKSHEET_NAME_PATTERN,
+  isPrivateBundle,
   homeWorksheetName,
   type AddItemRequest,
   type User,
@@ -14,8 +15,8 @@ import {
 import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
 import type { Store, WorksheetRow } from '../store/store.js';
-import { toApiBundles } from './bundle-view.js';
-import { requireWorksheetOwner, type WorksheetService } from './worksheet-service.js';
+import { AccessControl } from '../permissions/access-control.js';
+import type { WorksheetService } from './worksheet-service.js';
 
 const DEFAULT_LIMIT = 100;
 const HOME_PREFIX = homeWorksheetName('');
@@ -26,6 +27,7 @@ export class WorksheetOpsService {
     private readonly worksheets: WorksheetService,
     private readonly clock: Clock,
     private readonly ids: IdSource,
+    private readonly access: AccessControl,
   ) {}
 
   async create(user: User, name: string, title: string | undefined): Promise<Worksheet> {
@@ -68,14 +70,13 @@ export class WorksheetOpsService {
         else offset = Number(value);
       } else throw new ApiError('bad_request', `Invalid worksheet search keyword '${keyword}'.`);
     }
-    const rows = await this.store.listWorksheets(nameLike, ownerId, limit + 1, offset);
+    const rows = await this.store.listWorksheets(nameLike, ownerId, limit + 1, offset, AccessControl.readableBy(user));
     const worksheets = await Promise.all(rows.slice(0, limit).map((r) => this.worksheets.resolve(user, r.uuid)));
     return { worksheets, more: rows.length > limit };
   }
 
   async delete(user: User, uuid: string, force: boolean): Promise<Worksheet> {
-    const row = await this.worksheets.getRow(uuid);
-    requireWorksheetOwner(user, row, 'delete');
+    const row = await this.worksheets.getRowFor(user, uuid, 'all', 'delete');
     const items = await this.store.listWorksheetItems(uuid);
     if (items.length > 0 && !force) {
       throw new ApiError('conflict', `Worksheet '${row.name}' is not empty (${items.length} items); use --force to delete it anyway (its bundles are kept).`);
@@ -86,27 +87,27 @@ export class WorksheetOpsService {
   }
 
   async items(user: User, uuid: string): Promise<WorksheetItems> {
-    const row = await this.worksheets.getRow(uuid);
+    const row = await this.worksheets.getRowFor(user, uuid, 'read', 'read');
     const items = await this.store.listWorksheetItems(uuid);
-    const bundleRows = await this.store.getBundles([...new Set(items.filter((i) => i.item_type === 'bundle').map((i) => i.bundle_uuid))]);
-    const bundles = new Map((await toApiBundles(this.store, bundleRows)).map((b) => [b.uuid, b]));
+    const bundles = await this.worksheets.visibleBundles(user, items.filter((i) => i.item_type === 'bundle').map((i) => i.bundle_uuid));
     const out: WorksheetItem[] = [];
     for (const item of items) {
       if (item.item_type === 'markup') out.push({ type: 'markup', value: item.value ?? '' });
       else {
         const bundle = bundles.get(item.bundle_uuid);
-        if (bundle) out.push({ type: 'bundle', bundle });
+        if (bundle && isPrivateBundle(bundle)) out.push({ type: 'private_bundle', uuid: bundle.uuid });
+        else if (bundle) out.push({ type: 'bundle', bundle });
       }
     }
     return { worksheet: await this.worksheets.resolve(user, row.uuid), items: out };
   }
 
   async add(user: User, uuid: string, item: AddItemRequest): Promise<WorksheetItems> {
-    const row = await this.worksheets.getRow(uuid);
-    requireWorksheetOwner(user, row, 'add to');
+    await this.worksheets.getRowFor(user, uuid, 'all', 'add to');
     if (item.type === 'bundle') {
       const [bundle] = await this.store.getBundles([item.bundle_uuid]);
       if (!bundle) throw new ApiError('not_found', `No bundle with uuid ${item.bundle_uuid}.`);
+      await this.access.requireBundle(user, bundle, 'read', 'add');
       await this.store.addWorksheetItem(uuid, item.bundle_uuid);
     } else {
       await this.store.addWorksheetMarkup(uuid, item.value);
@@ -115,8 +116,7 @@ export class WorksheetOpsService {
   }
 
   async detach(user: User, uuid: string, bundleUuid: string, index: number | null): Promise<number> {
-    const row = await this.worksheets.getRow(uuid);
-    requireWorksheetOwner(user, row, 'detach bundles from');
+    const row = await this.worksheets.getRowFor(user, uuid, 'all', 'detach bundles from');
     const removed = await this.store.removeWorksheetBundleItems(uuid, bundleUuid, index);
     if (removed === 0) {
       throw new ApiError('not_found', `Bundle ${bundleUuid} is not on worksheet '${row.name}'${index !== null ? ` (occurrence ${index})` : ''}.`);

@@ -21,7 +21,13 @@ export type QueryCondition =
   | { kind: 'floating' }
   /** `created` in epoch milliseconds, inclusive */
   | { kind: 'created'; after?: number; before?: number }
-  | { kind: 'states'; states: BundleState[] };
+  | { kind: 'states'; states: BundleState[] }
+  /** the user owns the bundle or holds read on it through public or one of their groups */
+  | { kind: 'readable_by'; user_id: string }
+  /** the group holds read or all on the bundle (`group=G`) */
+  | { kind: 'group_readable'; group_uuid: string }
+  /** one of the user's groups holds read or all on the bundle (`.shared`) */
+  | { kind: 'shared_with'; user_id: string };
 
 export interface QuerySort {
   field: QueryField;

@@ -1,5 +1,6 @@
 // Turns a BundleQuery into SQLite SQL. Metadata fields use json_extract (PostgreSQL would use
 // `metadata->>key`); field names never reach the SQL text, only bound parameters do.
+import { readableSql } from './sqlite-access.js';
 import type { BundleQuery, QueryCondition, QueryField } from './bundle-query.js';
 
 type SqlValue = string | number | null;
@@ -61,6 +62,15 @@ function conditionSql(condition: QueryCondition, values: SqlValue[]): string {
     case 'states':
       values.push(...condition.states);
       return `b.state IN (${condition.states.map(() => '?').join(', ')})`;
+    case 'readable_by':
+      values.push(condition.user_id, condition.user_id);
+      return readableSql('bundle', 'b.uuid', 'b.owner_id');
+    case 'group_readable':
+      values.push(condition.group_uuid);
+      return 'EXISTS (SELECT 1 FROM bundle_permissions g WHERE g.bundle_uuid = b.uuid AND g.group_uuid = ?)';
+    case 'shared_with':
+      values.push(condition.user_id);
+      return 'EXISTS (SELECT 1 FROM bundle_permissions g JOIN group_members m ON m.group_uuid = g.group_uuid WHERE g.bundle_uuid = b.uuid AND m.user_id = ?)';
   }
 }
 

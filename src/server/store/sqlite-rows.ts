@@ -71,5 +71,6 @@ export function toWorker(r: Raw): WorkerRow {
     docker_message: r.docker_message === null ? null : String(r.docker_message),
     checkin_time: Number(r.checkin_time),
     gpus_seen: Number(r.gpus_seen ?? 0),
+    group_uuid: r.group_uuid === null || r.group_uuid === undefined ? null : String(r.group_uuid),
   };
 }

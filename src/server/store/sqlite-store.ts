@@ -8,6 +8,8 @@ import type { BundleQuery } from './bundle-query.js';
 import { bundleQuerySql } from './sqlite-bundle-query.js';
 import { addUserTimeUsed, getUserDiskUsage, updateUserAccount } from './sqlite-user-accounts.js';
 import * as users from './sqlite-users.js';
+import * as access from './sqlite-access.js';
+import type { GrantLevel, GrantRow, GroupMemberRow, GroupRow, Level, ObjectKind } from './access-store.js';
 import { boolOrNull, marks, toBundle, toUser, toWorker, type Raw, type SqlValue } from './sqlite-rows.js';
 import type {
   BundleChange,
@@ -137,10 +139,11 @@ export class SqliteStore implements Store {
     return this.db.prepare('SELECT * FROM worksheets WHERE uuid = ?').get(uuid) as WorksheetRow | undefined;
   }
 
-  async findWorksheetsByUuidPrefix(prefix: string, limit: number): Promise<WorksheetRow[]> {
+  async findWorksheetsByUuidPrefix(prefix: string, limit: number, readableBy: string | null): Promise<WorksheetRow[]> {
+    const [filter, values] = readableFilter('worksheet', 'uuid', 'owner_id', readableBy);
     return this.db
-      .prepare("SELECT * FROM worksheets WHERE uuid LIKE ? || '%' ORDER BY created LIMIT ?")
-      .all(prefix, limit) as WorksheetRow[];
+      .prepare(`SELECT * FROM worksheets WHERE uuid LIKE ? || '%' ${filter} ORDER BY created LIMIT ?`)
+      .all(prefix, ...values, limit) as WorksheetRow[];
   }
 
   async addWorksheetItem(worksheetUuid: string, bundleUuid: string): Promise<void> {
@@ -175,6 +178,10 @@ export class SqliteStore implements Store {
       for (const dep of dependencies) insertDep.run(bundle.uuid, dep.child_path, dep.parent_uuid, dep.parent_path);
       if (worksheetUuid) {
         this.db.prepare('INSERT INTO worksheet_items (worksheet_uuid, bundle_uuid) VALUES (?, ?)').run(worksheetUuid, bundle.uuid);
+        // A new bundle is shared exactly as the worksheet it lands on (CodaLab's rule).
+        this.db
+          .prepare('INSERT INTO bundle_permissions (bundle_uuid, group_uuid, permission) SELECT ?, group_uuid, permission FROM worksheet_permissions WHERE worksheet_uuid = ?')
+          .run(bundle.uuid, worksheetUuid);
       }
     })();
   }
@@ -185,17 +192,19 @@ export class SqliteStore implements Store {
     return rows.map(toBundle);
   }
 
-  async findBundlesByUuidPrefix(prefix: string, limit: number): Promise<BundleRow[]> {
+  async findBundlesByUuidPrefix(prefix: string, limit: number, readableBy: string | null): Promise<BundleRow[]> {
+    const [filter, values] = readableFilter('bundle', 'uuid', 'owner_id', readableBy);
     const rows = this.db
-      .prepare("SELECT * FROM bundles WHERE uuid LIKE ? || '%' ORDER BY id DESC LIMIT ?")
-      .all(prefix, limit) as Raw[];
+      .prepare(`SELECT * FROM bundles WHERE uuid LIKE ? || '%' ${filter} ORDER BY id DESC LIMIT ?`)
+      .all(prefix, ...values, limit) as Raw[];
     return rows.map(toBundle);
   }
 
-  async findBundlesByName(likePattern: string, limit: number): Promise<BundleRow[]> {
+  async findBundlesByName(likePattern: string, limit: number, readableBy: string | null): Promise<BundleRow[]> {
+    const [filter, values] = readableFilter('bundle', 'uuid', 'owner_id', readableBy);
     const rows = this.db
-      .prepare("SELECT * FROM bundles WHERE name LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?")
-      .all(likePattern, limit) as Raw[];
+      .prepare(`SELECT * FROM bundles WHERE name LIKE ? ESCAPE '\\' ${filter} ORDER BY id DESC LIMIT ?`)
+      .all(likePattern, ...values, limit) as Raw[];
     return rows.map(toBundle);
   }
 
@@ -277,19 +286,19 @@ export class SqliteStore implements Store {
     this.db
       .prepare(
         `INSERT INTO workers (owner_id, id, hostname, tag, tag_exclusive, cpus, gpus, memory_bytes, free_disk_bytes, slots,
-           runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen, group_uuid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (owner_id, id) DO UPDATE SET hostname = excluded.hostname, tag = excluded.tag,
            tag_exclusive = excluded.tag_exclusive, cpus = excluded.cpus, gpus = excluded.gpus,
            memory_bytes = excluded.memory_bytes, free_disk_bytes = excluded.free_disk_bytes, slots = excluded.slots,
            runs_left = excluded.runs_left, cached_dependencies = excluded.cached_dependencies,
            docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time,
-           gpus_seen = MAX(workers.gpus_seen, excluded.gpus)`,
+           gpus_seen = MAX(workers.gpus_seen, excluded.gpus), group_uuid = excluded.group_uuid`,
       )
       .run(
         w.owner_id, w.id, w.hostname, w.tag, w.tag_exclusive ? 1 : 0, w.cpus, w.gpus, w.memory_bytes, w.free_disk_bytes,
         w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
-        w.gpus,
+        w.gpus, w.group_uuid ?? null,
       );
   }
 
@@ -350,9 +359,13 @@ export class SqliteStore implements Store {
     return rows.map(toBundle);
   }
 
-  async listWorksheets(nameLike: string | null, ownerId: string | null, limit: number, offset: number): Promise<WorksheetRow[]> {
+  async listWorksheets(nameLike: string | null, ownerId: string | null, limit: number, offset: number, readableBy: string | null): Promise<WorksheetRow[]> {
     const where: string[] = [];
     const values: SqlValue[] = [];
+    if (readableBy !== null) {
+      where.push(access.readableSql('worksheet', 'uuid', 'owner_id'));
+      values.push(readableBy, readableBy);
+    }
     if (nameLike !== null) {
       where.push("name LIKE ? ESCAPE '\\'");
       values.push(nameLike);
@@ -401,4 +414,27 @@ export class SqliteStore implements Store {
     this.db.prepare(`DELETE FROM worksheet_items WHERE id IN (${marks(chosen)})`).run(...chosen);
     return chosen.length;
   }
+
+  // Groups and permissions (sqlite-access.ts).
+  async insertGroup(group: GroupRow): Promise<void> { access.insertGroup(this.db, group); }
+  async getGroups(uuids: readonly string[]): Promise<GroupRow[]> { return access.getGroups(this.db, uuids); }
+  async getGroupByName(name: string): Promise<GroupRow | undefined> { return access.getGroupByName(this.db, name); }
+  async findGroupsByUuidPrefix(prefix: string, limit: number): Promise<GroupRow[]> { return access.findGroupsByUuidPrefix(this.db, prefix, limit); }
+  async listGroups(memberId: string | null): Promise<GroupRow[]> { return access.listGroups(this.db, memberId); }
+  async deleteGroup(uuid: string): Promise<void> { access.deleteGroup(this.db, uuid); }
+  async listGroupMembers(groupUuid: string): Promise<GroupMemberRow[]> { return access.listGroupMembers(this.db, groupUuid); }
+  async putGroupMember(member: GroupMemberRow): Promise<void> { access.putGroupMember(this.db, member); }
+  async removeGroupMember(groupUuid: string, userId: string): Promise<boolean> { return access.removeGroupMember(this.db, groupUuid, userId); }
+  async listGroupUuidsOf(userId: string): Promise<string[]> { return access.listGroupUuidsOf(this.db, userId); }
+  async getGrants(kind: ObjectKind, uuids: readonly string[]): Promise<Map<string, GrantRow[]>> { return access.getGrants(this.db, kind, uuids); }
+  async setGrant(kind: ObjectKind, uuids: readonly string[], groupUuid: string, level: Level): Promise<void> { access.setGrant(this.db, kind, uuids, groupUuid, level); }
+  async grantedLevels(kind: ObjectKind, userId: string, uuids: readonly string[]): Promise<Map<string, GrantLevel>> { return access.grantedLevels(this.db, kind, userId, uuids); }
+  async setBundleOwner(uuids: readonly string[], ownerId: string): Promise<void> { access.setBundleOwner(this.db, uuids, ownerId); }
+
+}
+
+/** ` AND <readable>` with its values, or nothing when every row is visible (root, the system). */
+function readableFilter(kind: ObjectKind, uuidSql: string, ownerSql: string, readableBy: string | null): [string, SqlValue[]] {
+  if (readableBy === null) return ['', []];
+  return [`AND ${access.readableSql(kind, uuidSql, ownerSql)}`, [readableBy, readableBy]];
 }

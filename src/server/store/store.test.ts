@@ -103,10 +103,10 @@ for (const factory of factories) {
     it('finds bundles by uuid prefix and by name pattern, newest first', async () => {
       await store.insertBundle(bundle('0xab1', { name: 'data_1' }), [], null);
       await store.insertBundle(bundle('0xab2', { name: 'data-2' }), [], null);
-      expect((await store.findBundlesByUuidPrefix('0xab', 5)).map((b) => b.uuid)).toEqual(['0xab2', '0xab1']);
-      expect((await store.findBundlesByName('data%', 5)).map((b) => b.uuid)).toEqual(['0xab2', '0xab1']);
+      expect((await store.findBundlesByUuidPrefix('0xab', 5, null)).map((b) => b.uuid)).toEqual(['0xab2', '0xab1']);
+      expect((await store.findBundlesByName('data%', 5, null)).map((b) => b.uuid)).toEqual(['0xab2', '0xab1']);
       // `_` is escaped by callers; here it must match only a literal underscore.
-      expect((await store.findBundlesByName('data\\_1', 5)).map((b) => b.uuid)).toEqual(['0xab1']);
+      expect((await store.findBundlesByName('data\\_1', 5, null)).map((b) => b.uuid)).toEqual(['0xab1']);
     });
 
     it('upserts workers and lists the runs each holds', async () => {

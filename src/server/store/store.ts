@@ -2,6 +2,7 @@
 // embedded default) and later PostgreSQL implement the same operations and pass one suite.
 // Rows here are storage shapes; services turn them into protocol objects.
 import type { BundleState, BundleType, Dependency, Metadata } from '../../protocol/index.js';
+import type { AccessStore } from './access-store.js';
 import type { BundleQuery } from './bundle-query.js';
 
 export interface UserRow {
@@ -103,6 +104,8 @@ export interface WorkerRow {
   checkin_time: number;
   /** The most GPUs the worker has ever reported (kept by the store; ignored on upsert). */
   gpus_seen?: number;
+  /** `--group`: the group whose members' runs this private worker also takes. */
+  group_uuid?: string | null;
 }
 
 /** Conditions a bundle must meet for an update to apply (STYLE habit 3: guarded updates). */
@@ -125,7 +128,7 @@ export interface BundleChange {
   last_updated: number;
 }
 
-export interface Store {
+export interface Store extends AccessStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
@@ -161,17 +164,22 @@ export interface Store {
   insertWorksheet(worksheet: WorksheetRow): Promise<void>;
   getWorksheetByName(name: string): Promise<WorksheetRow | undefined>;
   getWorksheetByUuid(uuid: string): Promise<WorksheetRow | undefined>;
-  findWorksheetsByUuidPrefix(prefix: string, limit: number): Promise<WorksheetRow[]>;
+  /** `readableBy`: only worksheets that user may read; null for every worksheet (root). */
+  findWorksheetsByUuidPrefix(prefix: string, limit: number, readableBy: string | null): Promise<WorksheetRow[]>;
   addWorksheetItem(worksheetUuid: string, bundleUuid: string): Promise<void>;
   /** Bundle uuids on the worksheet, oldest first. */
   listWorksheetBundleUuids(worksheetUuid: string): Promise<string[]>;
 
-  /** Inserts the bundle, its dependencies and (optionally) its worksheet item in one transaction. */
+  /**
+   * Inserts the bundle, its dependencies and (optionally) its worksheet item in one transaction;
+   * on a worksheet, the bundle gets the worksheet's grants.
+   */
   insertBundle(bundle: NewBundleRow, dependencies: readonly Dependency[], worksheetUuid: string | null): Promise<void>;
   getBundles(uuids: readonly string[]): Promise<BundleRow[]>;
-  findBundlesByUuidPrefix(prefix: string, limit: number): Promise<BundleRow[]>;
+  /** `readableBy`: only bundles that user may read; null for every bundle (root). */
+  findBundlesByUuidPrefix(prefix: string, limit: number, readableBy: string | null): Promise<BundleRow[]>;
   /** Bundles whose name matches a SQL LIKE pattern, newest first. */
-  findBundlesByName(likePattern: string, limit: number): Promise<BundleRow[]>;
+  findBundlesByName(likePattern: string, limit: number, readableBy: string | null): Promise<BundleRow[]>;
   listBundlesInStates(states: readonly BundleState[]): Promise<BundleRow[]>;
   listBundlesOfWorker(ownerId: string, workerId: string, states: readonly BundleState[]): Promise<BundleRow[]>;
   /** Applies the change when the guard holds; returns whether a row changed. */
@@ -195,7 +203,7 @@ export interface Store {
   /** The owner's bundles with this command, newest first. */
   findBundlesByCommand(ownerId: string, command: string, limit: number): Promise<BundleRow[]>;
   /** Worksheets whose name matches a LIKE pattern (null: all), optionally of one owner, by name. */
-  listWorksheets(nameLike: string | null, ownerId: string | null, limit: number, offset: number): Promise<WorksheetRow[]>;
+  listWorksheets(nameLike: string | null, ownerId: string | null, limit: number, offset: number, readableBy: string | null): Promise<WorksheetRow[]>;
   deleteWorksheet(uuid: string): Promise<void>;
   addWorksheetMarkup(worksheetUuid: string, value: string): Promise<void>;
   /** Every item, oldest first; bundle items whose bundle is gone are left out. */
