@@ -3,8 +3,18 @@
 // trades a refresh token for a new access token; /oauth2/revoke ends a refresh token.
 import { z } from 'zod';
 
+/**
+ * CodaLab's client id of workers: tokens asked for with it are worker tokens, accepted only on
+ * worker routes (and user tokens only on the others), so a leaked worker credential is no session.
+ */
+export const WORKER_CLIENT_ID = 'codalab_worker_client';
+
+/** Omitted: a user session (CodaLab's `codalab_cli_client`). */
+const ClientId = z.string().max(100).optional();
+
 export const PasswordGrant = z.object({
   grant_type: z.literal('password'),
+  client_id: ClientId,
   username: z.string().min(1),
   password: z.string(),
 });
@@ -13,6 +23,7 @@ export type PasswordGrant = z.infer<typeof PasswordGrant>;
 export const RefreshGrant = z.object({
   grant_type: z.literal('refresh_token'),
   refresh_token: z.string().min(1),
+  client_id: ClientId,
 });
 export type RefreshGrant = z.infer<typeof RefreshGrant>;
 

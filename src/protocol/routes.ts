@@ -1,7 +1,9 @@
 // REST paths, in one place so server routes and clients cannot drift apart.
 // All paths are under /rest; every route but the token, revoke and signup routes needs `Authorization: Bearer`.
+// The /workers/:id/... routes take only a worker token (client_id codalab_worker_client at
+// /oauth2/token); every other route only a user session's token (403 for the wrong kind).
 //
-//   POST /rest/oauth2/token                        TokenRequest -> TokenResponse (no token needed)
+//   POST /rest/oauth2/token                        TokenRequest -> TokenResponse (no token needed; client_id picks user or worker)
 //   POST /rest/oauth2/revoke                       RevokeRequest -> {} (no token needed; RFC 7009)
 //   POST /rest/signup                              SignupRequest -> User (no token; only with --allow-signup)
 //   GET  /rest/user                                -> User
@@ -28,6 +30,8 @@
 //   POST /rest/workers/:id/runs/:uuid/start        StartRunRequest -> AcceptedResponse
 //   PUT  /rest/workers/:id/runs/:uuid/contents?assignment_id=A   tar body -> AcceptedResponse
 //   POST /rest/workers/:id/runs/:uuid/finish       FinishRunRequest -> AcceptedResponse
+//   GET  /rest/workers/:id/bundles/:uuid/contents/blob/PATH   -> like contents/blob; only a dependency of a run the worker holds
+//   (PUT /rest/workers/:id/replies/:request_id, live-runs.ts, is a worker route too)
 
 export const REST = '/rest';
 
@@ -68,4 +72,6 @@ export const routes = {
   runContents: (workerId: string, uuid: string, assignmentId: string) =>
     `${REST}/workers/${segment(workerId)}/runs/${uuid}/contents?assignment_id=${segment(assignmentId)}`,
   finishRun: (workerId: string, uuid: string) => `${REST}/workers/${segment(workerId)}/runs/${uuid}/finish`,
+  dependencyBlob: (workerId: string, uuid: string, path: string) =>
+    `${REST}/workers/${segment(workerId)}/bundles/${uuid}/contents/blob/${subPath(path)}`,
 } as const;

@@ -13,8 +13,8 @@ import {
   Bundle,
   CheckinResponse,
   MessagesResponse,
-  TokenResponse,
   User,
+  WORKER_CLIENT_ID,
   WorkerInfo,
   Worksheet,
   bundleOpsRoutes,
@@ -26,7 +26,7 @@ import {
 } from '../protocol/index.js';
 import { z } from 'zod';
 import { SqliteStore } from './store/sqlite-store.js';
-import { startTestServer, type TestServer } from './test-server.js';
+import { loggedInClient, startTestServer, type TestServer } from './test-server.js';
 import type { ServerConfig } from './config.js';
 import { checkinBody } from '../../test/support/checkin-body.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
@@ -39,6 +39,8 @@ interface Harness {
   ts: TestServer;
   clock: FakeClock;
   client: HttpClient;
+  /** Root's worker token, for the worker routes. */
+  worker: HttpClient;
   worksheet: Worksheet;
 }
 
@@ -55,7 +57,7 @@ async function harness(overrides: Partial<ServerConfig> = {}): Promise<Harness> 
   const clock = new FakeClock();
   const ts = await startTestServer(overrides, { clock });
   started.push(ts);
-  return { ts, clock, client: ts.client, worksheet: await ts.client.json(routes.homeWorksheet(), Worksheet) };
+  return { ts, clock, client: ts.client, worker: ts.workerClient, worksheet: await ts.client.json(routes.homeWorksheet(), Worksheet) };
 }
 
 async function createRun(h: Harness, metadata: Metadata = {}): Promise<Bundle> {
@@ -97,12 +99,12 @@ async function startRun(client: HttpClient, workerId: string, uuid: string, assi
 /** A run taken and started by `workerId`; with `image`, its container has started (reported running). */
 async function runOn(h: Harness, workerId: string, image: boolean, metadata: Metadata = {}): Promise<{ uuid: string; report: RunReport }> {
   const run = await createRun(h, metadata);
-  const assignment = await takeRun(h.client, workerId, run.uuid);
-  await startRun(h.client, workerId, run.uuid, assignment);
+  const assignment = await takeRun(h.worker, workerId, run.uuid);
+  await startRun(h.worker, workerId, run.uuid, assignment);
   const report: RunReport = image
     ? { uuid: run.uuid, assignment_id: assignment, state: 'running', progress: { docker_image: 'img@sha256:1' } }
     : { uuid: run.uuid, assignment_id: assignment, state: 'preparing', progress: {} };
-  await checkin(h.client, workerId, { runs: [report] });
+  await checkin(h.worker, workerId, { runs: [report] });
   return { uuid: run.uuid, report };
 }
 
@@ -110,12 +112,11 @@ function killsIn(messages: readonly WorkerMessage[], uuid: string): string[] {
   return messages.flatMap((m) => (m.type === 'kill' && m.uuid === uuid ? [m.message] : []));
 }
 
-async function loginAs(h: Harness, username: string): Promise<HttpClient> {
+/** A new user's worker token (worker routes only). */
+async function workerOf(h: Harness, username: string): Promise<HttpClient> {
   const password = `${username}-password`;
   await h.client.json('/rest/users', User, { json: { user_name: username, password } });
-  const client = new HttpClient({ baseUrl: h.ts.server.url });
-  client.token = (await client.json(routes.token(), TokenResponse, { json: { grant_type: 'password', username, password } })).access_token;
-  return client;
+  return loggedInClient(h.ts.server.url, username, password, WORKER_CLIENT_ID);
 }
 
 describe('reconcile at check-in', () => {
@@ -124,15 +125,15 @@ describe('reconcile at check-in', () => {
     const containerRun = await runOn(h, 'w1', true);
     const preparing = await runOn(h, 'w1', false);
     const reports = [containerRun.report, preparing.report];
-    await checkin(h.client, 'w1', { runs: reports });
+    await checkin(h.worker, 'w1', { runs: reports });
 
     // Within the grace period a missing run is left alone: its start may have raced the check-in.
-    await checkin(h.client, 'w1', { runs: [] });
+    await checkin(h.worker, 'w1', { runs: [] });
     expect((await getBundle(h, containerRun.uuid)).state).toBe('running');
 
     h.clock.advance(11 * SECOND);
     // A run the worker is still taking on (its start in flight) is named in pending_runs and kept.
-    await checkin(h.client, 'w1', { runs: [], pending_runs: [{ uuid: preparing.uuid, assignment_id: preparing.report.assignment_id }] });
+    await checkin(h.worker, 'w1', { runs: [], pending_runs: [{ uuid: preparing.uuid, assignment_id: preparing.report.assignment_id }] });
     expect(await getBundle(h, containerRun.uuid)).toMatchObject({
       state: 'failed',
       metadata: { failure_message: 'Worker w1 restarted and no longer has this run.' },
@@ -140,7 +141,7 @@ describe('reconcile at check-in', () => {
     expect((await getBundle(h, preparing.uuid)).state).toBe('preparing');
 
     // runs_left 0: the worker takes nothing more, so the staged run stays staged to be seen.
-    await checkin(h.client, 'w1', { runs: [], runs_left: 0 });
+    await checkin(h.worker, 'w1', { runs: [], runs_left: 0 });
     const staged = await getBundle(h, preparing.uuid);
     expect(staged.state).toBe('staged');
     // The scheduler adds why it waits now; why it was staged again stays in front.
@@ -155,7 +156,7 @@ describe('adoption by a restarted worker', () => {
     const h = await harness();
     const { uuid, report } = await runOn(h, 'old-id', true);
 
-    const bob = await loginAs(h, 'bob');
+    const bob = await workerOf(h, 'bob');
     const foreign = await checkin(bob, 'bob-worker', { runs: [report] });
     expect(killsIn(foreign.messages, uuid)).toEqual(['This run is no longer assigned to this worker.']);
     const foreignFinish = await bob.json(routes.finishRun('bob-worker', uuid), AcceptedResponse, {
@@ -163,14 +164,14 @@ describe('adoption by a restarted worker', () => {
     });
     expect(foreignFinish.accepted).toBe(false);
 
-    const adopted = await checkin(h.client, 'new-id', { runs: [report] });
+    const adopted = await checkin(h.worker, 'new-id', { runs: [report] });
     expect(killsIn(adopted.messages, uuid)).toEqual([]);
     const workers = await h.client.json(routes.workersInfo(), z.array(WorkerInfo));
     expect(workers.find((w) => w.id === 'new-id')?.runs).toEqual([uuid]);
     expect(workers.find((w) => w.id === 'old-id')?.runs).toEqual([]);
 
     // Finish (like upload) adopts too: a third id of the same owner ends the run.
-    const finished = await h.client.json(routes.finishRun('third-id', uuid), AcceptedResponse, {
+    const finished = await h.worker.json(routes.finishRun('third-id', uuid), AcceptedResponse, {
       json: { assignment_id: report.assignment_id, exitcode: 0, failure_message: null, killed: false, progress: {} },
     });
     expect(finished.accepted).toBe(true);
@@ -189,7 +190,7 @@ describe('silent workers (fake clock)', () => {
     h.clock.advance(4 * 60 * SECOND);
     await waitForBundle(h, uuid, 'the offline status to be refreshed', (b) => b.metadata.run_status === 'Worker w1 stopped checking in; last heard 4m ago.');
 
-    await checkin(h.client, 'w1', { runs: [report] });
+    await checkin(h.worker, 'w1', { runs: [report] });
     expect((await getBundle(h, uuid)).state).toBe('running');
 
     h.clock.advance(31 * 60 * SECOND);
@@ -198,7 +199,7 @@ describe('silent workers (fake clock)', () => {
       'Worker w1 was last heard 31m ago; the run was given up after the lease of 30m (--worker-lease-seconds).',
     );
     // The worker comes back after all: its report is stale, and it is told to drop the run.
-    const late = await checkin(h.client, 'w1', { runs: [report] });
+    const late = await checkin(h.worker, 'w1', { runs: [report] });
     expect(killsIn(late.messages, uuid)).toEqual(['This run is no longer assigned to this worker.']);
     expect((await getBundle(h, uuid)).state).toBe('failed');
   });
@@ -211,7 +212,7 @@ describe('silent workers (fake clock)', () => {
     await h.client.send(routes.bundleActions(), { json: { type: 'kill', uuid } });
     expect((await getBundle(h, uuid)).state).toBe('killed');
 
-    const back = await checkin(h.client, 'w1', { runs: [report] });
+    const back = await checkin(h.worker, 'w1', { runs: [report] });
     expect(killsIn(back.messages, uuid)).toEqual(['Kill requested']);
   });
 });
@@ -224,7 +225,7 @@ describe('runs deleted while their worker was away (fake clock)', () => {
     await waitForBundle(h, uuid, 'the run to be worker_offline', (b) => b.state === 'worker_offline');
     await h.client.send(bundleOpsRoutes.deleteBundles(), { json: { uuids: [uuid], force: true } });
 
-    const back = await checkin(h.client, 'w1', { runs: [report], slots: 3 });
+    const back = await checkin(h.worker, 'w1', { runs: [report], slots: 3 });
     expect(killsIn(back.messages, uuid)).toEqual(['This run is no longer assigned to this worker.']);
     expect((await h.client.json(routes.workersInfo(), z.array(WorkerInfo))).find((w) => w.id === 'w1')?.slots).toBe(3);
   });
@@ -236,10 +237,10 @@ describe('bounds on stuck runs (fake clock)', () => {
     const { uuid, report } = await runOn(h, 'w1', false);
     h.clock.advance(61 * SECOND);
     // The worker keeps checking in, still preparing: only the time in the state counts.
-    await checkin(h.client, 'w1', { runs: [report] });
+    await checkin(h.worker, 'w1', { runs: [report] });
     const failed = await waitForBundle(h, uuid, 'the run to fail', (b) => b.state === 'failed');
     expect(failed.metadata.failure_message).toBe('Stuck in preparing for 1m (--preparing-timeout-seconds); the worker was told to stop it.');
-    expect(killsIn((await checkin(h.client, 'w1', { runs: [report] })).messages, uuid)).toHaveLength(1);
+    expect(killsIn((await checkin(h.worker, 'w1', { runs: [report] })).messages, uuid)).toHaveLength(1);
   });
 });
 
@@ -248,9 +249,9 @@ describe('runs handed back', () => {
     const h = await harness();
     const { uuid, report } = await runOn(h, 'w1', false);
     // runs_left 0: the worker takes nothing more, so the staged run stays staged to be seen.
-    await checkin(h.client, 'w1', { runs: [report], runs_left: 0 });
+    await checkin(h.worker, 'w1', { runs: [report], runs_left: 0 });
     const handBack = (assignment: string): Promise<AcceptedResponse> =>
-      h.client.json(routes.finishRun('w1', uuid), AcceptedResponse, {
+      h.worker.json(routes.finishRun('w1', uuid), AcceptedResponse, {
         json: { assignment_id: assignment, exitcode: null, failure_message: null, killed: false, progress: {}, restage: true },
       });
     expect((await handBack('not-the-assignment')).accepted).toBe(false);
@@ -267,15 +268,15 @@ describe('result uploads bounded by the disk request', () => {
     const { uuid, report } = await runOn(h, 'w1', true, { request_disk: MIB });
     const tar = await tarOf({ big: Buffer.alloc(18 * MIB, 1) });
     await expect(
-      h.client.json(routes.runContents('w1', uuid, report.assignment_id), AcceptedResponse, { method: 'PUT', body: Readable.from([tar]) }),
+      h.worker.json(routes.runContents('w1', uuid, report.assignment_id), AcceptedResponse, { method: 'PUT', body: Readable.from([tar]) }),
     ).rejects.toThrow(/larger than its disk request \(--request-disk 1m; up to 17m is accepted\); nothing was stored/);
     expect(await lstat(join(h.ts.home, 'store', 'bundles', uuid)).catch(() => null)).toBeNull();
     expect(await readdir(join(h.ts.home, 'store', 'staging'))).toEqual([]);
 
     const small = await tarOf({ stdout: Buffer.from('ok\n') });
-    const uploaded = await h.client.json(routes.runContents('w1', uuid, report.assignment_id), AcceptedResponse, { method: 'PUT', body: Readable.from([small]) });
+    const uploaded = await h.worker.json(routes.runContents('w1', uuid, report.assignment_id), AcceptedResponse, { method: 'PUT', body: Readable.from([small]) });
     expect(uploaded.accepted).toBe(true);
-    const finished = await h.client.json(routes.finishRun('w1', uuid), AcceptedResponse, {
+    const finished = await h.worker.json(routes.finishRun('w1', uuid), AcceptedResponse, {
       json: { assignment_id: report.assignment_id, exitcode: null, failure_message: 'Results over the disk request.', killed: false, progress: {} },
     });
     expect(finished.accepted).toBe(true);

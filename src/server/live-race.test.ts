@@ -23,10 +23,11 @@ import { startTestServer, type TestServer } from './test-server.js';
 
 let testServer: TestServer;
 let client: HttpClient;
+let worker: HttpClient;
 
 beforeAll(async () => {
   testServer = await startTestServer();
-  ({ client } = testServer);
+  ({ client, workerClient: worker } = testServer);
 });
 
 afterAll(async () => {
@@ -43,7 +44,7 @@ function checkin(runs: WorkerCheckin['runs']): WorkerCheckin {
 
 async function nextMessage(type: string): Promise<MessagesResponse['messages'][number]> {
   for (let i = 0; i < 50; i += 1) {
-    const { messages } = await client.json(routes.messages('w-race', 2), MessagesResponse);
+    const { messages } = await worker.json(routes.messages('w-race', 2), MessagesResponse);
     const found = messages.find((m) => m.type === type);
     if (found) return found;
   }
@@ -55,13 +56,13 @@ it('serves a read from the store when the worker dropped the run just before it'
   const run = await client.json(routes.createBundle(worksheet.uuid), Bundle, {
     json: { bundle_type: 'run', command: 'echo 42 > out', metadata: { request_memory: 1024 ** 3 }, dependencies: [] },
   });
-  await client.json(routes.checkin('w-race'), CheckinResponse, { json: checkin([]) });
+  await worker.json(routes.checkin('w-race'), CheckinResponse, { json: checkin([]) });
   const message = await nextMessage('run');
   if (message.type !== 'run') throw new Error('no run message');
   const assignment = message.assignment_id;
-  await client.json(routes.startRun('w-race', run.uuid), AcceptedResponse, { json: { assignment_id: assignment, hostname: 'h' } });
+  await worker.json(routes.startRun('w-race', run.uuid), AcceptedResponse, { json: { assignment_id: assignment, hostname: 'h' } });
   const report = { uuid: run.uuid, assignment_id: assignment, state: 'running' as const, progress: { run_status: 'Running' } };
-  await client.json(routes.checkin('w-race'), CheckinResponse, { json: checkin([report]) });
+  await worker.json(routes.checkin('w-race'), CheckinResponse, { json: checkin([report]) });
 
   const read = client.send(routes.contentsBlob(run.uuid, 'out')).then((r) => r.text());
   const relayed = await nextMessage('read');
@@ -71,12 +72,12 @@ it('serves a read from the store when the worker dropped the run just before it'
   const dir = await mkdtemp(join(tmpdir(), 'cl-race-out-'));
   await writeFile(join(dir, 'out'), '42\n');
   const results = Readable.from(tar.c({ cwd: dir }, ['.']) as unknown as AsyncIterable<Buffer>);
-  await client.json(routes.runContents('w-race', run.uuid, assignment), AcceptedResponse, { method: 'PUT', body: results });
-  await client.json(routes.finishRun('w-race', run.uuid), AcceptedResponse, {
+  await worker.json(routes.runContents('w-race', run.uuid, assignment), AcceptedResponse, { method: 'PUT', body: results });
+  await worker.json(routes.finishRun('w-race', run.uuid), AcceptedResponse, {
     json: { assignment_id: assignment, exitcode: 0, failure_message: null, killed: false, progress: {} },
   });
   const header = { ok: false, error: { code: 'conflict', message: `Bundle ${run.uuid} is no longer running on this worker.` } };
-  await client.send(liveRoutes.reply('w-race', relayed.request_id), {
+  await worker.send(liveRoutes.reply('w-race', relayed.request_id), {
     method: 'PUT',
     body: Readable.from([]),
     headers: { [LIVE_REPLY_HEADER]: JSON.stringify(header) },

@@ -29,11 +29,13 @@ import { checkinBody } from '../../test/support/checkin-body.js';
 let testServer: TestServer;
 let server: RunningServer;
 let client: HttpClient;
+/** Root's worker token: worker routes take no user session. */
+let worker: HttpClient;
 let worksheet: Worksheet;
 
 beforeAll(async () => {
   testServer = await startTestServer({ workerTimeoutSeconds: 2 });
-  ({ server, client } = testServer);
+  ({ server, client, workerClient: worker } = testServer);
   worksheet = await client.json(routes.homeWorksheet(), Worksheet);
 });
 
@@ -170,8 +172,8 @@ describe('run life cycle with a scripted worker', () => {
     const staged = await waitForState(run.uuid, ['staged']);
     expect(await waitForStagedStatus(staged.uuid, 'No worker')).toMatch(/No worker is connected/);
 
-    await client.json(routes.checkin('w1'), CheckinResponse, { json: checkinBody() });
-    const { messages } = await client.json(routes.messages('w1', 5), MessagesResponse);
+    await worker.json(routes.checkin('w1'), CheckinResponse, { json: checkinBody() });
+    const { messages } = await worker.json(routes.messages('w1', 5), MessagesResponse);
     const message = messages.find((m) => m.type === 'run');
     expect(message?.type).toBe('run');
     if (message?.type !== 'run') throw new Error('no run message');
@@ -180,19 +182,19 @@ describe('run life cycle with a scripted worker', () => {
     expect(message.run.resources.memory).toBe(1024 ** 3);
     expect(message.run.resources.docker_image).toBe('codalab/default-cpu:latest');
 
-    const refused = await client.json(routes.startRun('w1', run.uuid), AcceptedResponse, {
+    const refused = await worker.json(routes.startRun('w1', run.uuid), AcceptedResponse, {
       json: { assignment_id: 'not-the-assignment', hostname: 'h' },
     });
     expect(refused.accepted).toBe(false);
-    const started = await client.json(routes.startRun('w1', run.uuid), AcceptedResponse, {
+    const started = await worker.json(routes.startRun('w1', run.uuid), AcceptedResponse, {
       json: { assignment_id: message.assignment_id, hostname: 'h' },
     });
     expect(started.accepted).toBe(true);
 
     const report = { uuid: run.uuid, assignment_id: message.assignment_id, state: 'running' as const, progress: { run_status: 'Running' } };
-    await client.json(routes.checkin('w1'), CheckinResponse, { json: checkinBody({ runs: [report] }) });
+    await worker.json(routes.checkin('w1'), CheckinResponse, { json: checkinBody({ runs: [report] }) });
     expect((await getBundle(run.uuid)).state).toBe('running');
-    const stale = await client.json(routes.checkin('w1'), CheckinResponse, {
+    const stale = await worker.json(routes.checkin('w1'), CheckinResponse, {
       json: checkinBody({ runs: [{ ...report, assignment_id: 'old' }] }),
     });
     expect(stale.messages).toContainEqual(expect.objectContaining({ type: 'kill', uuid: run.uuid }));
@@ -202,12 +204,12 @@ describe('run life cycle with a scripted worker', () => {
     await writeFile(join(dir, 'stdout'), 'done\n');
     await writeFile(join(dir, 'out'), '42\n');
     const results = Readable.from(tar.c({ cwd: dir }, ['.']) as unknown as AsyncIterable<Buffer>);
-    const uploaded = await client.json(routes.runContents('w1', run.uuid, message.assignment_id), AcceptedResponse, {
+    const uploaded = await worker.json(routes.runContents('w1', run.uuid, message.assignment_id), AcceptedResponse, {
       method: 'PUT',
       body: results,
     });
     expect(uploaded.accepted).toBe(true);
-    const finished = await client.json(routes.finishRun('w1', run.uuid), AcceptedResponse, {
+    const finished = await worker.json(routes.finishRun('w1', run.uuid), AcceptedResponse, {
       json: { assignment_id: message.assignment_id, exitcode: 0, failure_message: null, killed: false, progress: { time: 1.5 } },
     });
     expect(finished.accepted).toBe(true);
@@ -251,20 +253,20 @@ describe('run life cycle with a scripted worker', () => {
     const run = await client.json(routes.createBundle(worksheet.uuid), Bundle, {
       json: { bundle_type: 'run', command: 'sleep 100', metadata: { request_queue: 'tag=offline-test' }, dependencies: [] },
     });
-    await client.json(routes.checkin('w2'), CheckinResponse, { json: checkinBody({ tag: 'offline-test' }) });
-    const { messages } = await client.json(routes.messages('w2', 5), MessagesResponse);
+    await worker.json(routes.checkin('w2'), CheckinResponse, { json: checkinBody({ tag: 'offline-test' }) });
+    const { messages } = await worker.json(routes.messages('w2', 5), MessagesResponse);
     const message = messages.find((m) => m.type === 'run' && m.run.uuid === run.uuid);
     if (message?.type !== 'run') throw new Error('no run message');
-    await client.json(routes.startRun('w2', run.uuid), AcceptedResponse, { json: { assignment_id: message.assignment_id, hostname: 'h' } });
+    await worker.json(routes.startRun('w2', run.uuid), AcceptedResponse, { json: { assignment_id: message.assignment_id, hostname: 'h' } });
     await waitForState(run.uuid, ['worker_offline']);
     const report = { uuid: run.uuid, assignment_id: message.assignment_id, state: 'running' as const, progress: {} };
-    await client.json(routes.checkin('w2'), CheckinResponse, { json: checkinBody({ tag: 'offline-test', runs: [report] }) });
+    await worker.json(routes.checkin('w2'), CheckinResponse, { json: checkinBody({ tag: 'offline-test', runs: [report] }) });
     expect((await getBundle(run.uuid)).state).toBe('running');
   });
 
   it('flags a worker that reported GPUs and now reports none, and sends it no GPU run', async () => {
-    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkinBody({ tag: 'gpu-test', gpus: 2 }) });
-    await client.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkinBody({ tag: 'gpu-test', gpus: 0 }) });
+    await worker.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkinBody({ tag: 'gpu-test', gpus: 2 }) });
+    await worker.json(routes.checkin('gpu-box'), CheckinResponse, { json: checkinBody({ tag: 'gpu-test', gpus: 0 }) });
     const workers = (await client.json(routes.workersInfo(), z.array(WorkerInfo))).filter((w) => w.id === 'gpu-box');
     expect(workers[0]?.warning).toBe('reported 2 GPUs before, none now: no GPU runs are sent to it');
     const run = await client.json(routes.createBundle(worksheet.uuid), Bundle, {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/log.js';
 import { HttpClient } from '../common/http-client.js';
-import { TokenResponse, routes } from '../protocol/index.js';
+import { TokenResponse, WORKER_CLIENT_ID, routes } from '../protocol/index.js';
 import { SERVER_DEFAULTS, type ServerConfig } from './config.js';
 import { startServer, type RunningServer, type ServerDeps } from './server.js';
 
@@ -15,6 +15,8 @@ export interface TestServer {
   home: string;
   /** Logged in as root. */
   client: HttpClient;
+  /** Logged in as root with the worker client id: for the worker routes. */
+  workerClient: HttpClient;
   stop(): Promise<void>;
   /** Stops the server and keeps its home, for a new server started on it (`{ home }`). */
   stopKeepingHome(): Promise<void>;
@@ -38,15 +40,13 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, dep
     silentLogger,
     deps,
   );
-  const client = new HttpClient({ baseUrl: server.url });
-  const token = await client.json(routes.token(), TokenResponse, {
-    json: { grant_type: 'password', username: 'codalab', password: ROOT_PASSWORD },
-  });
-  client.token = token.access_token;
+  const client = await loggedInClient(server.url, 'codalab', ROOT_PASSWORD);
+  const workerClient = await loggedInClient(server.url, 'codalab', ROOT_PASSWORD, WORKER_CLIENT_ID);
   return {
     server,
     home,
     client,
+    workerClient,
     stop: async () => {
       await server.stop();
       // A home the caller passed in is the caller's to remove.
@@ -54,4 +54,12 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, dep
     },
     stopKeepingHome: () => server.stop(),
   };
+}
+
+/** A client holding a fresh access token of `username`: a user session's, or a worker's with WORKER_CLIENT_ID. */
+export async function loggedInClient(baseUrl: string, username: string, password: string, clientId?: string): Promise<HttpClient> {
+  const client = new HttpClient({ baseUrl });
+  const json = { grant_type: 'password', username, password, ...(clientId === undefined ? {} : { client_id: clientId }) };
+  client.token = (await client.json(routes.token(), TokenResponse, { json })).access_token;
+  return client;
 }

@@ -176,7 +176,7 @@ describe('progress of a preparing run', () => {
         return shown.size > count;
       });
     };
-    const isDownload = (r: { method: string; path: string }) => r.method === 'GET' && r.path.startsWith(`/rest/bundles/${parent.uuid}/contents/blob`);
+    const isDownload = (r: { method: string; path: string }) => r.method === 'GET' && /^\/rest\/workers\/[^/]+\/bundles\//.test(r.path) && r.path.includes(`/bundles/${parent.uuid}/contents/blob`);
     rig.proxy.inject(isDownload, { pace: { chunkBytes: M, between: nextStatus } }, 1);
     await start();
     const run = await createRun([{ child_path: 'in', parent_uuid: parent.uuid, parent_path: '' }]);

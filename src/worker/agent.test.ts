@@ -92,7 +92,7 @@ describe('worker agent with real Docker', () => {
     await waitUntil(() => !existsSync(path.join(workDir, 'runs', run.uuid)), 'the run dir to be deleted');
     expect(await new DockerRuntime(DOCKER_SOCKET).listContainers({ [WORKER_LABEL]: w.id })).toEqual([]);
     // The dependency cache is reused: a second run needs no new download.
-    const isDownload = (r: { method: string; path: string }) => r.method === 'GET' && r.path.startsWith(`/rest/bundles/${fileDep.uuid}/contents/blob`);
+    const isDownload = (r: { method: string; path: string }) => r.method === 'GET' && /^\/rest\/workers\/[^/]+\/bundles\//.test(r.path) && r.path.includes(`/bundles/${fileDep.uuid}/contents/blob`);
     const before = rig.proxy.seen.filter(isDownload).length;
     expect(before).toBe(1);
     const again = await createRun('cat in.txt', {}, [{ child_path: 'in.txt', parent_uuid: fileDep.uuid, parent_path: '' }]);

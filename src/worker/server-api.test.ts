@@ -38,8 +38,10 @@ describe('the worker across access-token expiry', () => {
     }
     const after = tokenCounts(ts.home);
     // No new refresh token however often it renewed, and one access token per expiry, not per call.
-    expect(after.refresh).toBe(before.refresh);
-    expect((after.access ?? 0) - (before.access ?? 0)).toBe(3);
+    expect(after.worker_refresh).toBe(before.worker_refresh);
+    expect((after.worker_access ?? 0) - (before.worker_access ?? 0)).toBe(3);
+    // Worker tokens only: the worker holds no user session.
+    expect((after.access ?? 0) - (before.access ?? 0)).toBe(0);
   });
 
   it('logs in with its password again when the refresh token is no longer accepted', async () => {

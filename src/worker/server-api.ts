@@ -1,5 +1,6 @@
 // The worker's calls to the server: login, check-in, messages, run start/upload/finish and
-// dependency downloads. It holds the token and logs in again once when it expires; it holds no
+// dependency downloads, all on worker routes with a worker token (client id codalab_worker_client,
+// refused on user routes). It holds the token and logs in again once when it expires; it holds no
 // worker logic and does not retry (callers decide, through retry.ts).
 import type { Readable } from 'node:stream';
 import type { FileSlice } from '../common/file-slice.js';
@@ -13,6 +14,7 @@ import {
   type LiveReplyHeader,
   IncomingMessagesResponse,
   TokenResponse,
+  WORKER_CLIENT_ID,
   routes,
   type FinishRunRequest,
   type StartRunRequest,
@@ -44,7 +46,7 @@ export class WorkerServerApi {
   async login(signal?: AbortSignal): Promise<void> {
     this.http.token = undefined;
     const answer = await this.http.json(routes.token(), TokenResponse, {
-      json: { grant_type: 'password', username: this.options.username, password: this.options.password },
+      json: { grant_type: 'password', username: this.options.username, password: this.options.password, client_id: WORKER_CLIENT_ID },
       ...(signal ? { signal } : {}),
     });
     this.http.token = answer.access_token;
@@ -67,7 +69,7 @@ export class WorkerServerApi {
     const refreshToken = this.refreshToken;
     if (refreshToken !== undefined) {
       try {
-        const answer = await this.http.json(routes.token(), TokenResponse, { json: { grant_type: 'refresh_token', refresh_token: refreshToken } });
+        const answer = await this.http.json(routes.token(), TokenResponse, { json: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: WORKER_CLIENT_ID } });
         this.http.token = answer.access_token;
         return;
       } catch (error) {
@@ -132,7 +134,7 @@ export class WorkerServerApi {
 
   /** A dependency's bytes: a raw file or a plain tar of a directory (see TARGET_TYPE_HEADER). */
   downloadBlob(uuid: string, subPath: string, signal?: AbortSignal): Promise<Response> {
-    return this.authed(() => this.http.send(routes.contentsBlob(uuid, subPath), { timeoutMs: 0, ...opt(signal) }));
+    return this.authed(() => this.http.send(routes.dependencyBlob(this.options.workerId, uuid, subPath), { timeoutMs: 0, ...opt(signal) }));
   }
 
   /** Runs `call`; on 401 renews the token once and repeats it, since access tokens expire. */

@@ -162,12 +162,15 @@ export class Cluster {
     );
   }
 
-  /** A bearer token from the server's token route (root by default), for tests that speak REST. */
-  async token(username = 'codalab', password = this.rootPassword): Promise<string> {
+  /**
+   * A bearer token from the server's token route (root by default), for tests that speak REST;
+   * with `clientId` codalab_worker_client, a worker token (worker routes only).
+   */
+  async token(username = 'codalab', password = this.rootPassword, clientId?: string): Promise<string> {
     const answer = await fetch(`${this.url}/rest/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'password', username, password }),
+      body: JSON.stringify({ grant_type: 'password', username, password, ...(clientId === undefined ? {} : { client_id: clientId }) }),
     });
     if (!answer.ok) throw new Error(`Cannot log in as ${username}: ${answer.status} ${await answer.text()}`);
     return ((await answer.json()) as { access_token: string }).access_token;

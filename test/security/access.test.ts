@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes, type Bundle, type WorkerInfo, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
+import { WORKER_CLIENT_ID, routes, type Bundle, type WorkerInfo, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
 import type { Clock } from '../../src/common/clock.js';
 import { startTestServer, type TestServer } from '../../src/server/test-server.js';
 import { silentLogger } from '../../src/common/log.js';
@@ -129,6 +129,8 @@ describe("a user's own worker", () => {
   let bob: string;
   let carol: string;
   let alice: string;
+  let bobWorker: string;
+  let rootWorker: string;
 
   beforeAll(async () => {
     ts = await startTestServer({ schedulerIntervalMs: 50 });
@@ -137,8 +139,10 @@ describe("a user's own worker", () => {
     alice = (await createUser(url, root, 'alice')).token;
     bob = (await createUser(url, root, 'bob')).token;
     carol = (await createUser(url, root, 'carol')).token;
+    bobWorker = await login(url, 'bob', 'bob-password', WORKER_CLIENT_ID);
+    rootWorker = ts.workerClient.token ?? '';
     const fake = checkinBody({ hostname: 'fake', cpus: 64, memory_bytes: 931 * 1024 ** 3 });
-    const checkin = await call(url, 'POST', routes.checkin('fake'), { token: bob, json: fake });
+    const checkin = await call(url, 'POST', routes.checkin('fake'), { token: bobWorker, json: fake });
     expect(checkin.status).toBe(200);
   });
 
@@ -173,7 +177,7 @@ describe("a user's own worker", () => {
       const bundle = (await call(url, 'GET', routes.bundle(own), { token: bob })).body as Bundle;
       return bundle.state === 'starting' ? true : undefined;
     }, 10_000, "bob's run to be sent to his worker");
-    const messages = await call(url, 'GET', routes.messages('fake', 0), { token: bob });
+    const messages = await call(url, 'GET', routes.messages('fake', 0), { token: bobWorker });
     const runs = (messages.body as { messages: Array<{ type: string; run?: { uuid: string } }> }).messages.filter((m) => m.type === 'run').map((m) => m.run?.uuid);
     expect(runs).toEqual([own]);
     for (const uuid of [stranger, byRoot]) {
@@ -183,7 +187,7 @@ describe("a user's own worker", () => {
 
   it('is listed for its owner and root, not for a third user', async () => {
     // Root's workers are shared with everyone; checked in only now so that the run above had none.
-    expect((await call(url, 'POST', routes.checkin('shared'), { token: root, json: checkinBody({ hostname: 'shared', tag: 'elsewhere', tag_exclusive: true }) })).status).toBe(200);
+    expect((await call(url, 'POST', routes.checkin('shared'), { token: rootWorker, json: checkinBody({ hostname: 'shared', tag: 'elsewhere', tag_exclusive: true }) })).status).toBe(200);
     expect(await workerIds(carol)).toEqual(['codalab/shared']);
     expect(await workerIds(bob)).toEqual(['bob/fake', 'codalab/shared']);
     expect(await workerIds(root)).toEqual(['bob/fake', 'codalab/shared']);

@@ -126,20 +126,20 @@ export class ArchiveServer {
     const run = await this.client.json(routes.createBundle(this.worksheet), Bundle, {
       json: { bundle_type: 'run', command: `true # ${this.runs}`, metadata: {}, dependencies: [] },
     });
-    await this.client.json(routes.checkin(workerId), CheckinResponse, { json: checkinBody({ hostname: 'attacker', slots: 4 }) });
+    await this.test.workerClient.json(routes.checkin(workerId), CheckinResponse, { json: checkinBody({ hostname: 'attacker', slots: 4 }) });
     const assignment = await this.waitForAssignment(workerId, run.uuid);
-    const started = await this.client.json(routes.startRun(workerId, run.uuid), AcceptedResponse, {
+    const started = await this.test.workerClient.json(routes.startRun(workerId, run.uuid), AcceptedResponse, {
       json: { assignment_id: assignment, hostname: 'attacker' },
     });
     if (!started.accepted) throw new Error(`run ${run.uuid} was not started: ${started.reason ?? ''}`);
-    const error = await this.client
+    const error = await this.test.workerClient
       .json(routes.runContents(workerId, run.uuid, assignment), AcceptedResponse, {
         method: 'PUT',
         body: Readable.from([results]),
         headers: { 'content-type': 'application/x-tar' },
       })
       .then((answer) => (answer.accepted ? null : new Error(answer.reason ?? 'not accepted')), (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-    await this.client.json(routes.finishRun(workerId, run.uuid), AcceptedResponse, {
+    await this.test.workerClient.json(routes.finishRun(workerId, run.uuid), AcceptedResponse, {
       json: { assignment_id: assignment, exitcode: 0, failure_message: null, killed: false, progress: {} },
     });
     return { run, error };
@@ -148,10 +148,10 @@ export class ArchiveServer {
   private async waitForAssignment(workerId: string, uuid: string): Promise<string> {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const { messages } = await this.client.json(routes.messages(workerId, 2), MessagesResponse);
+      const { messages } = await this.test.workerClient.json(routes.messages(workerId, 2), MessagesResponse);
       const message = messages.find((m) => m.type === 'run' && m.run.uuid === uuid);
       if (message?.type === 'run') return message.assignment_id;
-      await this.client.json(routes.checkin(workerId), CheckinResponse, { json: checkinBody({ hostname: 'attacker', slots: 4 }) });
+      await this.test.workerClient.json(routes.checkin(workerId), CheckinResponse, { json: checkinBody({ hostname: 'attacker', slots: 4 }) });
     }
     throw new Error(`run ${uuid} was never assigned to worker ${workerId}`);
   }

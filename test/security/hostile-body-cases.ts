@@ -3,7 +3,7 @@
 // in the path, oversized headers. Each is refused with a 4xx and one line, and changes nothing.
 import { request } from 'node:http';
 import { expect } from 'vitest';
-import { routes, type Bundle } from '../../src/protocol/index.js';
+import { REST, routes, type Bundle } from '../../src/protocol/index.js';
 import { expectHttpRefusal, intruderCheckin, type HostileContext } from './hostile-context.js';
 import type { HostileCase, Outcome } from './hostile-table.js';
 import { call, type Answer } from './security-helpers.js';
@@ -69,7 +69,10 @@ function jsonRefused(attack: string, method: string, path: (ctx: HostileContext)
     attack,
     expected: `${status} ${code}`,
     attempt: async (ctx): Promise<Outcome> => {
-      const answer = await call(ctx.url, method, path(ctx), { token: ctx.root.token, json: json(ctx) });
+      const route = path(ctx);
+      // Worker routes take root's worker token, so that the body is what gets refused.
+      const token = route.startsWith(`${REST}/workers/`) && route !== routes.workersInfo() ? ctx.root.workerToken : ctx.root.token;
+      const answer = await call(ctx.url, method, route, { token, json: json(ctx) });
       return { result: expectHttpRefusal(answer, status, code, reason) };
     },
   };

@@ -5,17 +5,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { routes, type Bundle, type Worksheet } from '../../src/protocol/index.js';
+import { WORKER_CLIENT_ID, routes, type Bundle, type Worksheet } from '../../src/protocol/index.js';
 import { Cluster, DEFAULT_IMAGE, waitFor, type ClResult } from '../e2e/harness.js';
 import { makeCanary, type Canary, type SnapshotTarget } from './hostile-snapshot.js';
-import { call, checkinBody, createUser, errorOf, type Answer } from './security-helpers.js';
+import { call, checkinBody, createUser, errorOf, login, type Answer } from './security-helpers.js';
 
 export interface HostileContext {
   cluster: Cluster;
   url: string;
   canary: Canary;
-  root: { token: string; home: string; data: string; run: string };
-  alice: { token: string; home: string; data: string; env: Record<string, string> };
+  /** `workerToken`: the user's worker token (client id codalab_worker_client), for worker routes. */
+  root: { token: string; workerToken: string; home: string; data: string; run: string };
+  alice: { token: string; workerToken: string; home: string; data: string; env: Record<string, string> };
   /** A scripted worker of root's on an exclusive queue: runs on that queue go to it alone. */
   intruder: { id: string; queue: string };
 }
@@ -55,11 +56,11 @@ export async function startHostileContext(): Promise<HostileContext> {
     cluster,
     url,
     canary: await makeCanary(join(cluster.root, 'host')),
-    root: { token: rootToken, home: await homeOf(url, rootToken), data: rootData, run: rootRun },
-    alice: { token: aliceToken, home: await homeOf(url, aliceToken), data: aliceData, env: aliceEnv },
+    root: { token: rootToken, workerToken: await cluster.token(undefined, undefined, WORKER_CLIENT_ID), home: await homeOf(url, rootToken), data: rootData, run: rootRun },
+    alice: { token: aliceToken, workerToken: await login(url, 'alice', 'alice-password', WORKER_CLIENT_ID), home: await homeOf(url, aliceToken), data: aliceData, env: aliceEnv },
     intruder: { id: 'intruder', queue: INTRUDER_QUEUE },
   };
-  const checkin = await call(url, 'POST', routes.checkin(ctx.intruder.id), { token: rootToken, json: intruderCheckin() });
+  const checkin = await call(url, 'POST', routes.checkin(ctx.intruder.id), { token: ctx.root.workerToken, json: intruderCheckin() });
   expect(checkin.status).toBe(200);
   await waitForLive(ctx, rootRun);
   return ctx;

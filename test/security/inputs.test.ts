@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type ClResult } from '../e2e/harness.js';
 import { expectOneLineError as expectShared } from '../e2e/cl-assertions.js';
+import { WORKER_CLIENT_ID, routes } from '../../src/protocol/index.js';
 
 const UUID = /^0x[0-9a-f]{32}$/;
 const MEGA = 1_000_000;
@@ -18,6 +19,8 @@ const RAW_CONTROLS = /[\x1b\x07\u009b]/;
 
 let cluster: Cluster;
 let token = '';
+/** Root's worker token: the worker routes take no user session. */
+let workerToken = '';
 let home = '';
 
 interface Answer {
@@ -26,12 +29,13 @@ interface Answer {
   text: string;
 }
 
-/** A raw JSON request as root, bypassing every check the client makes. */
+/** A raw JSON request as root (as root's worker on worker routes), bypassing every check the client makes. */
 async function api(method: string, path: string, json?: unknown, rawBody?: string): Promise<Answer> {
   const body = rawBody ?? (json === undefined ? undefined : JSON.stringify(json));
+  const isWorkerRoute = path.startsWith('/rest/workers/') && path !== routes.workersInfo();
   const response = await fetch(`${cluster.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${isWorkerRoute ? workerToken : token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body,
   });
   const text = await response.text();
@@ -108,6 +112,7 @@ beforeAll(async () => {
   await cluster.clOk(['work', `${cluster.url}::`]);
   writeFileSync(join(cluster.root, 'data.txt'), 'x\n');
   token = await cluster.token();
+  workerToken = await cluster.token(undefined, undefined, WORKER_CLIENT_ID);
   home = ((await api('GET', '/rest/worksheets/home')).body as { uuid: string }).uuid;
 });
 

@@ -52,8 +52,10 @@ export function errorOf(answer: Answer): { code: string; message: string } {
   return (answer.body as { error: { code: string; message: string } }).error;
 }
 
-export async function login(baseUrl: string, username: string, password: string): Promise<string> {
-  const answer = await call(baseUrl, 'POST', routes.token(), { json: { grant_type: 'password', username, password } });
+/** An access token of `username`: a user session's, or with WORKER_CLIENT_ID a worker's (worker routes only). */
+export async function login(baseUrl: string, username: string, password: string, clientId?: string): Promise<string> {
+  const json = { grant_type: 'password', username, password, ...(clientId === undefined ? {} : { client_id: clientId }) };
+  const answer = await call(baseUrl, 'POST', routes.token(), { json });
   if (answer.status !== 200) throw new Error(`login of ${username} failed: ${JSON.stringify(answer.body)}`);
   return (answer.body as { access_token: string }).access_token;
 }

@@ -19,7 +19,10 @@ import { registerWorksheetRoutes } from './worksheet-routes.js';
 
 export interface RouteContext {
   services: Services;
+  /** User routes: a user session's access token (a worker's is refused). */
   authenticate(request: FastifyRequest): Promise<User>;
+  /** Worker routes: a worker's access token (a user session's is refused). */
+  authenticateWorker(request: FastifyRequest): Promise<User>;
 }
 
 export function buildApp(services: Services, log: Logger): FastifyInstance {
@@ -46,12 +49,8 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
 
   const context: RouteContext = {
     services,
-    authenticate: async (request) => {
-      const header = request.headers.authorization ?? '';
-      const match = /^Bearer (.+)$/.exec(header);
-      if (!match?.[1]) throw new ApiError('unauthorized', 'Log in first: this request has no access token.');
-      return services.auth.authenticate(match[1]);
-    },
+    authenticate: (request) => services.auth.authenticate(bearerToken(request), 'user'),
+    authenticateWorker: (request) => services.auth.authenticate(bearerToken(request), 'worker'),
   };
   registerAuthRoutes(app, context);
   registerAccountRoutes(app, context);
@@ -64,6 +63,12 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
   registerLiveRoutes(app, context);
   registerPortRoutes(app, context);
   return app;
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
+  if (!match?.[1]) throw new ApiError('unauthorized', 'Log in first: this request has no access token.');
+  return match[1];
 }
 
 function toErrorBody(error: unknown): ErrorBody {

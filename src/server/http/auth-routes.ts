@@ -10,6 +10,7 @@ import {
   REST,
   routes,
 } from '../../protocol/index.js';
+import { audienceOf } from '../services/auth-service.js';
 import type { RouteContext } from './app.js';
 
 const UserNameParams = z.object({ name: z.string() });
@@ -19,8 +20,9 @@ export function registerAuthRoutes(app: FastifyInstance, { services, authenticat
   // request.ip is the socket's peer: no proxy headers are trusted, so a client cannot pick its own address.
   app.post(routes.token(), async (request) => {
     const body = TokenRequest.parse(request.body);
-    if (body.grant_type === 'refresh_token') return services.auth.refresh(body.refresh_token);
-    return services.auth.login(body.username, body.password, request.ip);
+    const audience = audienceOf(body.client_id);
+    if (body.grant_type === 'refresh_token') return services.auth.refresh(body.refresh_token, audience);
+    return services.auth.login(body.username, body.password, request.ip, audience);
   });
 
   app.post(routes.revoke(), async (request) => {

@@ -3,17 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { ApiError, REST, TARGET_TYPE_HEADER, Uuid } from '../../protocol/index.js';
-import { readHeadLines, readTailLines } from '../../common/line-reader.js';
+import { ApiError, REST, Uuid } from '../../protocol/index.js';
 import type { RouteContext } from './app.js';
 import { UuidParams } from './route-params.js';
-import { clientGone, sendLiveReply } from './live-routes.js';
+import { clientGone } from './live-routes.js';
+import { BlobQuery, decodePath, sendContentsBlob } from './blob-reply.js';
 
 const Params = z.object({ uuid: Uuid, '*': z.string().default('') });
-const BlobQuery = z.object({
-  head: z.coerce.number().int().nonnegative().optional(),
-  tail: z.coerce.number().int().nonnegative().optional(),
-});
 const UploadQuery = z.object({
   unpack: z.enum(['0', '1']).default('0'),
   filename: z.string().min(1).default('contents'),
@@ -44,29 +40,6 @@ export function registerContentsRoutes(app: FastifyInstance, { services, authent
   app.get(`${REST}/bundles/:uuid/contents/blob/*`, async (request, reply) => {
     const user = await authenticate(request);
     const params = Params.parse(request.params);
-    const query = BlobQuery.parse(request.query);
-    // A bundle a worker is running: the worker serves the same answer the store would.
-    const live = await services.live.liveTarget(user, params.uuid, decodePath(params['*']));
-    const answer = live ? await services.live.blob(live, { type: 'blob', ...query }, clientGone(reply)) : null;
-    if (answer !== null) return sendLiveReply(reply, answer);
-    const target = await services.contents.resolveForRead(user, params.uuid, decodePath(params['*']));
-    if (target.kind === 'link') {
-      throw new ApiError('bad_request', `'${target.subpath}' is a symbolic link; read its target instead.`);
-    }
-    void reply.header(TARGET_TYPE_HEADER, target.kind);
-    if (target.kind === 'directory') {
-      return reply.header('content-type', 'application/x-tar').send(services.contents.tarDirectory(target.path));
-    }
-    void reply.header('content-type', 'application/octet-stream');
-    if (query.head !== undefined) return reply.send(await readHeadLines(target.path, query.head));
-    if (query.tail !== undefined) return reply.send(await readTailLines(target.path, query.tail));
-    return reply.header('content-length', target.size).send(services.contents.openFile(target.path));
+    return sendContentsBlob(services, reply, user, params.uuid, decodePath(params['*']), BlobQuery.parse(request.query));
   });
-}
-
-function decodePath(raw: string): string {
-  return raw
-    .split('/')
-    .map((part) => decodeURIComponent(part))
-    .join('/');
 }

@@ -18,9 +18,9 @@ const FollowQuery = z.object({
   stderr: z.coerce.number().int().nonnegative().default(0),
 });
 
-export function registerLiveRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
+export function registerLiveRoutes(app: FastifyInstance, { services, authenticate, authenticateWorker }: RouteContext): void {
   app.put(`${REST}/workers/:id/replies/:request_id`, async (request) => {
-    const user = await authenticate(request);
+    const user = await authenticateWorker(request);
     const { id, request_id: requestId } = ReplyParams.parse(request.params);
     const raw = request.headers[LIVE_REPLY_HEADER];
     let header: LiveReplyHeader;

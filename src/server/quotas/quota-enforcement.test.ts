@@ -19,17 +19,21 @@ import {
   type EditUserRequest,
   type RunReport,
   type WorkerCheckin,
+  WORKER_CLIENT_ID,
 } from '../../protocol/index.js';
-import { startTestServer, type TestServer } from '../test-server.js';
+import { loggedInClient, startTestServer, type TestServer } from '../test-server.js';
 import { HANG_DEADLINE_MS, waitFor } from '../../../test/support/wait-for.js';
 import { checkinBody } from '../../../test/support/checkin-body.js';
 
 let ts: TestServer;
 let root: HttpClient;
+/** Root's worker token: the shared workers' calls. */
+let rootWorker: HttpClient;
 
 beforeAll(async () => {
   ts = await startTestServer();
   root = ts.client;
+  rootWorker = ts.workerClient;
 });
 
 afterAll(async () => {
@@ -40,6 +44,8 @@ interface Account {
   name: string;
   password: string;
   client: HttpClient;
+  /** The user's worker token, for a worker of their own. */
+  worker: HttpClient;
   worksheet: Worksheet;
 }
 
@@ -47,7 +53,8 @@ async function newUser(name: string): Promise<Account> {
   const password = `${name}-password`;
   await root.json('/rest/users', User, { json: { user_name: name, password } });
   const client = await login(name, password);
-  return { name, password, client, worksheet: await client.json(routes.homeWorksheet(), Worksheet) };
+  const worker = await loggedInClient(ts.server.url, name, password, WORKER_CLIENT_ID);
+  return { name, password, client, worker, worksheet: await client.json(routes.homeWorksheet(), Worksheet) };
 }
 
 async function login(username: string, password: string): Promise<HttpClient> {
@@ -133,11 +140,11 @@ describe('time quota', () => {
     const bob = await newUser('time-bob');
     await uedit(root, bob.name, { time_quota: 10 });
     const run = await createRun(bob, 'time');
-    const report = await runOn(root, 'shared-time', 'time', run.uuid);
+    const report = await runOn(rootWorker, 'shared-time', 'time', run.uuid);
 
-    await checkin(root, 'shared-time', 'time', { runs: [{ ...report, progress: { time: 4 } }] });
+    await checkin(rootWorker, 'shared-time', 'time', { runs: [{ ...report, progress: { time: 4 } }] });
     expect((await uinfo(bob.client, bob.name)).time_used).toBe(4);
-    const response = await checkin(root, 'shared-time', 'time', { runs: [{ ...report, progress: { time: 11 } }] });
+    const response = await checkin(rootWorker, 'shared-time', 'time', { runs: [{ ...report, progress: { time: 11 } }] });
     expect((await uinfo(bob.client, bob.name)).time_used).toBe(11);
     expect(response.messages).toContainEqual({
       type: 'kill',
@@ -155,9 +162,9 @@ describe('time quota', () => {
   it("does not charge runs on the user's own worker", async () => {
     const carol = await newUser('time-carol');
     const run = await createRun(carol, 'own');
-    const report = await runOn(carol.client, 'carol-worker', 'own', run.uuid);
-    await checkin(carol.client, 'carol-worker', 'own', { runs: [{ ...report, progress: { time: 50 } }] });
-    await carol.client.json(routes.finishRun('carol-worker', run.uuid), AcceptedResponse, {
+    const report = await runOn(carol.worker, 'carol-worker', 'own', run.uuid);
+    await checkin(carol.worker, 'carol-worker', 'own', { runs: [{ ...report, progress: { time: 50 } }] });
+    await carol.worker.json(routes.finishRun('carol-worker', run.uuid), AcceptedResponse, {
       json: { assignment_id: report.assignment_id, exitcode: 0, failure_message: null, killed: false, progress: { time: 60 } },
     });
     expect((await uinfo(carol.client, carol.name)).time_used).toBe(0);
@@ -170,7 +177,7 @@ describe('parallel-run quota', () => {
     await uedit(root, dave.name, { parallel_run_quota: 1 });
     const first = await createRun(dave, 'par');
     const second = await createRun(dave, 'par');
-    await checkin(root, 'shared-par', 'par', { slots: 4 });
+    await checkin(rootWorker, 'shared-par', 'par', { slots: 4 });
     const waiting = await waitFor(async () => {
       const [a, b] = await Promise.all([first, second].map((r) => dave.client.json(routes.bundle(r.uuid), Bundle)));
       if (!a || !b) return undefined;

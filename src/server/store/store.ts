@@ -40,8 +40,11 @@ export interface UserAccountChange {
   is_active?: boolean;
 }
 
-/** Access tokens authorise requests; refresh tokens only buy new access tokens. */
-export type TokenKind = 'access' | 'refresh';
+/**
+ * Access tokens authorise requests; refresh tokens only buy new access tokens. The worker_ kinds
+ * are a worker's (client id codalab_worker_client): accepted on worker routes only.
+ */
+export type TokenKind = 'access' | 'refresh' | 'worker_access' | 'worker_refresh';
 
 export interface TokenRow {
   user_id: string;
