@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, groupRoutes, type Bundle, type WorksheetContents, type WorksheetItems } from '../../src/protocol/index.js';
 import { startTestServer, type TestServer } from '../../src/server/test-server.js';
-import { call, createUser, errorOf, type Answer } from './security-helpers.js';
+import { call, checkinBody, createUser, errorOf, login, type Answer } from './security-helpers.js';
 
 let ts: TestServer;
 let url: string;
@@ -187,6 +187,23 @@ describe('sharing through a group', () => {
     expect((await call(url, 'DELETE', groupRoutes.member('lab', 'bob'), { token: bob })).status).toBe(200);
     const info = (await get(alice, groupRoutes.group('lab'))).body as { members: { user_name: string }[] };
     expect(info.members.map((m) => m.user_name)).toEqual(['alice']);
+  });
+});
+
+describe('a worker started with --group', () => {
+  it("is refused unless its owner is in the group, and then listed for the group's members", async () => {
+    await post(alice, groupRoutes.groups(), { name: 'crew' });
+    const carolWorker = await login(url, 'carol', 'carol-password', 'codalab_worker_client');
+    const refused = await post(carolWorker, routes.checkin('carol-box'), checkinBody({ group: 'crew' }));
+    expect(refused.status).toBe(403);
+    expect(errorOf(refused).message).toBe("This worker's --group 'crew' is not a group its owner 'carol' belongs to; see 'cl gls'.");
+    expect(((await get(root, routes.workersInfo())).body as { id: string }[]).map((w) => w.id)).not.toContain('carol-box');
+
+    await call(url, 'PUT', groupRoutes.member('crew', 'carol'), { token: alice, json: {} });
+    expect((await post(carolWorker, routes.checkin('carol-box'), checkinBody({ group: 'crew' }))).status).toBe(200);
+    const listed = async (token: string): Promise<string[]> => ((await get(token, routes.workersInfo())).body as { id: string }[]).map((w) => w.id);
+    expect(await listed(alice)).toContain('carol-box');
+    expect(await listed(bob)).not.toContain('carol-box');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Bundle, TargetInfo, WorkerInfo, WorksheetContents } from '../../protocol/index.js';
+import type { Bundle, TargetInfo, WorkerInfo, WorksheetContents, WorksheetItems } from '../../protocol/index.js';
 import { formatBundleInfo, formatFieldValues, parseFieldList } from './bundle-info.js';
+import { formatWorksheetPrint } from '../commands/worksheets.js';
 import { formatDirectoryListing, formatWorkersTable, formatWorksheetListing } from './listings.js';
 import { formatTable } from './table.js';
 import { formatValue } from './values.js';
@@ -121,6 +122,33 @@ describe('tables', () => {
     expect(lines[0]).toBe(`### Worksheet: home-codalab (${uuid('c')})`);
     expect(lines.find((l) => l.startsWith('^2'))).toMatch(/^\^2\s+0xaaaaaaaa\s+corpus\s+\[uploaded\]\s+1\.5k\s+ready$/);
     expect(lines.find((l) => l.startsWith('^1'))).toMatch(/run-python\s+! python train\.py\s+failed$/);
+  });
+
+  it('lists a bundle the caller may not read as <private> with its uuid alone', () => {
+    const contents: WorksheetContents = {
+      worksheet: { uuid: uuid('c'), name: 'exp', title: null, owner_id: '1', owner_name: 'alice' },
+      bundles: [{ uuid: uuid('d'), private: true }, runBundle()],
+    };
+    const lines = formatWorksheetListing(contents);
+    expect(lines.find((l) => l.startsWith('^2'))).toMatch(/^\^2\s+0xdddddddd\s+<private>$/);
+    expect(lines.find((l) => l.startsWith('^1'))).toMatch(/run-python/);
+  });
+
+  it('prints a worksheet whose bundles include private ones, numbering them with the rest', () => {
+    const answer: WorksheetItems = {
+      worksheet: { uuid: uuid('c'), name: 'exp', title: null, owner_id: '1', owner_name: 'alice' },
+      items: [
+        { type: 'markup', value: 'notes' },
+        { type: 'private_bundle', uuid: uuid('d') },
+        { type: 'bundle', bundle: runBundle() },
+        { type: 'private_bundle', uuid: uuid('e') },
+      ],
+    };
+    const lines = formatWorksheetPrint(answer);
+    expect(lines).toContain('notes');
+    expect(lines.find((l) => l.startsWith('^3'))).toMatch(/^\^3\s+0xdddddddd\s+<private>/);
+    expect(lines.find((l) => l.startsWith('^2'))).toMatch(/run-python/);
+    expect(lines.find((l) => l.startsWith('^1'))).toMatch(/^\^1\s+0xeeeeeeee\s+<private>/);
   });
 
   it('shows workers with usage, age and docker status', () => {
