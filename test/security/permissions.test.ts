@@ -246,6 +246,18 @@ describe('a shared run with a private parent', () => {
   });
 });
 
+describe('deleting a user', () => {
+  it('is refused while they own a group, naming it among what they own', async () => {
+    const dave = (await createUser(url, root, 'dave')).token;
+    expect((await post(dave, groupRoutes.groups(), { name: 'daves' })).status).toBe(200);
+    const refused = await call(url, 'DELETE', routes.userByName('dave'), { token: root });
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused).message).toBe("User 'dave' still owns 1 group: delete them or give them away first.");
+    expect((await call(url, 'DELETE', groupRoutes.group('daves'), { token: dave })).status).toBe(200);
+    expect((await call(url, 'DELETE', routes.userByName('dave'), { token: root })).status).toBe(200);
+  });
+});
+
 describe('chown', () => {
   it('is root only, and gives the new owner all', async () => {
     const byAlice = await post(alice, groupRoutes.bundleOwner(), { uuids: [secret.uuid], user_name: 'bob' });

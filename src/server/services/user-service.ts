@@ -163,6 +163,7 @@ function describeHoldings(h: UserHoldings): string {
     [h.bundles, 'bundle'],
     [h.worksheets, 'non-empty worksheet'],
     [h.workers, 'worker'],
+    [h.groups, 'group'],
   ] as const;
   return parts
     .filter(([n]) => n > 0)

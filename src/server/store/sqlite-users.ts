@@ -37,8 +37,9 @@ export function deleteUserIfOwnsNothing(db: Database.Database, userId: string): 
         'SELECT COUNT(*) AS n FROM worksheets w WHERE owner_id = ? AND EXISTS (SELECT 1 FROM worksheet_items i WHERE i.worksheet_uuid = w.uuid)',
       ),
       workers: count('SELECT COUNT(*) AS n FROM workers WHERE owner_id = ?'),
+      groups: count('SELECT COUNT(*) AS n FROM groups WHERE owner_id = ?'),
     };
-    if (holdings.bundles + holdings.worksheets + holdings.workers > 0) return holdings;
+    if (holdings.bundles + holdings.worksheets + holdings.workers + holdings.groups > 0) return holdings;
     db.prepare('DELETE FROM tokens WHERE user_id = ?').run(userId);
     db.prepare('DELETE FROM worksheets WHERE owner_id = ?').run(userId);
     db.prepare('DELETE FROM users WHERE id = ?').run(userId);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
+import { PUBLIC_GROUP_UUID } from './access-store.js';
 import type { NewBundleRow, Store } from './store.js';
 
 interface Factory {
@@ -139,6 +140,33 @@ for (const factory of factories) {
       expect(await store.getToken('h2')).toBeUndefined();
     });
 
+    it('keeps groups and grants: levels through public and groups, copies to new bundles, cascades on delete', async () => {
+      await store.insertUser({ id: 'u2', user_name: 'bob', password_hash: 'x', is_root: false, created: 2, email: null, last_login: null });
+      await store.insertGroup({ uuid: '0xg1', name: 'lab', owner_id: 'u1', created: 5 });
+      expect(await store.listGroupMembers('0xg1')).toEqual([{ group_uuid: '0xg1', user_id: 'u1', is_admin: true }]);
+      await store.putGroupMember({ group_uuid: '0xg1', user_id: 'u2', is_admin: false });
+      expect(await store.listGroupUuidsOf('u2')).toEqual(['0xg1']);
+      await store.insertBundle(bundle('0xb1'), [], '0xws');
+      expect(await store.grantedLevels('bundle', 'u2', ['0xb1'])).toEqual(new Map());
+      await store.setGrant('bundle', ['0xb1'], '0xg1', 1);
+      await store.setGrant('bundle', ['0xb1'], PUBLIC_GROUP_UUID, 2);
+      expect(await store.grantedLevels('bundle', 'u2', ['0xb1'])).toEqual(new Map([['0xb1', 2]]));
+      expect((await store.getGrants('bundle', ['0xb1'])).get('0xb1')?.map((g) => [g.group_name, g.permission])).toEqual([['lab', 1], ['public', 2]]);
+      await store.setGrant('bundle', ['0xb1'], PUBLIC_GROUP_UUID, 0);
+      expect(await store.grantedLevels('bundle', 'u2', ['0xb1'])).toEqual(new Map([['0xb1', 1]]));
+      expect(await store.findBundlesByUuidPrefix('0xb', 5, 'u2')).toHaveLength(1);
+      expect(await store.findBundlesByUuidPrefix('0xb', 5, 'nobody')).toHaveLength(0);
+      // A bundle added to a worksheet later gets the worksheet's grants at that moment.
+      await store.setGrant('worksheet', ['0xws'], '0xg1', 2);
+      await store.insertBundle(bundle('0xb2'), [], '0xws');
+      expect(await store.grantedLevels('bundle', 'u2', ['0xb2'])).toEqual(new Map([['0xb2', 2]]));
+      await store.deleteBundles(['0xb2']);
+      expect(await store.getGrants('bundle', ['0xb2'])).toEqual(new Map());
+      await store.deleteGroup('0xg1');
+      expect(await store.grantedLevels('bundle', 'u2', ['0xb1'])).toEqual(new Map());
+      expect(await store.listGroupUuidsOf('u2')).toEqual([]);
+    });
+
     it('keeps email, password and last login, and deletes a user only when they own nothing', async () => {
       await store.insertUser({ id: 'u2', user_name: 'bob', password_hash: 'x', is_root: false, created: 2, email: 'b@x.org', last_login: null });
       await store.setUserPassword('u2', 'y');
@@ -151,10 +179,10 @@ for (const factory of factories) {
       await store.insertToken('hb', 'u2', 300, 'refresh');
       expect(await store.deleteUserIfOwnsNothing('u1')).toMatchObject({ bundles: 0 });
       await store.insertBundle(bundle('0xb9', { owner_id: 'u2' }), [], '0xw2');
-      expect(await store.deleteUserIfOwnsNothing('u2')).toEqual({ bundles: 1, worksheets: 1, workers: 0 });
+      expect(await store.deleteUserIfOwnsNothing('u2')).toEqual({ bundles: 1, worksheets: 1, workers: 0, groups: 0 });
       expect(await store.getUserByName('bob')).toBeDefined();
       await store.deleteBundles(['0xb9']);
-      expect(await store.deleteUserIfOwnsNothing('u2')).toEqual({ bundles: 0, worksheets: 0, workers: 0 });
+      expect(await store.deleteUserIfOwnsNothing('u2')).toEqual({ bundles: 0, worksheets: 0, workers: 0, groups: 0 });
       expect(await store.getUserByName('bob')).toBeUndefined();
       expect(await store.getWorksheetByUuid('0xw2')).toBeUndefined();
       expect(await store.getToken('hb')).toBeUndefined();

@@ -57,6 +57,8 @@ export interface UserHoldings {
   bundles: number;
   worksheets: number;
   workers: number;
+  /** Groups they own (their members would lose what was shared with the group). */
+  groups: number;
 }
 
 export interface WorksheetRow {
