@@ -113,6 +113,22 @@ describe('a private bundle', () => {
     expect((await search(root, ['.count'])).result).toBe(before);
   });
 
+  it("cannot be copied by another user's make of the whole bundle (the make target, key '')", async () => {
+    const answer = await post(bob, routes.createBundle(bobHome.uuid), {
+      bundle_type: 'make',
+      metadata: { name: 'whole-copy' },
+      dependencies: [{ child_path: '', parent_uuid: secret.uuid, parent_path: '' }],
+    });
+    expect(answer.status).toBe(403);
+    expect(errorOf(answer).message).toBe(`The make target names bundle ${secret.uuid}, which is private: a run may only depend on bundles its owner can read.`);
+  });
+
+  it("is not reached by position on another user's private worksheet (^N)", async () => {
+    const answer = await resolve(bob, '^1', aliceHome.uuid);
+    expect(answer.status).toBe(403);
+    expect(errorOf(answer).message).toMatch(/Worksheet 'home-alice' is private/);
+  });
+
   it('cannot be edited, killed, deleted, shared or added to a worksheet by another user', async () => {
     expectPrivate(await call(url, 'PATCH', routes.bundle(secret.uuid), { token: bob, json: { metadata: { description: 'x' } } }));
     expectPrivate(await post(bob, routes.bundleActions(), { type: 'kill', uuid: secret.uuid }));
@@ -174,6 +190,16 @@ describe('sharing through a group', () => {
   it('takes read away again with none', async () => {
     await post(alice, groupRoutes.bundlePermissions(), { uuids: [secret.uuid], group: 'lab', permission: 'none' });
     expectPrivate(await get(bob, routes.bundle(secret.uuid)));
+  });
+
+  it("matches a group's uuid prefix only for its members, so prefixes reveal no one else's groups", async () => {
+    const prefix = groupUuid.slice(0, 8);
+    const carolHome = ((await get(carol, routes.homeWorksheet())).body as { uuid: string }).uuid;
+    const carols = await upload(carol, carolHome, 'carols', 'x');
+    const byOutsider = await post(carol, groupRoutes.bundlePermissions(), { uuids: [carols.uuid], group: prefix, permission: 'read' });
+    expect(byOutsider.status).toBe(404);
+    expect(errorOf(byOutsider).message).toBe(`No group '${prefix}'; see your groups with 'cl gls'.`);
+    expect((await get(alice, groupRoutes.group(prefix))).status).toBe(200);
   });
 
   it('changes members only by admins; a member may leave; public cannot change', async () => {

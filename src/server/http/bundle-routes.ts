@@ -18,6 +18,8 @@ export function registerBundleRoutes(app: FastifyInstance, { services, authentic
   app.post(routes.resolveBundles(), async (request) => {
     const user = await authenticate(request);
     const body = ResolveRequest.parse(request.body);
+    // `^N` counts the worksheet's items: only on a worksheet the caller may read.
+    if (body.worksheet) await services.worksheets.getRowFor(user, body.worksheet, 'read', 'read');
     const uuids: string[] = [];
     for (const spec of body.specs) uuids.push(await resolveSpec(services.store, spec, body.worksheet, AccessControl.readableBy(user)));
     return { uuids };

@@ -24,12 +24,18 @@ export class GroupService {
     private readonly ids: IdSource,
   ) {}
 
-  /** A group by name, uuid or uuid prefix (`public` included); anyone may name any group. */
-  async resolve(spec: string): Promise<GroupRow> {
+  /**
+   * A group by name, uuid or uuid prefix (`public` included). Anyone may name any group exactly
+   * (to share with it); a prefix matches only the caller's own groups, so probing prefixes
+   * reveals no one else's.
+   */
+  async resolve(user: User, spec: string): Promise<GroupRow> {
     const byName = await this.store.getGroupByName(spec);
     if (byName) return byName;
     if (/^0x[0-9a-f]{1,32}$/.test(spec)) {
-      const rows = await this.store.findGroupsByUuidPrefix(spec, MAX_PREFIX_MATCHES + 1);
+      const mine = user.is_root ? null : new Set([PUBLIC_GROUP_UUID, ...(await this.store.listGroupUuidsOf(user.id))]);
+      const found = await this.store.findGroupsByUuidPrefix(spec, MAX_PREFIX_MATCHES + 1);
+      const rows = spec.length === 34 || mine === null ? found : found.filter((g) => mine.has(g.uuid));
       if (rows.length > 1) throw new ApiError('ambiguous', `Group uuid prefix ${spec} is ambiguous; give more of it, or the group's name.`);
       if (rows[0]) return rows[0];
     }
@@ -58,7 +64,7 @@ export class GroupService {
   }
 
   async info(user: User, spec: string): Promise<GroupInfo> {
-    const row = await this.resolve(spec);
+    const row = await this.resolve(user, spec);
     const members = await this.store.listGroupMembers(row.uuid);
     if (!user.is_root && row.uuid !== PUBLIC_GROUP_UUID && !members.some((m) => m.user_id === user.id)) {
       throw new ApiError('forbidden', `You are not a member of group '${row.name}'; ask one of its admins to add you (cl uadd).`);
@@ -71,7 +77,7 @@ export class GroupService {
   }
 
   async delete(user: User, spec: string): Promise<Group> {
-    const row = await this.changeable(spec, 'delete');
+    const row = await this.changeable(user, spec, 'delete');
     if (!user.is_root && row.owner_id !== user.id) {
       throw new ApiError('forbidden', `Only the owner of group '${row.name}' or root may delete it.`);
     }
@@ -82,7 +88,7 @@ export class GroupService {
 
   /** Adds the user (or changes their admin flag); the caller must be an admin of the group. */
   async addMember(user: User, spec: string, userName: string, isAdmin: boolean): Promise<GroupInfo> {
-    const row = await this.changeable(spec, 'add members to');
+    const row = await this.changeable(user, spec, 'add members to');
     await this.requireAdmin(user, row, 'add members to');
     const member = await this.store.getUserByName(userName);
     if (!member) throw new ApiError('not_found', `No user named '${userName}'.`);
@@ -95,7 +101,7 @@ export class GroupService {
 
   /** Removes the user; admins and root remove anyone but the owner, and every member may leave. */
   async removeMember(user: User, spec: string, userName: string): Promise<GroupInfo> {
-    const row = await this.changeable(spec, 'remove members from');
+    const row = await this.changeable(user, spec, 'remove members from');
     const member = await this.store.getUserByName(userName);
     if (!member) throw new ApiError('not_found', `No user named '${userName}'.`);
     if (member.id !== user.id) await this.requireAdmin(user, row, 'remove members from');
@@ -109,8 +115,8 @@ export class GroupService {
     return member.id === user.id && !user.is_root ? { ...(await this.toApi(user, row)), members: [] } : this.info(user, row.uuid);
   }
 
-  private async changeable(spec: string, action: string): Promise<GroupRow> {
-    const row = await this.resolve(spec);
+  private async changeable(user: User, spec: string, action: string): Promise<GroupRow> {
+    const row = await this.resolve(user, spec);
     if (row.uuid === PUBLIC_GROUP_UUID) {
       throw new ApiError('forbidden', `You may not ${action} the '${PUBLIC_GROUP_NAME}' group: every user is in it.`);
     }

@@ -23,7 +23,7 @@ export class SharingService {
   ) {}
 
   async setBundlePermission(user: User, request: SetBundlePermissionRequest): Promise<PermissionChange> {
-    const group = await this.groups.resolve(request.group);
+    const group = await this.groups.resolve(user, request.group);
     const uuids = [...new Set(request.uuids)];
     const rows = new Map((await this.store.getBundles(uuids)).map((r) => [r.uuid, r]));
     for (const uuid of uuids) {
@@ -40,7 +40,7 @@ export class SharingService {
   }
 
   async setWorksheetPermission(user: User, request: SetWorksheetPermissionRequest): Promise<PermissionChange> {
-    const group = await this.groups.resolve(request.group);
+    const group = await this.groups.resolve(user, request.group);
     const row = await this.store.getWorksheetByUuid(request.worksheet);
     if (!row) throw new ApiError('not_found', `No worksheet with uuid ${request.worksheet}.`);
     await this.access.requireWorksheet(user, row, 'all', 'change the permissions of');

@@ -53,7 +53,7 @@ export class BundleOpsService {
       parseSearchKeywords(request.keywords, {
         userId: user.id,
         readableBy: AccessControl.readableBy(user),
-        groupUuid: async (spec) => (await this.groups.resolve(spec)).uuid,
+        groupUuid: async (spec) => (await this.groups.resolve(user, spec)).uuid,
         worksheetUuid: async (spec) => (await this.worksheets.resolve(user, spec)).uuid,
       }),
     );

@@ -65,10 +65,13 @@ export class BundleService {
         throw new ApiError('bad_request', `Invalid run request: ${requests.error.issues[0]?.path.join('.')}: ${requests.error.issues[0]?.message}`);
       }
       this.checkRequestLimits(metadata);
-      await this.checkDependencies(user, request.dependencies);
+      checkDependencyKeys(request.dependencies);
+      await this.checkParents(user, request.dependencies);
     } else if (request.bundle_type === 'make') {
       checkMakeTargets(request.dependencies);
-      await this.checkDependencies(user, request.dependencies.filter((d) => d.child_path !== ''));
+      checkDependencyKeys(request.dependencies.filter((d) => d.child_path !== ''));
+      // Every parent, the whole-bundle target (key '') included: a make copies what it names.
+      await this.checkParents(user, request.dependencies);
       metadata.name ??= defaultMakeName(request.dependencies);
     } else if (request.dependencies.length > 0) {
       throw new ApiError('bad_request', 'Uploaded bundles have no dependencies.');
@@ -159,34 +162,43 @@ export class BundleService {
     if (violation) throw new ApiError('bad_request', violation);
   }
 
-  /** Keys are well formed and distinct, and every parent exists and is readable by the creator. */
-  private async checkDependencies(user: User, dependencies: readonly Dependency[]): Promise<void> {
-    const keys = new Set<string>();
-    for (const dep of dependencies) {
-      const key = dep.child_path;
-      if (!CHILD_PATH_PATTERN.test(key) || key.split('/').includes('..')) {
-        throw new ApiError('bad_request', `Invalid dependency key '${key}': use letters, digits, '_', '-', '.' and '/'.`);
-      }
-      if (keys.has(key)) throw new ApiError('bad_request', `Duplicate dependency key '${key}'.`);
-      for (const other of keys) {
-        if (other.startsWith(`${key}/`) || key.startsWith(`${other}/`)) {
-          throw new ApiError('bad_request', `Dependency keys '${other}' and '${key}' overlap; one may not contain the other.`);
-        }
-      }
-      keys.add(key);
-    }
+  /** Every parent exists and the creator may read it. */
+  private async checkParents(user: User, dependencies: readonly Dependency[]): Promise<void> {
     const parents = await this.store.getBundles(dependencies.map((d) => d.parent_uuid));
     const found = new Set(parents.map((p) => p.uuid));
     const missing = dependencies.find((d) => !found.has(d.parent_uuid));
     if (missing) {
-      throw new ApiError('not_found', `Dependency '${missing.child_path}' names bundle ${missing.parent_uuid}, which does not exist.`);
+      throw new ApiError('not_found', `${dependencyLabel(missing)} names bundle ${missing.parent_uuid}, which does not exist.`);
     }
     const readable = await this.access.readable('bundle', user, parents);
     const hidden = dependencies.find((d) => !readable.has(d.parent_uuid));
     if (hidden) {
-      throw new ApiError('forbidden', `Dependency '${hidden.child_path}' names bundle ${hidden.parent_uuid}, which is private: a run may only depend on bundles its owner can read.`);
+      throw new ApiError('forbidden', `${dependencyLabel(hidden)} names bundle ${hidden.parent_uuid}, which is private: a run may only depend on bundles its owner can read.`);
     }
   }
+}
+
+/** Keys are well formed and distinct, and none contains another. */
+function checkDependencyKeys(dependencies: readonly Dependency[]): void {
+  const keys = new Set<string>();
+  for (const dep of dependencies) {
+    const key = dep.child_path;
+    if (!CHILD_PATH_PATTERN.test(key) || key.split('/').includes('..')) {
+      throw new ApiError('bad_request', `Invalid dependency key '${key}': use letters, digits, '_', '-', '.' and '/'.`);
+    }
+    if (keys.has(key)) throw new ApiError('bad_request', `Duplicate dependency key '${key}'.`);
+    for (const other of keys) {
+      if (other.startsWith(`${key}/`) || key.startsWith(`${other}/`)) {
+        throw new ApiError('bad_request', `Dependency keys '${other}' and '${key}' overlap; one may not contain the other.`);
+      }
+    }
+    keys.add(key);
+  }
+}
+
+/** How messages name a dependency: by its key, or as a make's whole-bundle target (key ''). */
+function dependencyLabel(dep: Dependency): string {
+  return dep.child_path === '' ? 'The make target' : `Dependency '${dep.child_path}'`;
 }
 
 function appendAction(metadata: Metadata, action: string): string[] {
