@@ -2,6 +2,7 @@
 // cached token leads to one renewal (refresh token, else a fresh login) and one retry. Streamed
 // request bodies cannot be replayed, so those calls get a token first and are never retried.
 import { HttpClient, type RequestOptions } from '../common/http-client.js';
+import type { HttpResponse } from '../common/http-response.js';
 import type { z } from 'zod';
 import { ApiError } from '../protocol/index.js';
 import type { TokenProvider } from './login.js';
@@ -20,7 +21,7 @@ export class ApiClient {
     return this.withToken(() => this.http.json(path, schema, options), options.body === undefined);
   }
 
-  async send(path: string, options: RequestOptions = {}): Promise<Response> {
+  async send(path: string, options: RequestOptions = {}): Promise<HttpResponse> {
     return this.withToken(() => this.http.send(path, options), options.body === undefined);
   }
 

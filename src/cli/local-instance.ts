@@ -5,6 +5,7 @@
 // SIGTERM (the server then stops its worker), and SIGKILL only if it outlives STOP_TIMEOUT_MS.
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { get } from 'node:http';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,14 +153,15 @@ async function readAddress(file: string): Promise<ServerAddress | undefined> {
 }
 
 /** True when anything answers HTTP at the URL (any status, even 401). */
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url.replace(/\/+$/, '')}/rest/user`, { signal: AbortSignal.timeout(3000) });
-    await response.body?.cancel();
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether an HTTP server answers at `url` (any status: it is up). */
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = get(`${url.replace(/\/+$/, '')}/rest/user`, { signal: AbortSignal.timeout(3000) }, (response) => {
+      response.resume();
+      resolve(true);
+    });
+    request.once('error', () => resolve(false));
+  });
 }
 
 export async function readLocalCredentials(instance: LocalInstance): Promise<{ username: string; password: string }> {

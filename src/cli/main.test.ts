@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseCliConfig } from './config.js';
-import { runCli } from './main.js';
+import { runCli } from './run-cli.js';
 
 // Commands that need no server: help, argument errors, logout.
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,10 +1,13 @@
 // A thin HTTP client for the REST API, used by the CLI and the worker: bearer token, JSON bodies
 // validated against protocol schemas, streamed bodies, and errors mapped to ApiError in one place.
-// It holds no client or worker logic.
+// It holds no client or worker logic. Requests go through node:http, not fetch (see http-response.ts).
+import http from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { ApiError, ErrorBody, RETRY_AFTER_HEADER } from '../protocol/index.js';
 import type { FileSlice } from './file-slice.js';
+import { HttpResponse } from './http-response.js';
 import { streamRequest } from './stream-request.js';
 
 export interface HttpClientOptions {
@@ -48,12 +51,12 @@ export class HttpClient {
     return parsed.data;
   }
 
-  /** Sends a request and returns the response, whose body the caller streams. */
-  async send(path: string, options: RequestOptions = {}): Promise<Response> {
+  /** Sends a request and returns the response, whose body the caller streams (or destroys). */
+  async send(path: string, options: RequestOptions = {}): Promise<HttpResponse> {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { ...options.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | Uint8Array<ArrayBuffer> | undefined;
+    let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
@@ -68,11 +71,11 @@ export class HttpClient {
     if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     const method = options.method ?? (body === undefined && !options.body ? 'GET' : 'POST');
-    let response: Response;
+    let response: HttpResponse;
     try {
       response = options.body
         ? await sendStream(url, { method, headers, body: options.body, ...(signal ? { signal } : {}) })
-        : await fetch(url, { method, headers, body, signal });
+        : await sendBuffered(url, method, headers, body, signal);
     } catch (error) {
       throw connectionError(this.baseUrl, error);
     }
@@ -81,28 +84,42 @@ export class HttpClient {
   }
 }
 
+/** A request with a small body (or none); resolves once the answer's headers are in. */
+function sendBuffered(url: string, method: string, headers: Record<string, string>, body: string | Uint8Array | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
+  const target = new URL(url);
+  if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  return new Promise((resolve, reject) => {
+    const request = (target.protocol === 'https:' ? https : http).request(target, { method, headers, ...(signal ? { signal } : {}) });
+    request.once('error', reject);
+    request.once('response', (answer) => {
+      // The signal also ends reading the body; its errors reach whoever reads it.
+      resolve(new HttpResponse(answer.statusCode ?? 0, answer.statusMessage ?? '', answer.headers, answer));
+    });
+    request.end(body);
+  });
+}
+
 /**
  * A streamed body goes through node:http rather than fetch: fetch reads a Node stream through a
  * web stream, which slowed large uploads (run results, replies to live reads) to about 0.6x of a
  * plain pipe (bench/live-reads.mjs).
  */
-async function sendStream(url: string, options: Parameters<typeof streamRequest>[1]): Promise<Response> {
+async function sendStream(url: string, options: Parameters<typeof streamRequest>[1]): Promise<HttpResponse> {
   const answer = await streamRequest(url, options);
-  const empty = answer.text === '' || answer.status === 204 || answer.status === 304;
-  return new Response(empty ? null : answer.text, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+  return HttpResponse.fromText(answer.status, answer.text, answer.headers, answer.statusText);
 }
 
 function connectionError(baseUrl: string, error: unknown): ApiError {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return new ApiError('unavailable', `The server at ${baseUrl} did not answer in time.`, { cause: error });
   }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+  const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error);
   return new ApiError('unavailable', `Cannot reach the server at ${baseUrl} (${cause}). Is it running?`, {
     cause: error,
   });
 }
 
-async function errorFromResponse(response: Response): Promise<ApiError> {
+async function errorFromResponse(response: HttpResponse): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
     const parsed = ErrorBody.safeParse(JSON.parse(text));

@@ -35,7 +35,7 @@ it('pipes the whole body and returns the answer', async () => {
   const chunk = Buffer.alloc(1024 * 1024, 7);
   const answer = await streamRequest(`${url}/x`, { method: 'PUT', headers: {}, body: Readable.from([chunk, chunk, chunk]) });
   expect(answer.status).toBe(200);
-  expect(answer.headers.get('content-type')).toBe('application/json');
+  expect(answer.headers['content-type']).toBe('application/json');
   expect(JSON.parse(answer.text)).toEqual({ bytes: 3 * 1024 * 1024, method: 'PUT' });
 });
 

@@ -18,7 +18,7 @@ export interface StreamRequestOptions {
 export interface StreamAnswer {
   status: number;
   statusText: string;
-  headers: Headers;
+  headers: http.IncomingHttpHeaders;
   text: string;
 }
 
@@ -70,7 +70,7 @@ export function streamRequest(url: string, options: StreamRequestOptions): Promi
           stopBody();
           request.destroy();
         }
-        resolve({ status, statusText: response.statusMessage ?? '', headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status, statusText: response.statusMessage ?? '', headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
       });
     });
     if (isFileSlice(body)) {
@@ -86,12 +86,4 @@ export function streamRequest(url: string, options: StreamRequestOptions): Promi
       body.pipe(request);
     }
   });
-}
-
-function toHeaders(raw: http.IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-  }
-  return headers;
 }

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { FileSlice } from '../common/file-slice.js';
 import { HttpClient } from '../common/http-client.js';
+import type { HttpResponse } from '../common/http-response.js';
 import {
   AcceptedResponse,
   ApiError,
@@ -129,11 +130,11 @@ export class WorkerServerApi {
       body,
       headers: { 'content-type': 'application/octet-stream', [LIVE_REPLY_HEADER]: JSON.stringify(header) },
       ...opt(signal),
-    }).then((response) => response.body?.cancel());
+    }).then((response) => response.body.destroy());
   }
 
   /** A dependency's bytes: a raw file or a plain tar of a directory (see TARGET_TYPE_HEADER). */
-  downloadBlob(uuid: string, subPath: string, signal?: AbortSignal): Promise<Response> {
+  downloadBlob(uuid: string, subPath: string, signal?: AbortSignal): Promise<HttpResponse> {
     return this.authed(() => this.http.send(routes.dependencyBlob(this.options.workerId, uuid, subPath), { timeoutMs: 0, ...opt(signal) }));
   }
 

@@ -109,7 +109,7 @@ export class ArchiveServer {
     const route = (kind === 'blob' ? routes.contentsBlob(uuid, path) : routes.contentsInfo(uuid, path)) + query;
     try {
       const response = await this.client.send(route);
-      return { ok: true, body: Buffer.from(await response.arrayBuffer()), message: '' };
+      return { ok: true, body: await response.buffer(), message: '' };
     } catch (error) {
       return { ok: false, body: Buffer.alloc(0), message: error instanceof Error ? error.message : String(error) };
     }

@@ -85,7 +85,7 @@ export async function startWorkerRig(username = 'worker-owner'): Promise<WorkerR
         return isDone(b) ? b : undefined;
       }, HANG_DEADLINE_MS, `${what} (bundle ${uuid})`),
     cat: async (uuid, path) => (await client.send(routes.contentsBlob(uuid, path))).text(),
-    files: async (uuid) => untar(Buffer.from(await (await client.send(routes.contentsBlob(uuid, ''))).arrayBuffer())),
+    files: async (uuid) => untar(await (await client.send(routes.contentsBlob(uuid, ''))).buffer()),
     kill: (uuid) => client.json(routes.bundleActions(), BundleActionResponse, { json: { type: 'kill', uuid } }),
     waitForWorker: (id, isDone = () => true) =>
       waitFor(async () => {

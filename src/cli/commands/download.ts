@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extractBundleTar } from '../../common/tar-extract.js';
 import { UserInputError } from '../../common/user-input-error.js';
@@ -49,8 +48,7 @@ async function runDownload(ctx: CliContext, text: string, options: DownloadOptio
   const exists = (await lstat(output).catch(() => null)) !== null;
   if (exists && !options.force) throw new UserInputError(`${output} already exists; use -f to overwrite it, or -o to choose another path.`);
   const response = await session.api.send(routes.contentsBlob(target.uuid, target.subpath), { timeoutMs: 0 });
-  if (!response.body) throw new UserInputError(`The server sent no contents for '${target.text}'.`);
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const body = response.body;
   // Write next to the output, then swap it in: a failed download leaves the old output untouched.
   const temp = resolve(dirname(output), `.${basename(output)}.cl-download-${process.pid}`);
   await rm(temp, { recursive: true, force: true });

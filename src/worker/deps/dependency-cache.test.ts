@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
+import { HttpResponse } from '../../common/http-response.js';
 import { silentLogger } from '../../common/log.js';
 import { DependencyCache, entryName, keyOfEntryName } from './dependency-cache.js';
 import { waitUntil } from '../../../test/support/wait-for.js';
@@ -13,8 +14,8 @@ let dir = '';
 let calls = 0;
 let now = 0;
 
-function fileResponse(text: string): Response {
-  return new Response(text, { headers: { [TARGET_TYPE_HEADER]: 'file' } });
+function fileResponse(text: string): HttpResponse {
+  return HttpResponse.fromText(200, text, { [TARGET_TYPE_HEADER]: 'file' });
 }
 
 function cache(maxBytes = 1 << 20, fail = false): DependencyCache {

@@ -3,14 +3,14 @@
 // never retries (the cache does).
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { HttpResponse } from '../../common/http-response.js';
 import { extractBundleTar } from '../../common/tar-extract.js';
 import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 
-/** GET /rest/bundles/:uuid/contents/blob/PATH, answered as a fetch Response. */
-export type FetchBlob = (uuid: string, subPath: string, signal?: AbortSignal) => Promise<Response>;
+/** GET of a dependency's contents at PATH, answered with its stream. */
+export type FetchBlob = (uuid: string, subPath: string, signal?: AbortSignal) => Promise<HttpResponse>;
 
 /** Bytes received so far, and the total when the server said (a file's content-length) or the caller knew. */
 export type OnBytes = (received: number, total: number | null) => void;
@@ -28,9 +28,7 @@ export async function downloadInto(
   if (kind !== 'file' && kind !== 'directory') {
     throw new ApiError('internal', `The server sent ${uuid}/${subPath} without a valid ${TARGET_TYPE_HEADER} header (got ${kind ?? 'none'}).`);
   }
-  const body = response.body
-    ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
-    : Readable.from([]);
+  const body = response.body;
   const length = Number(response.headers.get('content-length') ?? NaN);
   const counter = countBytes(Number.isInteger(length) ? length : null, onBytes);
   if (kind === 'file') {
