@@ -12,17 +12,36 @@ import type { CliIo } from './io.js';
 
 const FIRST_POLL_MS = 200;
 const MAX_POLL_MS = 1000;
+/** How long one wait request may hold on the server; the client allows a margin beyond it. */
+const WAIT_SECONDS = 30;
 
 export async function fetchBundle(api: ApiClient, uuid: string): Promise<Bundle> {
   return api.json(routes.bundle(uuid), Bundle);
 }
 
-/** Polls until the bundle is final, calling `onPoll` with each state seen. */
-export async function waitUntilFinal(
-  api: ApiClient,
-  uuid: string,
-  onPoll: (bundle: Bundle) => Promise<void> = async () => undefined,
-): Promise<Bundle> {
+/**
+ * Waits until the bundle is final. Without `onPoll`, the server holds each request until the end
+ * (or WAIT_SECONDS), so the end is seen at once; with it (to follow output meanwhile), polls and
+ * calls `onPoll` with each state seen.
+ */
+export async function waitUntilFinal(api: ApiClient, uuid: string, onPoll?: (bundle: Bundle) => Promise<void>): Promise<Bundle> {
+  if (onPoll === undefined) {
+    try {
+      for (;;) {
+        const bundle = await api.json(routes.waitBundle(uuid, WAIT_SECONDS), Bundle, { timeoutMs: (WAIT_SECONDS + 30) * 1000 });
+        if (isFinalState(bundle.state)) return bundle;
+      }
+    } catch (error) {
+      // A server from before the wait route: poll it instead.
+      if (!(error instanceof ApiError && error.code === 'not_found' && error.message.startsWith('No route'))) throw error;
+      return pollUntilFinal(api, uuid, async () => undefined);
+    }
+  }
+  return pollUntilFinal(api, uuid, onPoll);
+}
+
+/** Polls, backing off from FIRST_POLL_MS to MAX_POLL_MS, until the bundle is final. */
+async function pollUntilFinal(api: ApiClient, uuid: string, onPoll: (bundle: Bundle) => Promise<void>): Promise<Bundle> {
   for (let delay = FIRST_POLL_MS; ; delay = Math.min(MAX_POLL_MS, Math.round(delay * 1.5))) {
     const bundle = await fetchBundle(api, uuid);
     await onPoll(bundle);

@@ -20,6 +20,7 @@
 //   POST /rest/bundles?worksheet=UUID              CreateBundleRequest -> Bundle
 //   POST /rest/bundles/resolve                     ResolveRequest -> ResolveResponse
 //   GET  /rest/bundles/:uuid                       -> Bundle
+//   GET  /rest/bundles/:uuid/wait?seconds=N        -> Bundle once final, or as it is after N seconds (at most 60)
 //   PUT  /rest/bundles/:uuid/contents?unpack=&filename=   raw body (file or archive) -> Bundle
 //   GET  /rest/bundles/:uuid/contents/info/PATH    -> TargetInfo (one level of contents)
 //   GET  /rest/bundles/:uuid/contents/blob/PATH?head=N&tail=N  -> file bytes, or a tar of a directory
@@ -59,6 +60,7 @@ export const routes = {
   createBundle: (worksheet: string) => `${REST}/bundles?worksheet=${worksheet}`,
   resolveBundles: () => `${REST}/bundles/resolve`,
   bundle: (uuid: string) => `${REST}/bundles/${uuid}`,
+  waitBundle: (uuid: string, seconds: number) => `${REST}/bundles/${uuid}/wait?seconds=${seconds}`,
   uploadContents: (uuid: string, opts: { unpack: boolean; filename: string }) =>
     `${REST}/bundles/${uuid}/contents?unpack=${opts.unpack ? 1 : 0}&filename=${segment(opts.filename)}`,
   contentsInfo: (uuid: string, path: string) => `${REST}/bundles/${uuid}/contents/info/${subPath(path)}`,

@@ -8,6 +8,9 @@ import type { RouteContext } from './app.js';
 import { UuidParams } from './route-params.js';
 import { clientGone } from './live-routes.js';
 
+/** The longest one wait request holds (clients ask again): under common proxy idle timeouts. */
+const MAX_WAIT_SECONDS = 60;
+
 export function registerBundleRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
   app.post(`${REST}/bundles`, async (request) => {
     const user = await authenticate(request);
@@ -29,6 +32,13 @@ export function registerBundleRoutes(app: FastifyInstance, { services, authentic
     const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
     return services.bundles.get(user, uuid);
+  });
+
+  app.get(`${REST}/bundles/:uuid/wait`, async (request, reply) => {
+    const user = await authenticate(request);
+    const { uuid } = UuidParams.parse(request.params);
+    const { seconds } = z.object({ seconds: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).default(30) }).parse(request.query);
+    return services.bundles.waitFinal(user, uuid, seconds, clientGone(reply));
   });
 
   app.post(routes.bundleActions(), async (request, reply) => {

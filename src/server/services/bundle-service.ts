@@ -18,7 +18,7 @@ import {
   type Permission,
   type User,
 } from '../../protocol/index.js';
-import type { Clock } from '../../common/clock.js';
+import { sleep, type Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
 import { requestLimitViolation, resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import type { QuotaService } from '../quotas/quota-service.js';
@@ -29,7 +29,8 @@ import type { AccessControl, Caller } from '../permissions/access-control.js';
 import type { WorkerHub } from './worker-hub.js';
 import { WorkerHub as Hub } from './worker-hub.js';
 
-/** States in which no worker holds the bundle, so a kill takes effect at once. */
+/** How often a waiting request looks at its bundle again (one indexed read each). */
+const WAIT_POLL_MS = 25;
 
 export class BundleService {
   constructor(
@@ -113,6 +114,22 @@ export class BundleService {
     const [bundle] = await toApiBundles(this.store, [row], user, this.access);
     if (!bundle) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
     return bundle;
+  }
+
+  /**
+   * The bundle once it is final, or as it is when `seconds` have passed or the caller left: `cl
+   * wait` and `cl run --wait` learn of the end within WAIT_POLL_MS, with one request, instead of
+   * polling from afar with backing-off delays. Reads the store, so it holds across servers too.
+   */
+  async waitFinal(user: User, uuid: string, seconds: number, signal: AbortSignal): Promise<Bundle> {
+    let row = await this.getRowFor(user, uuid, 'read', 'read');
+    const deadline = this.clock.now() + seconds * 1000;
+    while (!isFinalState(row.state) && this.clock.now() < deadline && !signal.aborted) {
+      await sleep(WAIT_POLL_MS, signal);
+      row = await this.getRow(uuid);
+    }
+    const [bundle] = await toApiBundles(this.store, [row], user, this.access);
+    return bundle as Bundle;
   }
 
   /** The row of a bundle the caller holds `needed` on; `action` completes "You may not ...". */
