@@ -2,7 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { BundleAction, CreateBundleRequest, REST, ResolveRequest, Uuid, WriteAction, routes } from '../../protocol/index.js';
-import { AccessControl } from '../permissions/access-control.js';
 import { resolveSpec } from '../services/spec-resolver.js';
 import type { RouteContext } from './app.js';
 import { UuidParams } from './route-params.js';
@@ -24,7 +23,7 @@ export function registerBundleRoutes(app: FastifyInstance, { services, authentic
     // `^N` counts the worksheet's items: only on a worksheet the caller may read.
     if (body.worksheet) await services.worksheets.getRowFor(user, body.worksheet, 'read', 'read');
     const uuids: string[] = [];
-    for (const spec of body.specs) uuids.push(await resolveSpec(services.store, spec, body.worksheet, AccessControl.readableBy(user)));
+    for (const spec of body.specs) uuids.push(await resolveSpec(services.store, services.access, user, spec, body.worksheet));
     return { uuids };
   });
 

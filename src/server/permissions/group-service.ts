@@ -12,7 +12,7 @@ import {
 } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
-import { PUBLIC_GROUP_NAME, PUBLIC_GROUP_UUID, type GroupRow } from '../store/access-store.js';
+import { PUBLIC_GROUP_NAME, PUBLIC_GROUP_UUID, type GroupMemberRow, type GroupRow } from '../store/access-store.js';
 import type { Store } from '../store/store.js';
 
 const MAX_PREFIX_MATCHES = 10;
@@ -71,7 +71,7 @@ export class GroupService {
     }
     const names = new Map((await this.store.getUsersByIds(members.map((m) => m.user_id))).map((u) => [u.id, u.user_name]));
     return {
-      ...(await this.toApi(user, row)),
+      ...(await this.toApi(user, row, members)),
       members: members.map((m) => ({ user_id: m.user_id, user_name: names.get(m.user_id) ?? m.user_id, is_admin: m.is_admin })),
     };
   }
@@ -131,9 +131,10 @@ export class GroupService {
     }
   }
 
-  private async toApi(user: User, row: GroupRow): Promise<Group> {
+  /** `known`: the group's memberships, when the caller has read them already. */
+  private async toApi(user: User, row: GroupRow, known?: GroupMemberRow[]): Promise<Group> {
     const [owner] = row.owner_id === null ? [] : await this.store.getUsersByIds([row.owner_id]);
-    const members = row.owner_id === null ? [] : await this.store.listGroupMembers(row.uuid);
+    const members = row.owner_id === null ? [] : (known ?? (await this.store.listGroupMembers(row.uuid)));
     const isAdmin = row.owner_id !== null && (user.is_root || members.some((m) => m.user_id === user.id && m.is_admin));
     return { uuid: row.uuid, name: row.name, owner_name: owner?.user_name ?? null, is_admin: isAdmin };
   }

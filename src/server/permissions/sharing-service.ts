@@ -3,7 +3,6 @@
 // runs before any change, so a refused request changes nothing.
 import {
   ApiError,
-  FROZEN_KEY,
   type ChownRequest,
   type ChownResponse,
   type PermissionChange,
@@ -11,6 +10,7 @@ import {
   type SetWorksheetPermissionRequest,
   type User,
 } from '../../protocol/index.js';
+import { isFrozen, unfreezeHint } from '../services/frozen.js';
 import type { Store } from '../store/store.js';
 import { levelOf, type AccessControl } from './access-control.js';
 import type { GroupService } from './group-service.js';
@@ -30,10 +30,7 @@ export class SharingService {
       const row = rows.get(uuid);
       if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
       await this.access.requireBundle(user, row, 'all', 'change the permissions of');
-      const frozen = row.metadata[FROZEN_KEY];
-      if (frozen !== undefined && frozen !== null && frozen !== false) {
-        throw new ApiError('conflict', `Cannot change the permissions of ${row.name} (${uuid}): it is frozen; unfreeze it first with 'cl edit ${uuid} --unfreeze'.`);
-      }
+      if (isFrozen(row)) throw new ApiError('conflict', `Cannot change the permissions of ${row.name} (${uuid}): it is frozen; ${unfreezeHint(row)}.`);
     }
     await this.store.setGrant('bundle', uuids, group.uuid, levelOf(request.permission));
     return { group_uuid: group.uuid, group_name: group.name, permission: request.permission, uuids };

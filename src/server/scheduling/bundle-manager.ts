@@ -87,18 +87,39 @@ export class BundleManager {
     await this.schedule(workers);
   }
 
+  /** For each owner of a created bundle, the parents (of any of their bundles) they may read: one lookup per owner. */
+  private async parentsReadableByOwner(
+    created: readonly BundleRow[],
+    deps: readonly { child_uuid: string; parent_uuid: string }[],
+    parents: ReadonlyMap<string, BundleRow>,
+  ): Promise<Map<string, Set<string>>> {
+    const ownerOf = new Map(created.map((r) => [r.uuid, r.owner_id]));
+    const parentsOf = new Map<string, BundleRow[]>();
+    for (const dep of deps) {
+      const owner = ownerOf.get(dep.child_uuid);
+      const parent = parents.get(dep.parent_uuid);
+      if (owner === undefined || parent === undefined) continue;
+      const list = parentsOf.get(owner);
+      if (list) list.push(parent);
+      else parentsOf.set(owner, [parent]);
+    }
+    const users = new Map((await this.store.getUsersByIds([...parentsOf.keys()])).map((u) => [u.id, u]));
+    const out = new Map<string, Set<string>>();
+    for (const [owner, rows] of parentsOf) {
+      out.set(owner, await this.access.readable('bundle', { id: owner, is_root: users.get(owner)?.is_root ?? false }, rows));
+    }
+    return out;
+  }
+
   private async stageCreatedRuns(): Promise<void> {
     const created = await this.store.listBundlesInStates(['created']);
     if (created.length === 0) return;
     const deps = await this.store.getDependencies(created.map((r) => r.uuid));
     const parents = new Map((await this.store.getBundles([...new Set(deps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
-    const owners = new Map((await this.store.getUsersByIds([...new Set(created.map((r) => r.owner_id))])).map((u) => [u.id, u]));
+    const readable = await this.parentsReadableByOwner(created, deps, parents);
     for (const run of created) {
       const own = deps.filter((d) => d.child_uuid === run.uuid);
-      const ownParents = own.map((d) => parents.get(d.parent_uuid)).filter((p) => p !== undefined);
-      const owner = { id: run.owner_id, is_root: owners.get(run.owner_id)?.is_root ?? false };
-      const readable = await this.access.readable('bundle', owner, ownParents);
-      const decision = decideStaging(own, parents, allowsFailedDependencies(run.metadata), readable);
+      const decision = decideStaging(own, parents, allowsFailedDependencies(run.metadata), readable.get(run.owner_id) ?? new Set());
       const now = this.clock.now();
       if (decision.kind === 'fail') {
         await this.store.updateBundle(

@@ -24,6 +24,7 @@ import type { Clock } from '../../common/clock.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { AccessControl, levelName } from '../permissions/access-control.js';
 import { toApiBundles } from './bundle-view.js';
+import { isFrozen, unfreezeHint } from './frozen.js';
 import { parseSearchKeywords } from './search-keywords.js';
 import type { GroupService } from '../permissions/group-service.js';
 import type { WorksheetService } from './worksheet-service.js';
@@ -228,15 +229,6 @@ export class BundleOpsService {
     if (!row) throw new ApiError('not_found', `No bundle with uuid ${uuid}.`);
     return row;
   }
-}
-
-function isFrozen(row: BundleRow): boolean {
-  const frozen = row.metadata[FROZEN_KEY];
-  return frozen !== undefined && frozen !== null && frozen !== false;
-}
-
-function unfreezeHint(row: BundleRow): string {
-  return `unfreeze it first with 'cl edit ${row.uuid} --unfreeze'`;
 }
 
 async function asBadRequest<T>(work: () => Promise<T>): Promise<T> {

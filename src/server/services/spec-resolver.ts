@@ -1,16 +1,18 @@
 // Resolves bundle specs (uuid, uuid prefix, name, name^N, ^N) to uuids, relative to a worksheet.
 // A name is looked up on the worksheet first and in the whole store only when it is not there.
-// Prefixes and names match only bundles `readableBy` may read, so they never reveal one that is
+// Prefixes and names match only bundles the caller may read, so they never reveal one that is
 // private (nor make a spec ambiguous because of one); a full uuid or a position on a worksheet
 // names its bundle, which the read that follows refuses if it is private.
 import { parseBundleSpec } from '../../common/bundle-spec.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import { ApiError } from '../../protocol/index.js';
+import { AccessControl, type Caller } from '../permissions/access-control.js';
 import type { BundleRow, Store } from '../store/store.js';
 
 const MAX_CANDIDATES = 10;
 
-export async function resolveSpec(store: Store, spec: string, worksheetUuid: string | undefined, readableBy: string | null): Promise<string> {
+export async function resolveSpec(store: Store, access: AccessControl, caller: Caller, spec: string, worksheetUuid: string | undefined): Promise<string> {
+  const readableBy = AccessControl.readableBy(caller);
   let parsed;
   try {
     parsed = parseBundleSpec(spec);
@@ -40,7 +42,8 @@ export async function resolveSpec(store: Store, spec: string, worksheetUuid: str
       const like = toLikePattern(parsed.pattern);
       const matcher = likeToRegExp(like);
       const onSheet = worksheetUuid ? (await worksheetBundles(store, worksheetUuid, spec)).reverse() : [];
-      const visible = readableBy === null ? onSheet : await readableAmong(store, onSheet, readableBy);
+      const readable = await access.readable('bundle', caller, onSheet);
+      const visible = onSheet.filter((b) => readable.has(b.uuid));
       let matches = visible.filter((b) => matcher.test(b.name));
       if (matches.length === 0) matches = await store.findBundlesByName(like, parsed.index, readableBy);
       const row = matches[parsed.index - 1];
@@ -58,11 +61,6 @@ async function worksheetBundles(store: Store, worksheetUuid: string | undefined,
   const uuids = await store.listWorksheetBundleUuids(worksheetUuid);
   const rows = new Map((await store.getBundles(uuids)).map((r) => [r.uuid, r]));
   return uuids.map((u) => rows.get(u)).filter((r): r is BundleRow => r !== undefined);
-}
-
-async function readableAmong(store: Store, rows: BundleRow[], userId: string): Promise<BundleRow[]> {
-  const granted = await store.grantedLevels('bundle', userId, rows.filter((r) => r.owner_id !== userId).map((r) => r.uuid));
-  return rows.filter((r) => r.owner_id === userId || granted.has(r.uuid));
 }
 
 function single(rows: BundleRow[], spec: string): string {
