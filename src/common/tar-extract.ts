@@ -8,7 +8,7 @@ import * as tar from 'tar';
 import { createLinkBelow, pointsOutside } from './link-below.js';
 
 export interface BundleTarExtraction {
-  /** Pipe the tar into this. */
+  /** Pipe the tar into this, in large chunks (see coalesceChunks): it writes files in slices of them. */
   stream: Writable;
   /** Makes the links held back; call once the stream has finished. */
   finish(): Promise<void>;

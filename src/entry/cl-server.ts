@@ -48,8 +48,15 @@ export async function main(argv: string[]): Promise<void> {
             workDir: join(args.config.home, 'worker'),
             hostname: hostname(),
           },
-          // As many runs at once as the machine has CPUs, like a cl-worker started with defaults.
-          { id: embeddedWorkerId(args.config.home), verbose: args.verbose, logFormat: args.logFormat, slots: defaultSlots(null, cpus().length) },
+          // As many runs at once as the machine has CPUs, like a cl-worker started with defaults. It
+          // shares this process's file system, so it mounts dependencies straight from the store.
+          {
+            id: embeddedWorkerId(args.config.home),
+            verbose: args.verbose,
+            logFormat: args.logFormat,
+            slots: defaultSlots(null, cpus().length),
+            sharedFileSystem: true,
+          },
         ),
         // Its lines say which program wrote them, though both share this process's stderr.
         { log: createLogger({ program: 'cl-worker', verbose: args.verbose, format: args.logFormat }) },

@@ -29,6 +29,12 @@ export const RunSpec = z.object({
     Dependency.extend({
       /** Bytes of the parent bundle when the dependency is all of it and its size is known: the total of download progress. */
       data_size: z.number().int().nonnegative().optional(),
+      /**
+       * Where the parent's contents lie in the server's bundle store (an absolute path): sent only
+       * to a worker that shares the server's file system, which mounts them from there instead of
+       * downloading them.
+       */
+      location: z.string().min(1).optional(),
     }),
   ),
   resources: RunResources,
@@ -140,6 +146,8 @@ export const WorkerCheckin = z.object({
   pending_runs: z.array(z.object({ uuid: Uuid, assignment_id: z.string() })).optional(),
   /** `--group NAME`: the group whose members' runs this worker takes too (its owner must be a member). */
   group: z.string().min(1).max(200).nullable().optional(),
+  /** `--shared-file-system`: the worker sees the server's bundle store at the same paths. */
+  shared_file_system: z.boolean().optional(),
 });
 export type WorkerCheckin = z.infer<typeof WorkerCheckin>;
 

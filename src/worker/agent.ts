@@ -16,7 +16,7 @@ import {
 } from '../protocol/index.js';
 import { errorMessage } from '../common/error-message.js';
 import { sleep, type Clock } from '../common/clock.js';
-import type { DependencyCache } from './deps/dependency-cache.js';
+import type { DependencySource } from './deps/dependency-source.js';
 import type { ContainerRuntime } from './docker/container-runtime.js';
 import { sweepOrphanContainers } from './docker/orphan-sweep.js';
 import type { DockerHealth } from './docker/docker-health.js';
@@ -48,7 +48,7 @@ export interface AgentParts {
   api: WorkerServerApi;
   runtime: ContainerRuntime;
   docker: DockerHealth;
-  deps: DependencyCache;
+  deps: DependencySource;
   /** Scoped to this worker; the agent adds the run and assignment for lines about one run. */
   log: Logger;
   clock: Clock;
@@ -193,6 +193,7 @@ export class WorkerAgent {
       pending_runs: [...this.starting].map(([uuid, { assignmentId }]) => ({ uuid, assignment_id: assignmentId })),
       docker_ok: this.parts.docker.ok,
       docker_message: this.parts.docker.message,
+      shared_file_system: config.sharedFileSystem,
     };
   }
 

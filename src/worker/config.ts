@@ -61,6 +61,11 @@ export interface WorkerConfig {
   readonly pidsLimit: number;
   /** Free space the worker keeps on the work dir's disk for itself; it refuses runs rather than eat into it (default 1g). */
   readonly diskReserveBytes: number;
+  /**
+   * `--shared-file-system`: this machine sees the server's bundle store at the same paths, so
+   * dependencies are mounted from there (read-only) instead of downloaded.
+   */
+  readonly sharedFileSystem: boolean;
   readonly verbose: boolean;
   /** How log lines look (`--log-format`, default text). */
   readonly logFormat: LogFormat;
@@ -95,6 +100,7 @@ export function createWorkerConfig(
     sharedMemoryBytes: 1024 ** 3,
     pidsLimit: 4096,
     diskReserveBytes: 1024 ** 3,
+    sharedFileSystem: false,
     verbose: false,
     logFormat: 'text',
     ...required,
@@ -148,6 +154,11 @@ function buildCommand(): Command {
     .option('--shared-memory-size-gb <gb>', 'size of /dev/shm in each run container, in GiB', '1')
     .option('--pids-limit <n>', 'most processes a run may have at once', '4096')
     .option('--disk-reserve <size>', 'free space kept on the work dir disk; runs are refused rather than fill it', '1g')
+    .option(
+      '--shared-file-system',
+      "the server's bundle store is mounted here at the same path: dependencies are mounted from it, not downloaded",
+      false,
+    )
     .addOption(new Option('--kill-grace-seconds <s>', 'seconds between SIGTERM and SIGKILL').default('10').hideHelp())
     .option('--verbose', 'debug logging', false)
     .option('--log-format <format>', 'text (one readable line each) or json (one JSON object each)', 'text')
@@ -184,6 +195,7 @@ interface RawOptions {
   sharedMemorySizeGb: string;
   pidsLimit: string;
   diskReserve: string;
+  sharedFileSystem: boolean;
   verbose: boolean;
   logFormat: string;
 }
@@ -232,6 +244,7 @@ export function parseWorkerArgs(
     sharedMemoryBytes: parseGigabytes('--shared-memory-size-gb', o.sharedMemorySizeGb),
     pidsLimit: parseCount('--pids-limit', o.pidsLimit, 16),
     diskReserveBytes: parseFlagSize('--disk-reserve', o.diskReserve),
+    sharedFileSystem: o.sharedFileSystem,
     verbose: o.verbose,
     logFormat: parseLogFormat(o.logFormat),
   };

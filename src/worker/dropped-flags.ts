@@ -10,7 +10,6 @@ export const DROPPED_WORKER_FLAGS: readonly DroppedFlag[] = [
   { flags: '--preemptible', reason: 'the runs of a worker that is lost become worker_offline.' },
   { flags: '--exit-on-exception', reason: 'an error the worker cannot recover from ends it with exit status 1.' },
   { flags: '--delete-work-dir-on-exit', reason: 'remove the --work-dir yourself after the worker exits.' },
-  { flags: '--shared-file-system', reason: 'dependencies are always downloaded and results uploaded.' },
   { flags: '--network-prefix', reason: 'choose the Docker network of runs with --run-network NAME.' },
   { flags: '--download-dependencies-max-retries', reason: 'a failed download is tried again when a run next needs it.' },
   { flags: '--max-image-size', reason: 'image sizes are not checked before a pull.' },

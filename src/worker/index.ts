@@ -8,6 +8,7 @@ import { errorMessage } from '../common/error-message.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { WorkerConfig } from './config.js';
 import { DependencyCache } from './deps/dependency-cache.js';
+import { SharedStoreDependencies } from './deps/shared-store.js';
 import type { ContainerRuntime } from './docker/container-runtime.js';
 import { DockerHealth } from './docker/docker-health.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
@@ -73,6 +74,7 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
     signal: stop.signal,
   });
   await dependencyCache.init();
+  const dependencies = config.sharedFileSystem ? new SharedStoreDependencies(dependencyCache, log) : dependencyCache;
   const retrySeconds = Math.min(config.checkinFrequencySeconds, 5);
   const docker = new DockerHealth(runtime, log, retrySeconds);
   await docker.check();
@@ -91,7 +93,7 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
     api,
     runtime,
     docker,
-    deps: dependencyCache,
+    deps: dependencies,
     log,
     clock,
     gpus,
@@ -112,7 +114,7 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
       runtime,
       docker,
       images: new ImageCache(runtime),
-      deps: dependencyCache,
+      deps: dependencies,
       records,
       log,
       clock,

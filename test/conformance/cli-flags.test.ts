@@ -81,7 +81,6 @@ const DROPPED: ReadonlyArray<[program: string, flag: string, why: string]> = [
   ['cl-worker', '--preemptible', 'not implemented: restaging lost runs'],
   ['cl-worker', '--exit-on-exception', 'not implemented; fatal errors exit 1'],
   ['cl-worker', '--delete-work-dir-on-exit', 'not implemented'],
-  ['cl-worker', '--shared-file-system', 'not implemented: always download and upload'],
   ['cl-worker', '--network-prefix', '--run-network instead'],
   ['cl-worker', '--download-dependencies-max-retries', 'not configurable'],
   ['cl-worker', '--max-image-size', 'not implemented'],

@@ -80,4 +80,13 @@ describe('links in an uploaded directory', () => {
     expect(stdout).toContain('unreadable');
     expect(stdout).not.toContain(HOST_SECRET);
   }, 180_000);
+
+  it('reach a run that spreads the bundle (.:) as links too, never mounted from the host', async () => {
+    const run = await cluster.clOk(['run', `.:${bundle}`, 'readlink outside nowhere; cat outside 2>&1 || echo unreadable']);
+    expect(await cluster.waitForState(run, ['ready', 'failed'], 120_000), cluster.describeLogs()).toBe('ready');
+    const stdout = await cluster.clOk(['cat', `${run}/stdout`]);
+    expect(stdout).toContain(`${hostFile}\n/no/such/place\n`);
+    expect(stdout).toContain('unreadable');
+    expect(stdout).not.toContain(HOST_SECRET);
+  }, 180_000);
 });

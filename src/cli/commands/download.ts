@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { coalesceChunks } from '../../common/coalesce.js';
 import { extractBundleTar } from '../../common/tar-extract.js';
 import { UserInputError } from '../../common/user-input-error.js';
 import { routes, TARGET_TYPE_HEADER } from '../../protocol/index.js';
@@ -56,7 +57,7 @@ async function runDownload(ctx: CliContext, text: string, options: DownloadOptio
     if (response.headers.get(TARGET_TYPE_HEADER) === 'directory') {
       await mkdir(temp, { recursive: true });
       const extraction = extractBundleTar(temp);
-      await pipeline(body, extraction.stream);
+      await pipeline(body, coalesceChunks(), extraction.stream);
       await extraction.finish();
     } else {
       await mkdir(dirname(temp), { recursive: true });

@@ -11,6 +11,7 @@ import * as tar from 'tar';
 import { ApiError, type TargetInfo } from '../../protocol/index.js';
 import { archiveKindOf, unpackArchive } from './archive.js';
 import { resolveInside, type ResolvedPath } from './safe-path.js';
+import { coalesceChunks } from '../../common/coalesce.js';
 
 /** Bytes per read of a file being downloaded. */
 const FILE_READ_CHUNK = 1024 * 1024;
@@ -57,8 +58,10 @@ export class BlobStore {
   async store(uuid: string, source: Readable, options: UploadOptions): Promise<StoredContents> {
     const stage = await this.newStage(uuid);
     try {
-      const limited = source.pipe(byteLimit(options.maxBytes));
+      const limit = byteLimit(options.maxBytes);
+      const limited = source.pipe(limit).pipe(coalesceChunks());
       source.on('error', (error) => limited.destroy(error));
+      limit.on('error', (error) => limited.destroy(error));
       // The refusal reaches the caller through the unpacking pipeline, which may already have
       // settled and let go of the stream when it is emitted: it must not surface as uncaught.
       limited.on('error', () => undefined);

@@ -83,6 +83,7 @@ export class WorkerService {
       docker_ok: body.docker_ok,
       docker_message: body.docker_message,
       checkin_time: now,
+      shared_file_system: body.shared_file_system === true,
     });
     const staleKills: WorkerMessage[] = [];
     for (const report of body.runs) {
@@ -332,6 +333,7 @@ export class WorkerService {
     // A failed or killed parent (allowed by --allow-failed-dependencies) may have left nothing to mount.
     const deps = dependenciesWithContents(allDeps, parents);
     const sizes = parentSizes(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid), parents);
+    const sharesStore = deps.length > 0 && (await this.store.getWorker(ownerId, workerId))?.shared_file_system === true;
     const messages: WorkerMessage[] = [];
     for (const row of rows) {
       if (!row.assignment_id) continue;
@@ -347,7 +349,13 @@ export class WorkerService {
               .filter((d) => d.child_uuid === row.uuid)
               .map((d) => {
                 const size = d.parent_path === '' ? sizes.get(d.parent_uuid) : undefined;
-                return { child_path: d.child_path, parent_uuid: d.parent_uuid, parent_path: d.parent_path, ...(size !== undefined ? { data_size: size } : {}) };
+                return {
+                  child_path: d.child_path,
+                  parent_uuid: d.parent_uuid,
+                  parent_path: d.parent_path,
+                  ...(size !== undefined ? { data_size: size } : {}),
+                  ...(sharesStore ? { location: this.blobs.contentsPath(d.parent_uuid) } : {}),
+                };
               }),
             resources: this.resources(row),
             exclude_patterns: Array.isArray(row.metadata.exclude_patterns) ? row.metadata.exclude_patterns : [],

@@ -72,5 +72,6 @@ export function toWorker(r: Raw): WorkerRow {
     checkin_time: Number(r.checkin_time),
     gpus_seen: Number(r.gpus_seen ?? 0),
     group_uuid: r.group_uuid === null || r.group_uuid === undefined ? null : String(r.group_uuid),
+    shared_file_system: r.shared_file_system === 1,
   };
 }

@@ -111,6 +111,8 @@ export interface WorkerRow {
   gpus_seen?: number;
   /** `--group`: the group whose members' runs this private worker also takes. */
   group_uuid?: string | null;
+  /** `--shared-file-system`: the worker mounts dependencies from the bundle store's paths. */
+  shared_file_system?: boolean;
 }
 
 /** Conditions a bundle must meet for an update to apply (STYLE habit 3: guarded updates). */

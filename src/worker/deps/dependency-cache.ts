@@ -11,12 +11,15 @@ import { makeReadableByAll, treeSize } from '../fs/tree.js';
 import type { Logger } from '../../common/log.js';
 import { withRetry } from '../retry.js';
 import { downloadInto, type FetchBlob } from './dependency-fetch.js';
+import type { DependencySource } from './dependency-source.js';
 
 export interface DependencyKey {
   parent_uuid: string;
   parent_path: string;
   /** Size of the parent bundle, when the key is all of it: the total shown while downloading. */
   data_size?: number | undefined;
+  /** Where the parent lies in the server's bundle store, sent to workers that share it. */
+  location?: string | undefined;
 }
 
 export interface DownloadProgress {
@@ -69,7 +72,7 @@ export function keyOfEntryName(name: string): DependencyKey | null {
   return { parent_uuid: match[1], parent_path: Buffer.from(match[2], 'base64url').toString('utf8') };
 }
 
-export class DependencyCache {
+export class DependencyCache implements DependencySource {
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly options: DependencyCacheOptions) {}

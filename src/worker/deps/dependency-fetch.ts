@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HttpResponse } from '../../common/http-response.js';
+import { coalesceChunks } from '../../common/coalesce.js';
 import { extractBundleTar } from '../../common/tar-extract.js';
 import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 
@@ -36,7 +37,7 @@ export async function downloadInto(
   } else {
     await mkdir(dest, { recursive: true });
     const extraction = extractBundleTar(dest);
-    await pipeline(body, counter, extraction.stream, signal ? { signal } : {});
+    await pipeline(body, counter, coalesceChunks(), extraction.stream, signal ? { signal } : {});
     await extraction.finish();
   }
   return kind;

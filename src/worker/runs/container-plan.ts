@@ -10,14 +10,20 @@ export interface PlannedDependency {
   childPath: string;
   hostPath: string;
   isDirectory: boolean;
-  /** Top-level entry names; needed only for child path `.`, which spreads a directory's entries. */
-  entries?: ReadonlyArray<{ name: string; isDirectory: boolean }>;
+  /**
+   * Top-level entries; needed only for child path `.`, which spreads a directory's entries. A
+   * symbolic link among them carries its target: it is recreated as a link, never mounted, since
+   * Docker would follow it on the host.
+   */
+  entries?: ReadonlyArray<{ name: string; isDirectory: boolean; linkTarget?: string }>;
 }
 
 export interface MountPoint {
   /** Relative to the run dir. */
   path: string;
   isDirectory: boolean;
+  /** A spread dependency's symbolic link, made as a link with this target instead of a mount. */
+  linkTarget?: string;
 }
 
 export interface ContainerPlan {
@@ -58,10 +64,12 @@ export function planContainer(run: RunSpec, deps: readonly PlannedDependency[], 
   const mountPoints = dependencyMountPoints(deps);
   const mounts: Mount[] = [
     { source: ctx.runDir, target: home, readOnly: false },
-    ...mountPoints.map((m) => ({ source: m.hostPath, target: `${home}/${m.path}`, readOnly: true })),
+    ...mountPoints
+      .filter((m) => m.linkTarget === undefined)
+      .map((m) => ({ source: m.hostPath, target: `${home}/${m.path}`, readOnly: true })),
   ];
   return {
-    mountPoints: mountPoints.map(({ path, isDirectory }) => ({ path, isDirectory })),
+    mountPoints: mountPoints.map(({ path, isDirectory, linkTarget }) => ({ path, isDirectory, ...(linkTarget !== undefined ? { linkTarget } : {}) })),
     spec: {
       name: `codalab-run-${run.uuid}`,
       image: ctx.imageRef,
@@ -104,7 +112,8 @@ function dependencyMountPoints(deps: readonly PlannedDependency[]): Array<MountP
     }
     if (!dep.isDirectory) throw new PlanError(`Dependency '${dep.childPath}' is a file; only a directory can be spread with '.'.`);
     for (const entry of dep.entries ?? []) {
-      points.push({ path: safeChildPath(entry.name), hostPath: `${dep.hostPath}/${entry.name}`, isDirectory: entry.isDirectory });
+      const point = { path: safeChildPath(entry.name), hostPath: `${dep.hostPath}/${entry.name}`, isDirectory: entry.isDirectory };
+      points.push(entry.linkTarget !== undefined ? { ...point, isDirectory: false, linkTarget: entry.linkTarget } : point);
     }
   }
   const seen = new Set<string>();

@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { AcceptedResponse, FinishRunRequest } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
-import type { DependencyCache } from '../deps/dependency-cache.js';
+import type { DependencySource } from '../deps/dependency-source.js';
 import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { DockerHealth } from '../docker/docker-health.js';
 import type { ImageCache } from '../images/image-cache.js';
@@ -50,7 +50,7 @@ export interface RunContext {
   runtime: ContainerRuntime;
   docker: DockerHealth;
   images: ImageCache;
-  deps: DependencyCache;
+  deps: DependencySource;
   log: Logger;
   clock: Clock;
   /** Aborted when the worker stops, with a StopMode as its reason. */

@@ -1,11 +1,12 @@
 // A run's dependencies on the worker: fetching them through the dependency cache, and laying out
 // their mount points in the run dir. It holds no run state: progress, held copies and failures go
 // back to the caller, which alone changes state and releases the copies at clean-up.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunSpec } from '../../protocol/index.js';
 import { errorMessage } from '../../common/error-message.js';
-import type { CachedDependency, DependencyCache } from '../deps/dependency-cache.js';
+import type { CachedDependency } from '../deps/dependency-cache.js';
+import type { DependencySource } from '../deps/dependency-source.js';
 import type { Mount } from '../docker/container-runtime.js';
 import type { DependencyMount } from '../reads/run-paths.js';
 import type { MountPoint, PlannedDependency } from './container-plan.js';
@@ -21,7 +22,7 @@ export interface DependencyFetchHooks {
 export type DependencyFetch = { deps: PlannedDependency[] } | { failure: string } | null;
 
 export async function fetchDependencies(
-  cache: DependencyCache,
+  cache: DependencySource,
   dependencies: RunSpec['dependencies'],
   signal: AbortSignal,
   hooks: DependencyFetchHooks,
@@ -35,9 +36,7 @@ export async function fetchDependencies(
         hooks.onProgress(dependencyProgressText([...downloads.values()]));
       });
       hooks.onHeld(cached);
-      const entries = cached.isDirectory && path.normalize(dep.child_path) === '.'
-        ? (await readdir(cached.path, { withFileTypes: true })).map((e) => ({ name: e.name, isDirectory: e.isDirectory() }))
-        : undefined;
+      const entries = cached.isDirectory && path.normalize(dep.child_path) === '.' ? await spreadEntries(cached.path) : undefined;
       return { childPath: dep.child_path, hostPath: cached.path, isDirectory: cached.isDirectory, ...(entries ? { entries } : {}) };
     }),
   );
@@ -49,6 +48,16 @@ export async function fetchDependencies(
   return { failure: `Failed to download dependency ${dep?.child_path ?? '?'}: ${errorMessage(reason)}` };
 }
 
+/** The entries of a directory spread with `.`; a link keeps its target (see PlannedDependency). */
+async function spreadEntries(dir: string): Promise<NonNullable<PlannedDependency['entries']>> {
+  const entries = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const linkTarget = e.isSymbolicLink() ? await readlink(path.join(dir, e.name)) : undefined;
+    entries.push({ name: e.name, isDirectory: e.isDirectory(), ...(linkTarget !== undefined ? { linkTarget } : {}) });
+  }
+  return entries;
+}
+
 /** Dependency mount points with their cached copies, for reads of the running bundle. */
 export function listDependencyMounts(mounts: readonly Mount[], uuid: string): DependencyMount[] {
   const home = `/${uuid}/`;
@@ -57,12 +66,21 @@ export function listDependencyMounts(mounts: readonly Mount[], uuid: string): De
     .map((m) => ({ path: m.target.slice(home.length), hostPath: m.source }));
 }
 
-/** Empty files and dirs where dependencies will be mounted, owned by us rather than by Docker. */
+/**
+ * Empty files and dirs where dependencies will be mounted, owned by us rather than by Docker, and
+ * the links of spread dependencies (the run dir is new and only ours until the container starts).
+ */
 export async function createMountPoints(runDir: string, points: readonly MountPoint[]): Promise<void> {
   for (const point of points) {
     const target = path.join(runDir, point.path);
     await mkdir(path.dirname(target), { recursive: true });
-    if (point.isDirectory) await mkdir(target, { recursive: true });
+    if (point.linkTarget !== undefined) await symlink(point.linkTarget, target).catch(ignoreExisting);
+    else if (point.isDirectory) await mkdir(target, { recursive: true });
     else await writeFile(target, '', { flag: 'a' });
   }
+}
+
+/** A resumed preparation makes its links again; one already there is the same link. */
+function ignoreExisting(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
 }

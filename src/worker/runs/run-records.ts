@@ -45,7 +45,7 @@ const StoredRecord = z.object({
   }),
   containerId: z.string().nullable(),
   imageDigest: z.string().nullable(),
-  mountPoints: z.array(z.object({ path: z.string(), isDirectory: z.boolean() })),
+  mountPoints: z.array(z.object({ path: z.string(), isDirectory: z.boolean(), linkTarget: z.string().optional() })),
   dependencyMounts: z.array(z.object({ path: z.string(), hostPath: z.string() })),
   killRequestedAt: z.number().nullable(),
 });
