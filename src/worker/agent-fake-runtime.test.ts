@@ -96,6 +96,19 @@ describe('worker with a fake runtime', () => {
     expect(await rig.waitForWorker(queue, (w) => w.docker_ok)).toMatchObject({ docker_message: null });
   });
 
+  it('holds the image it pulled for a run until the run is cleaned up, then evicts it past --max-image-cache-size', async () => {
+    runtime.images.delete('img:1');
+    runtime.registry.set('img:1', { ...IMAGE, sizeBytes: 1000 });
+    await start(silentLogger, { maxImageCacheSizeBytes: 10 });
+    const run = await createRun();
+    const done = await rig.waitForBundle(run.uuid, 'the run to finish');
+    // Over the cap from its pull on, yet still there when the container was created: the run held it.
+    expect(done.state).toBe('ready');
+    expect(done.metadata.docker_image).toBe(IMAGE.digest);
+    await waitUntil(() => !runtime.images.has('img:1'), 'the image to be evicted after the run');
+    expect(runtime.calls.filter((c) => c.startsWith('pullImage'))).toEqual(['pullImage img:1']);
+  });
+
   it('kills a run while it is preparing: no container, finished as killed', async () => {
     const held = await holdNextStart();
     await start();
