@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on this machine (DESIGN.md §4).
-# Does nothing when `docker info` already works. As root on Debian it installs docker.io (plus
-# busybox-static and debootstrap, which build-images.sh needs) and starts dockerd detached, since
-# these machines have no systemd. Anywhere else it says how to install Docker and fails.
+# As root on Debian it installs what is missing of docker.io, busybox-static and debootstrap
+# (build-images.sh needs them), zip and docker-registry (tests pull from their own registry, which
+# they start themselves), then starts dockerd detached, since these machines have no systemd.
+# Elsewhere it does nothing when `docker info` already works, and otherwise says how to install
+# Docker and fails.
 # Idempotent: safe on a fresh machine and on a reused one whose dockerd was stopped.
 set -euo pipefail
 
@@ -18,13 +20,13 @@ die() { log "error: $*"; exit 1; }
 
 engine_answers() { docker info >/dev/null 2>&1; }
 
-if command -v docker >/dev/null 2>&1 && engine_answers; then
-  exit 0
-fi
-
 is_debian_root() { [ "$(id -u)" = 0 ] && [ -r /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
 
+engine_up=false
+if command -v docker >/dev/null 2>&1 && engine_answers; then engine_up=true; fi
+
 if ! is_debian_root; then
+  "$engine_up" && exit 0
   cat >&2 <<'EOF'
 ensure-docker: error: no Docker engine answers (`docker info` failed), and this script can only
 install one as root on Debian/Ubuntu. Install Docker yourself, then rerun:
@@ -44,6 +46,9 @@ is_installed busybox-static || missing+=(busybox-static)
 is_installed debootstrap || missing+=(debootstrap)
 # zip builds the zip files that the tests upload (the server reads them with yauzl).
 is_installed zip || missing+=(zip)
+# The image cache tests push to and pull from a registry on loopback that they start themselves
+# (/usr/bin/docker-registry serve); where systemd runs, the package's own service also starts.
+is_installed docker-registry || missing+=(docker-registry)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   export DEBIAN_FRONTEND=noninteractive
@@ -51,6 +56,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 fi
+"$engine_up" && exit 0
 
 # Two set-ups at once (quickstart and tests) must not both start a daemon: the second would
 # find the first one's pid file, and removing a "stale" one could race with a fresh start.

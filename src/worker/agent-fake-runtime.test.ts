@@ -96,6 +96,19 @@ describe('worker with a fake runtime', () => {
     expect(await rig.waitForWorker(queue, (w) => w.docker_ok)).toMatchObject({ docker_message: null });
   });
 
+  it('holds the image it pulled for a run until the run is cleaned up, then evicts it past --max-image-cache-size', async () => {
+    runtime.images.delete('img:1');
+    runtime.registry.set('img:1', { ...IMAGE, sizeBytes: 1000 });
+    await start(silentLogger, { maxImageCacheSizeBytes: 10 });
+    const run = await createRun();
+    const done = await rig.waitForBundle(run.uuid, 'the run to finish');
+    // Over the cap from its pull on, yet still there when the container was created: the run held it.
+    expect(done.state).toBe('ready');
+    expect(done.metadata.docker_image).toBe(IMAGE.digest);
+    await waitUntil(() => !runtime.images.has('img:1'), 'the image to be evicted after the run');
+    expect(runtime.calls.filter((c) => c.startsWith('pullImage'))).toEqual(['pullImage img:1']);
+  });
+
   it('kills a run while it is preparing: no container, finished as killed', async () => {
     const held = await holdNextStart();
     await start();
@@ -197,7 +210,7 @@ describe('image cache', () => {
       { id: 'a', status: 'Downloading', current: 50, total: 100 },
       { id: 'a', status: 'Pull complete' },
     ];
-    const cache = new ImageCache(rt);
+    const cache = new ImageCache({ runtime: rt });
     const seen: Array<number | null> = [];
     await cache.ensure('busybox', (percent) => seen.push(percent));
     expect(seen).toEqual([null, null, 50, 100]);
@@ -206,9 +219,9 @@ describe('image cache', () => {
   it('pulls a missing image once for concurrent runs, and names the image when it cannot', async () => {
     const rt = new FakeRuntime();
     rt.registry.set('busybox:latest', { id: 'sha256:1', digest: 'busybox@sha256:1' });
-    const cache = new ImageCache(rt);
+    const cache = new ImageCache({ runtime: rt });
     const [a, b] = await Promise.all([cache.ensure('busybox'), cache.ensure('busybox:latest')]);
-    expect(a).toEqual(b);
+    expect([a.id, a.digest]).toEqual([b.id, b.digest]);
     expect(rt.calls.filter((c) => c.startsWith('pullImage'))).toEqual(['pullImage busybox:latest']);
     await expect(cache.ensure('nope:1')).rejects.toThrow("Docker image 'nope:1' not found locally and could not be pulled: pull access denied for nope:1");
   });

@@ -60,6 +60,7 @@ describe('worker flags', () => {
       '--max-image-cache-size', '50g', '--checkin-frequency-seconds', '2', '--exit-when-idle', '--idle-seconds', '60',
       '--exit-after-num-runs', '1', '--docker-socket', '/run/d.sock', '--verbose', '--log-format', 'json',
       '--shared-memory-size-gb', '0.5', '--pids-limit', '100', '--disk-reserve', '2g', '--run-network', 'bridge',
+      '--pull-policy', 'always',
     ]);
     expect(c).toMatchObject({
       serverUrl: 'https://cl.example.org', workDir: '/w', id: 'gpu-1', tag: 'big-gpu', tagExclusive: true, slots: 3,
@@ -67,6 +68,7 @@ describe('worker flags', () => {
       maxImageCacheSizeBytes: 50 * 1024 ** 3, checkinFrequencySeconds: 2, exitWhenIdle: true, idleSeconds: 60,
       exitAfterNumRuns: 1, dockerSocket: '/run/d.sock', verbose: true, logFormat: 'json',
       sharedMemoryBytes: 512 * 1024 ** 2, pidsLimit: 100, diskReserveBytes: 2 * 1024 ** 3, runNetwork: 'bridge',
+      pullPolicy: 'always',
     });
   });
 
@@ -86,6 +88,7 @@ describe('worker flags', () => {
     [['extra'], /too many arguments|excess/i],
     [['--frobnicate'], /^unknown option '--frobnicate' \(see cl-worker --help\)\.$/],
     [['--log-format', 'pretty'], /^Invalid --log-format 'pretty': expected text or json\.$/],
+    [['--pull-policy', 'never'], /^Invalid --pull-policy 'never': expected missing or always\.$/],
   ])('refuses %j with a one-line message', (argv, message) => {
     let error: unknown;
     try {

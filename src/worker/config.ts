@@ -13,6 +13,7 @@ import { UserInputError } from '../common/user-input-error.js';
 import { addDroppedFlags, droppedFlagsHelp, rejectDroppedFlags } from '../common/dropped-flags.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
 import { DROPPED_WORKER_FLAGS } from './dropped-flags.js';
+import { PULL_POLICIES, type PullPolicy } from './images/pull-policy.js';
 
 export interface WorkerConfig {
   /** Base URL of the server, without `/rest` (default http://127.0.0.1:2900). */
@@ -38,8 +39,13 @@ export interface WorkerConfig {
   readonly maxMemoryBytes: number | null;
   /** Cap on the dependency cache, in bytes (default 10g). */
   readonly maxWorkDirSizeBytes: number;
-  /** Accepted for CodaLab compatibility; images are not evicted yet. */
+  /**
+   * Cap on the images this worker pulled, in bytes: beyond it the least recently used ones that no
+   * run uses are removed (images pulled by hand are never touched); null = no cap (the default).
+   */
   readonly maxImageCacheSizeBytes: number | null;
+  /** `missing` (default): pull an image only when it is not present; `always`: pull before every run. */
+  readonly pullPolicy: PullPolicy;
   /** Seconds between regular check-ins (default 5); a run changing stage checks in at once. */
   readonly checkinFrequencySeconds: number;
   /** Exit once no run has been held for `idleSeconds` (after one successful check-in). */
@@ -89,6 +95,7 @@ export function createWorkerConfig(
     maxMemoryBytes: null,
     maxWorkDirSizeBytes: parseSize('10g'),
     maxImageCacheSizeBytes: null,
+    pullPolicy: 'missing',
     checkinFrequencySeconds: 5,
     exitWhenIdle: false,
     passDownTermination: false,
@@ -133,7 +140,11 @@ function buildCommand(): Command {
     .option('--gpuset <list>', 'GPUs handed to runs: ALL (every GPU nvidia-smi lists), NONE, or indices/UUIDs', 'ALL')
     .option('--max-memory <size>', 'memory reported to the server (default: physical memory)')
     .option('--max-work-dir-size <size>', 'cap on the dependency cache', '10g')
-    .option('--max-image-cache-size <size>', 'cap on cached images (accepted; not enforced yet)')
+    .option(
+      '--max-image-cache-size <size>',
+      'cap on the images this worker pulled: beyond it the least recently used ones no run uses are removed (default: no cap)',
+    )
+    .option('--pull-policy <policy>', 'missing (pull an image only when absent) or always (pull before every run)', 'missing')
     .option('--checkin-frequency-seconds <s>', 'seconds between check-ins', '5')
     .option('--exit-when-idle', 'exit when no run has been held for --idle-seconds', false)
     .option('--idle-seconds <s>', 'how long the worker must be idle before it exits', '0')
@@ -184,6 +195,7 @@ interface RawOptions {
   maxMemory?: string;
   maxWorkDirSize: string;
   maxImageCacheSize?: string;
+  pullPolicy: string;
   checkinFrequencySeconds: string;
   exitWhenIdle: boolean;
   passDownTermination: boolean;
@@ -233,6 +245,7 @@ export function parseWorkerArgs(
     maxWorkDirSizeBytes: parseFlagSize('--max-work-dir-size', o.maxWorkDirSize),
     maxImageCacheSizeBytes:
       o.maxImageCacheSize === undefined ? null : parseFlagSize('--max-image-cache-size', o.maxImageCacheSize),
+    pullPolicy: parsePullPolicy(o.pullPolicy),
     checkinFrequencySeconds: parsePositiveSeconds('--checkin-frequency-seconds', o.checkinFrequencySeconds),
     exitWhenIdle: o.exitWhenIdle,
     passDownTermination: o.passDownTermination,
@@ -303,6 +316,12 @@ function parseNetworkName(text: string): string {
     throw new UsageError(`Invalid --run-network '${text}': name a bridge network, e.g. ${RUN_NETWORK} or bridge.`);
   }
   return text;
+}
+
+function parsePullPolicy(text: string): PullPolicy {
+  const policy = PULL_POLICIES.find((p) => p === text.trim().toLowerCase());
+  if (policy === undefined) throw new UsageError(`Invalid --pull-policy '${text}': expected missing or always.`);
+  return policy;
 }
 
 function parseCount(flag: string, text: string, min: number): number {

@@ -67,7 +67,12 @@ export interface ImageInfo {
   id: string;
   /** `repo@sha256:…` when the image came from a registry, else `name@<image id>`. */
   digest: string;
+  /** Bytes the engine counts for the image (its layers, shared ones included); absent when unknown. */
+  sizeBytes?: number;
 }
+
+/** How a removal of an image ended: `in_use` when the engine refused (a container uses it, or it has other names). */
+export type ImageRemoval = { outcome: 'removed' } | { outcome: 'gone' } | { outcome: 'in_use'; reason: string };
 
 export interface LabelledContainer {
   id: string;
@@ -116,6 +121,11 @@ export interface ContainerRuntime {
   inspectImage(ref: string): Promise<ImageInfo | null>;
   /** Pulls from a registry, reporting progress events; throws RuntimeError('failed') with the engine's reason. */
   pullImage(ref: string, signal?: AbortSignal, onProgress?: (event: PullEvent) => void): Promise<void>;
+  /**
+   * Removes an image by id without forcing: the engine refuses while a container (running or
+   * stopped) uses it or other names point at it, and that refusal is `in_use`, not an error.
+   */
+  removeImage(id: string): Promise<ImageRemoval>;
   /** Creates (not starts) a container and returns its id. */
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;

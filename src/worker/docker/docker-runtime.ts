@@ -11,6 +11,7 @@ import {
   type ContainerSpec,
   type ContainerStats,
   type ImageInfo,
+  type ImageRemoval,
   type LabelledContainer,
   type PullEvent,
   RUN_NETWORK,
@@ -39,7 +40,11 @@ export class DockerRuntime implements ContainerRuntime {
   async inspectImage(ref: string): Promise<ImageInfo | null> {
     try {
       const info = await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect());
-      return { id: info.Id, digest: info.RepoDigests?.[0] ?? `${ref.replace(/@.*$/, '')}@${info.Id}` };
+      const name = repositoryOf(ref);
+      // An image pulled under several names has a digest for each: the one of the name asked for.
+      const digests = info.RepoDigests ?? [];
+      const digest = digests.find((d) => d.startsWith(`${name}@`)) ?? digests[0] ?? `${ref.replace(/@.*$/, '')}@${info.Id}`;
+      return { id: info.Id, digest, ...(typeof info.Size === 'number' ? { sizeBytes: info.Size } : {}) };
     } catch (error) {
       if (error instanceof RuntimeError && error.kind === 'not_found') return null;
       throw error;
@@ -56,6 +61,18 @@ export class DockerRuntime implements ContainerRuntime {
       };
       this.docker.modem.followProgress(stream, done, (event: unknown) => onProgress?.(toPullEvent(event)));
     });
+  }
+
+  async removeImage(id: string): Promise<ImageRemoval> {
+    try {
+      await this.call(`remove image ${id}`, () => this.docker.getImage(id).remove({ force: false, noprune: false }));
+      return { outcome: 'removed' };
+    } catch (error) {
+      if (error instanceof RuntimeError && error.kind === 'not_found') return { outcome: 'gone' };
+      // 409: a container uses it, or other names point at it. Never forced: it is not ours to take.
+      if (error instanceof RuntimeError && statusOf(error.cause) === 409) return { outcome: 'in_use', reason: engineReason(error.cause) };
+      throw error;
+    }
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -245,6 +262,14 @@ export function toCreateOptions(spec: ContainerSpec, runNetwork = RUN_NETWORK): 
       LogConfig: { Type: 'json-file', Config: { 'max-size': `${Math.max(1, Math.ceil(spec.logMaxBytes / 1024))}k`, 'max-file': '1' } },
     },
   };
+}
+
+/** `host:5000/name:tag` or `name@sha256:…` without its tag or digest. */
+function repositoryOf(ref: string): string {
+  const bare = ref.replace(/@.*$/, '');
+  const slash = bare.lastIndexOf('/');
+  const colon = bare.lastIndexOf(':');
+  return colon > slash ? bare.slice(0, colon) : bare;
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -7,6 +7,7 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   type ImageInfo,
+  type ImageRemoval,
   type LabelledContainer,
   type PullEvent,
 } from './container-runtime.js';
@@ -42,7 +43,17 @@ export class FakeRuntime implements ContainerRuntime {
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
     this.check(`inspectImage ${ref}`);
-    return this.images.get(ref) ?? null;
+    return this.images.get(ref) ?? this.imageById(ref);
+  }
+
+  async removeImage(id: string): Promise<ImageRemoval> {
+    this.check(`removeImage ${id}`);
+    const names = [...this.images].filter(([, image]) => image.id === id).map(([name]) => name);
+    if (names.length === 0) return { outcome: 'gone' };
+    const user = [...this.containers.values()].find((c) => c.spec.image === id || names.includes(c.spec.image));
+    if (user) return { outcome: 'in_use', reason: `image is being used by container ${user.id}` };
+    for (const name of names) this.images.delete(name);
+    return { outcome: 'removed' };
   }
 
   async pullImage(ref: string, _signal?: AbortSignal, onProgress?: (event: PullEvent) => void): Promise<void> {
@@ -55,7 +66,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     this.check(`createContainer ${spec.name}`);
-    if (!this.images.has(spec.image)) throw new RuntimeError('not_found', `No such image: ${spec.image}`);
+    if (!this.images.has(spec.image) && !this.imageById(spec.image)) throw new RuntimeError('not_found', `No such image: ${spec.image}`);
     const id = `fake${this.nextId++}`;
     this.containers.set(id, { id, spec, state: 'created', createdAt: Date.now(), exit: null, waiters: [] });
     return id;
@@ -128,6 +139,10 @@ export class FakeRuntime implements ContainerRuntime {
     c.state = 'exited';
     c.exit = exit;
     for (const resolve of c.waiters.splice(0)) resolve(exit);
+  }
+
+  private imageById(id: string): ImageInfo | null {
+    return [...this.images.values()].find((image) => image.id === id) ?? null;
   }
 
   private get(id: string): FakeContainer {

@@ -12,6 +12,7 @@ import { ApiError, type RunReport, type RunSpec } from '../../protocol/index.js'
 import { errorMessage } from '../../common/error-message.js';
 import type { Logger } from '../../common/log.js';
 import type { CachedDependency } from '../deps/dependency-cache.js';
+import type { HeldImage } from '../images/image-cache.js';
 import { chownTree, removeTree, treeSize } from '../fs/tree.js';
 import type { DependencyMount } from '../reads/run-paths.js';
 import type { LiveRun } from '../reads/run-reads.js';
@@ -60,6 +61,9 @@ export class RunSupervisor {
   /** The worker is stopping with --pass-down-termination and gives this run back to the server. */
   private handingBack = false;
   private imageDigest: string | null = null;
+  /** The image this run holds in the image cache (not evicted until released at clean-up). */
+  private heldImage: HeldImage | null = null;
+  private imageReleased = false;
   private readonly held: CachedDependency[] = [];
   private mountPoints: MountPoint[] = [];
   /** Dependency mount points with their cached copies, for reads of the running bundle. */
@@ -167,8 +171,10 @@ export class RunSupervisor {
       if (!this.detach.signal.aborted) await this.recover(error);
     } finally {
       this.ctx.stopSignal.removeEventListener('abort', onStop);
-      if (this.detach.signal.aborted && this.state.stage !== 'finished') this.releaseDependencies();
-      else await this.cleanUp();
+      if (this.detach.signal.aborted && this.state.stage !== 'finished') {
+        this.releaseDependencies();
+        this.releaseImage();
+      } else await this.cleanUp();
     }
   }
 
@@ -249,7 +255,7 @@ export class RunSupervisor {
     const showPull = (percent: number | null): void => {
       if (!signal.aborted && this.state.stage === 'preparing') this.progress(pullProgressText(ref, percent));
     };
-    const image = await this.callDocker(() => this.ctx.images.ensure(ref, showPull), signal, 'image');
+    const image = await this.callDocker(() => this.ctx.images.ensure(ref, showPull).then((held) => this.keepImage(held)), signal, 'image');
     if (image === null || this.state.stage !== 'preparing') return null;
     let plan;
     try {
@@ -261,8 +267,10 @@ export class RunSupervisor {
         gpus: this.allocation?.gpus ?? [],
         ...(this.ctx.shmBytes !== undefined ? { shmBytes: this.ctx.shmBytes } : {}),
         ...(this.ctx.pidsLimit !== undefined ? { pidsLimit: this.ctx.pidsLimit } : {}),
-        // A pinned ref may name a local image only by its id (see ImageCache), so use the id.
-        imageRef: ref.includes('@') ? image.id : ref,
+        // The id, not the name: the container gets the very image ensured (and recorded by its
+        // digest) even if the name moves meanwhile (a later pull under --pull-policy always), and a
+        // pinned ref may name a local image only by its id (see ImageCache).
+        imageRef: image.id,
         logMaxBytes: LOG_MAX_BYTES,
       });
     } catch (error) {
@@ -290,6 +298,19 @@ export class RunSupervisor {
     this.dispatch({ type: 'container_started', dockerImage: image.digest });
     this.log.info(`Run started in container ${id.slice(0, 12)} (${image.digest})`);
     return id;
+  }
+
+  /** Holds the ensured image for the run; one ensured after clean-up (a kill did not wait for it) is let go at once. */
+  private keepImage(image: HeldImage): HeldImage {
+    if (this.imageReleased) image.release();
+    else this.heldImage = image;
+    return image;
+  }
+
+  private releaseImage(): void {
+    this.imageReleased = true;
+    this.heldImage?.release();
+    this.heldImage = null;
   }
 
   /** withDocker, with its status texts and failure going to this run. */
@@ -507,6 +528,7 @@ export class RunSupervisor {
   private async cleanUp(): Promise<void> {
     await this.removeContainer(true);
     this.releaseDependencies();
+    this.releaseImage();
     // Removed one name at a time inside held directories: should the container have outlived
     // removeContainer, its processes could still be swapping links into the tree.
     await removeTree(this.runDir).catch((error: unknown) => {
