@@ -73,6 +73,8 @@ export const routes = {
   startRun: (workerId: string, uuid: string) => `${REST}/workers/${segment(workerId)}/runs/${uuid}/start`,
   runContents: (workerId: string, uuid: string, assignmentId: string) =>
     `${REST}/workers/${segment(workerId)}/runs/${uuid}/contents?assignment_id=${segment(assignmentId)}`,
+  runContentsInPlace: (workerId: string, uuid: string, assignmentId: string) =>
+    `${REST}/workers/${segment(workerId)}/runs/${uuid}/contents/in-place?assignment_id=${segment(assignmentId)}`,
   finishRun: (workerId: string, uuid: string) => `${REST}/workers/${segment(workerId)}/runs/${uuid}/finish`,
   dependencyBlob: (workerId: string, uuid: string, path: string) =>
     `${REST}/workers/${segment(workerId)}/bundles/${uuid}/contents/blob/${subPath(path)}`,

@@ -39,6 +39,12 @@ export const RunSpec = z.object({
   ),
   resources: RunResources,
   exclude_patterns: z.array(z.string()),
+  /**
+   * Sent only to a worker that shares the server's file system: where it may move the finished
+   * run's files (an absolute path in the bundle store) for the server to take as the run's
+   * contents, instead of uploading them.
+   */
+  results_location: z.string().min(1).optional(),
 });
 export type RunSpec = z.infer<typeof RunSpec>;
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { join } from 'node:path';
-import { ROOT_USER_NAME } from '../protocol/index.js';
+import { HELD_STATES, ROOT_USER_NAME } from '../protocol/index.js';
 import { BlobStore } from './blobs/blob-store.js';
 import { randomIds } from './ids.js';
 import { systemClock, type Clock } from '../common/clock.js';
@@ -105,6 +105,11 @@ export async function startServer(
   const interrupted = await contents.failInterruptedUploads();
   if (interrupted > 0) log.warn(`${interrupted} upload(s) were cut off by a restart; those datasets are failed and must be uploaded again`);
   manager.addPassStep(() => contents.failAbandonedUploads());
+  // Files a worker moved in for a run that ended some other way (its worker lost, the run killed).
+  await blobs.sweepIncoming(async (uuid) => {
+    const [row] = await store.getBundles([uuid]);
+    return row !== undefined && HELD_STATES.includes(row.state);
+  });
   const services = {
     store,
     blobs,

@@ -116,6 +116,12 @@ export class WorkerServerApi {
     );
   }
 
+  commitResultsInPlace(uuid: string, assignmentId: string, signal?: AbortSignal): Promise<AcceptedResponse> {
+    return this.authed(() =>
+      this.http.json(routes.runContentsInPlace(this.options.workerId, uuid, assignmentId), AcceptedResponse, { method: 'POST', json: {}, ...opt(signal) }),
+    );
+  }
+
   finishRun(uuid: string, body: FinishRunRequest, signal?: AbortSignal): Promise<AcceptedResponse> {
     return this.authed(() =>
       this.http.json(routes.finishRun(this.options.workerId, uuid), AcceptedResponse, { json: body, ...opt(signal) }),

@@ -103,4 +103,38 @@ describe('a worker sharing the server file system', () => {
       expect(stdout.stdout).not.toContain('root:');
     }
   }, 180_000);
+
+  it('moves the results into the store (the same inode, no copy), made safe like an upload', async () => {
+    const command = [
+      'echo result > out.txt',
+      'stat -c %i out.txt > inode',
+      'mkfifo pipe',
+      'echo x > setuid && chmod 4755 setuid',
+      'ln -s /etc/passwd link',
+      'mkdir -p nested/deeper && echo deep > nested/deeper/f',
+    ].join(' && ');
+    const run = await finishedRun([`d:${data}`, command]);
+    expect(run.state, cluster.describeLogs()).toBe('ready');
+    const stored = join(cluster.serverHome, 'store', 'bundles', run.uuid);
+    const inode = readFileSync(join(stored, 'inode'), 'utf8').trim();
+    expect(String(statSync(join(stored, 'out.txt')).ino)).toBe(inode);
+    expect(await cluster.clOk(['cat', `${run.uuid}/nested/deeper/f`])).toBe('deep');
+    expect(readdirSync(stored).sort()).toEqual(['inode', 'link', 'nested', 'out.txt', 'setuid', 'stderr', 'stdout']);
+    expect(statSync(join(stored, 'setuid')).mode & 0o7777).toBe(0o755);
+    expect(await cluster.clOk(['cat', `${run.uuid}/link`])).toBe('link -> /etc/passwd');
+    // The dependency's mount point is not part of the results, and nothing is left behind.
+    expect(readdirSync(join(cluster.serverHome, 'store', 'incoming'))).toEqual([]);
+    expect(readdirSync(join(cluster.workDirFor(WORKER_ID), 'runs'))).toEqual([]);
+  }, 180_000);
+
+  it('removes mount points through held directories: a parent swapped for a link is not followed', async () => {
+    const victim = join(cluster.root, 'victim');
+    mkdirSync(victim, { recursive: true });
+    writeFileSync(join(victim, 'b'), '');
+    // The run moves the directory holding its mount point away and leaves a link to the victim
+    // in its place: removing `a/b` by path would delete the victim's `b`.
+    const run = await finishedRun([`a/b:${data}/f.txt`, `mv a a2 2>&1; ln -s ${victim} a; ls -la a2 a; true`]);
+    expect(run.state, cluster.describeLogs()).toBe('ready');
+    expect(readdirSync(victim)).toEqual(['b']);
+  }, 180_000);
 });

@@ -3,13 +3,14 @@
 // contents are either the old ones, the new ones, or absent — never half-written.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ApiError, type TargetInfo } from '../../protocol/index.js';
 import { archiveKindOf, unpackArchive } from './archive.js';
+import { PERMISSION_BITS } from './entry-rules.js';
 import { resolveInside, type ResolvedPath } from './safe-path.js';
 import { coalesceChunks } from '../../common/coalesce.js';
 
@@ -39,11 +40,53 @@ export class BlobStore {
     return join(this.root, 'staging');
   }
 
+  /** Where workers sharing this file system leave a finished run's files (see commitIncoming). */
+  private get incomingDir(): string {
+    return join(this.root, 'incoming');
+  }
+
+  incomingPath(uuid: string): string {
+    return join(this.incomingDir, uuid);
+  }
+
   /** Creates the directories and clears staging left by a crash: nothing there was ever committed. */
   async init(): Promise<void> {
     await mkdir(this.bundlesDir, { recursive: true });
     await rm(this.stagingDir, { recursive: true, force: true });
     await mkdir(this.stagingDir, { recursive: true });
+    // Not cleared: a run's files may lie there across a restart, until its worker reports it.
+    await mkdir(this.incomingDir, { recursive: true });
+  }
+
+  /**
+   * Takes the files a worker sharing this file system left at incomingPath(uuid) as the bundle's
+   * contents. Their container has exited and nobody else writes there, so the tree holds still
+   * while it is made to follow the rules of an unpacked upload: special files (FIFOs, sockets,
+   * devices) are removed, modes keep permission bits only, links stay links. Null when nothing is
+   * there.
+   */
+  async commitIncoming(uuid: string, maxBytes: number): Promise<StoredContents | null> {
+    const incoming = this.incomingPath(uuid);
+    const stat = await lstat(incoming).catch(() => null);
+    if (stat === null) return null;
+    if (!stat.isDirectory()) {
+      await rm(incoming, { force: true });
+      throw new ApiError('bad_request', `The results of ${uuid} left on the shared file system are not a directory.`);
+    }
+    await sanitizeTree(incoming);
+    const size = await diskUsage(incoming);
+    if (size > maxBytes) {
+      await rm(incoming, { recursive: true, force: true });
+      throw new ApiError('too_large', `Results of ${size} bytes are larger than the ${maxBytes} bytes accepted; nothing was stored.`);
+    }
+    return this.commit(uuid, incoming);
+  }
+
+  /** Removes files left in incoming for bundles that no longer wait for them. */
+  async sweepIncoming(stillWaiting: (uuid: string) => Promise<boolean>): Promise<void> {
+    for (const name of await readdir(this.incomingDir)) {
+      if (!(await stillWaiting(name))) await rm(join(this.incomingDir, name), { recursive: true, force: true });
+    }
   }
 
   contentsPath(uuid: string): string {
@@ -150,6 +193,21 @@ async function describe(path: string, name: string): Promise<TargetInfo> {
     return { name, type: 'link', size: stat.size, perm: stat.mode & 0o777, link: await readlink(path) };
   }
   return { name, type: stat.isDirectory() ? 'directory' : 'file', size: stat.size, perm: stat.mode & 0o777 };
+}
+
+/** See commitIncoming: removes special files and strips modes to permission bits, never following a link. */
+async function sanitizeTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) await sanitizeTree(full);
+    else if (!entry.isFile()) {
+      await rm(full, { force: true });
+      continue;
+    }
+    const mode = (await lstat(full)).mode;
+    if ((mode & ~PERMISSION_BITS & 0o7777) !== 0) await chmod(full, mode & PERMISSION_BITS);
+  }
 }
 
 /** Bytes of a file, or of every file below a directory (links count as their own size). */

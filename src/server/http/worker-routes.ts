@@ -56,6 +56,13 @@ export function registerWorkerRoutes(app: FastifyInstance, { services, authentic
     return services.workers.uploadContents(user, id, uuid, assignment_id, body);
   });
 
+  app.post(`${REST}/workers/:id/runs/:uuid/contents/in-place`, async (request) => {
+    const user = await authenticateWorker(request);
+    const { id, uuid } = RunParams.parse(request.params);
+    const { assignment_id } = z.object({ assignment_id: z.string() }).parse(request.query);
+    return services.workers.commitResultsInPlace(user, id, uuid, assignment_id);
+  });
+
   app.post(`${REST}/workers/:id/runs/:uuid/finish`, async (request) => {
     const user = await authenticateWorker(request);
     const { id, uuid } = RunParams.parse(request.params);

@@ -150,6 +150,30 @@ export class WorkerService {
     return { accepted: true };
   }
 
+  /**
+   * The results of a run on a worker that shares this file system: it moved the run's files to
+   * the run's results_location, and they become its contents with no upload. Like an upload, it
+   * must come from the run's current assignment.
+   */
+  async commitResultsInPlace(user: User, workerId: string, uuid: string, assignmentId: string): Promise<AcceptedResponse> {
+    const row = await this.heldRun(user, workerId, uuid, assignmentId);
+    if (!row) {
+      this.runLog(workerId, uuid, assignmentId).info('refused the results of the run: the assignment is stale');
+      return { accepted: false, reason: 'The run is no longer assigned to this worker.' };
+    }
+    const bound = resultsBound(this.resources(row).disk, this.options.maxUploadBytes);
+    const stored = await this.blobs.commitIncoming(uuid, bound.maxBytes);
+    if (stored === null) {
+      throw new ApiError('not_found', `No results of run ${uuid} are at ${this.blobs.incomingPath(uuid)}; upload them instead.`);
+    }
+    await this.store.updateBundle(
+      uuid,
+      { is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
+      { assignment_id: assignmentId },
+    );
+    return { accepted: true };
+  }
+
   async finish(user: User, workerId: string, uuid: string, body: FinishRunRequest): Promise<AcceptedResponse> {
     const row = await this.heldRun(user, workerId, uuid, body.assignment_id);
     if (!row) {
@@ -333,7 +357,7 @@ export class WorkerService {
     // A failed or killed parent (allowed by --allow-failed-dependencies) may have left nothing to mount.
     const deps = dependenciesWithContents(allDeps, parents);
     const sizes = parentSizes(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid), parents);
-    const sharesStore = deps.length > 0 && (await this.store.getWorker(ownerId, workerId))?.shared_file_system === true;
+    const sharesStore = rows.some((r) => r.state === 'starting') && (await this.store.getWorker(ownerId, workerId))?.shared_file_system === true;
     const messages: WorkerMessage[] = [];
     for (const row of rows) {
       if (!row.assignment_id) continue;
@@ -359,6 +383,7 @@ export class WorkerService {
               }),
             resources: this.resources(row),
             exclude_patterns: Array.isArray(row.metadata.exclude_patterns) ? row.metadata.exclude_patterns : [],
+            ...(sharesStore ? { results_location: this.blobs.incomingPath(row.uuid) } : {}),
           },
         });
       } else if (row.kill_requested && this.shouldSendKill(`${row.uuid}:${row.assignment_id}`)) {

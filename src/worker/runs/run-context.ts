@@ -25,6 +25,8 @@ export function stopModeOf(signal: AbortSignal): StopMode {
 export interface RunServerCalls {
   uploadContents(uuid: string, assignmentId: string, makeBody: () => Readable, signal?: AbortSignal): Promise<AcceptedResponse>;
   finishRun(uuid: string, body: FinishRunRequest, signal?: AbortSignal): Promise<AcceptedResponse>;
+  /** The run's files are at its results_location: the server takes them as its contents. */
+  commitResultsInPlace(uuid: string, assignmentId: string, signal?: AbortSignal): Promise<AcceptedResponse>;
 }
 
 export interface RunContext {

@@ -22,6 +22,7 @@ import { planContainer, PlanError, type MountPoint } from './container-plan.js';
 import { stopModeOf, type RunContext } from './run-context.js';
 import type { RunRecord } from './run-records.js';
 import { createMountPoints, fetchDependencies, listDependencyMounts } from './run-dependencies.js';
+import { moveResultsInPlace } from './results-in-place.js';
 import { countUpload, sendRunCall, uploadCutDelayMs } from './run-results.js';
 import {
   finishRequest,
@@ -323,8 +324,14 @@ export class RunSupervisor {
 
   // ---- running ------------------------------------------------------------------------------
 
+  /**
+   * Watches the container until it ends. An exited container is removed at clean-up, after the
+   * server has the results: once its init (PID 1) has exited, the kernel has ended every process
+   * in it, so nothing writes into the run dir while the results are packed, and the user does not
+   * wait for the removal (~0.1 s).
+   */
   private async supervise(id: string): Promise<void> {
-    const ended = await watchContainer({
+    await watchContainer({
       ctx: this.ctx,
       id,
       runDir: this.runDir,
@@ -335,7 +342,6 @@ export class RunSupervisor {
       stopRequested: () => this.state.stopReason !== null || this.state.killed,
       dispatch: (event) => this.dispatch(event),
     });
-    if (ended === 'exited') await this.removeContainer();
   }
 
   // ---- resuming -----------------------------------------------------------------------------
@@ -456,11 +462,13 @@ export class RunSupervisor {
     if (this.state.killed) this.armUploadCut();
     const stop = this.detach.signal;
     const cutOrStop = AbortSignal.any([stop, this.uploadCut.signal]);
-    let uploaded = await this.send(
-      'upload the results of',
-      () => this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => this.countUpload(this.keepSent(createResultsTar(this.runDir, rules, disk))), cutOrStop),
-      cutOrStop,
-    );
+    let uploaded = (await this.movedInPlace(dataSize))
+      ? await this.send('hand over the results of', () => this.ctx.server.commitResultsInPlace(this.spec.uuid, this.assignmentId, stop))
+      : await this.send(
+          'upload the results of',
+          () => this.ctx.server.uploadContents(this.spec.uuid, this.assignmentId, () => this.countUpload(this.keepSent(createResultsTar(this.runDir, rules, disk))), cutOrStop),
+          cutOrStop,
+        );
     clearTimeout(this.uploadCutTimer);
     if (this.uploadCut.signal.aborted && !stop.aborted) {
       this.status('Uploading stdout and stderr');
@@ -487,6 +495,19 @@ export class RunSupervisor {
       const verdict = this.state.failureMessage ?? 'ready';
       this.log.info(`Run finished: ${this.state.killed ? 'killed' : verdict}`);
     }
+  }
+
+  /**
+   * On a worker sharing the server's file system, moves the run's files to where the server takes
+   * them as its contents; false when they are to be uploaded: another file system, exclude
+   * patterns or a disk limit to apply while packing, or a killed run (whose upload may be cut).
+   */
+  private async movedInPlace(dataSize: number | undefined): Promise<boolean> {
+    const location = this.spec.results_location;
+    if (location === undefined || this.state.killed || this.spec.exclude_patterns.length > 0) return false;
+    const disk = this.spec.resources.disk;
+    if (disk > 0 && (dataSize === undefined || dataSize > disk)) return false;
+    return moveResultsInPlace(this.runDir, location, this.mountPoints);
   }
 
   /** sendRunCall for this run; a worker leaving its runs gives up the call unless `signal` says otherwise. */
