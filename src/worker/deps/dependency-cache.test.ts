@@ -173,6 +173,14 @@ describe('dependency cache room (fake fetchBlob)', () => {
     expect(c.keys()).toEqual([`${U3}:`]);
   });
 
+  it('counts a download in flight: of two started together that only fit one at a time, one is refused (fake fetchBlob)', async () => {
+    const c = sizedCache({ maxBytes: 3 * MIB, fetchBlob: fakeFileBlob(2 * MIB) });
+    await c.init();
+    const results = await Promise.allSettled([c.acquire(key(U1, 2 * MIB)), c.acquire(key(U2, 2 * MIB))]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(c.keys()).toHaveLength(1);
+  });
+
   it('keeps the disk reserve: evicts to keep it, refuses with the sizes and flags when it cannot (fake fetchBlob, fake disk)', async () => {
     const c = sizedCache({ reserveBytes: MIB, freeDiskBytes: fakeDisk(3.5 * MIB), fetchBlob: fakeFileBlob(MIB) });
     await c.init();

@@ -179,7 +179,8 @@ export class DependencyCache implements DependencySource {
     const temp = path.join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
       if (key.data_size !== undefined) {
-        await this.makeRoom(entry, key, null, { growBytes: key.data_size, writeBytes: key.data_size, freeBytes: await this.freeDisk() });
+        const freeBytes = await this.freeDisk();
+        await this.makeRoom(entry, key, null, { growBytes: key.data_size, writeBytes: key.data_size, freeBytes, claimBytes: key.data_size });
       }
       const kind = await withRetry(
         async () => {
@@ -226,22 +227,25 @@ export class DependencyCache implements DependencySource {
         const freeBytes = isDiskCheckDue ? await this.freeDisk() : Infinity;
         // Still to be written: the rest of an announced size; an unknown one is checked as it comes.
         const writeBytes = Math.max(0, (key.data_size ?? received) - received);
-        await this.makeRoom(entry, key, received, { growBytes: Math.max(0, received - entry.sizeBytes), writeBytes, freeBytes });
-        entry.sizeBytes = Math.max(entry.sizeBytes, received);
+        const growBytes = Math.max(0, received - entry.sizeBytes);
+        await this.makeRoom(entry, key, received, { growBytes, writeBytes, freeBytes, claimBytes: received });
       })();
     };
   }
 
-  /** Evicts unused entries so that the growth fits, or throws the one-line reason it cannot. */
+  /**
+   * Evicts unused entries so that the growth fits and claims it for `entry` (before any await, so
+   * that a concurrent download counts it), or throws the one-line reason it cannot fit.
+   */
   private async makeRoom(
     entry: Entry,
     key: DependencyKey,
     receivedBytes: number | null,
-    need: { growBytes: number; writeBytes: number; freeBytes: number },
+    need: { growBytes: number; writeBytes: number; freeBytes: number; claimBytes: number },
   ): Promise<void> {
     const { maxBytes, reserveBytes = 0 } = this.options;
-    const usedBytes = this.usedBytes();
-    const plan = planRoom(this.candidates(), { ...need, usedBytes, capBytes: maxBytes, reserveBytes });
+    const { growBytes, writeBytes, freeBytes } = need;
+    const plan = planRoom(this.candidates(), { growBytes, writeBytes, freeBytes, usedBytes: this.usedBytes(), capBytes: maxBytes, reserveBytes });
     if (!plan.fits) {
       const heldBytes = [...this.entries.values()]
         .filter((e) => e !== entry && !(e.done && e.refs === 0))
@@ -251,6 +255,7 @@ export class DependencyCache implements DependencySource {
       const facts = { what, sizeBytes, receivedBytes, limit: plan.limit, capBytes: maxBytes, heldBytes, freeBytes: need.freeBytes, reserveBytes };
       throw new DependencyTooLargeError(noRoomMessage(facts));
     }
+    entry.sizeBytes = Math.max(entry.sizeBytes, need.claimBytes);
     await this.remove(plan.evict);
   }
 
