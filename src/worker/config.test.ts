@@ -30,7 +30,7 @@ describe('worker flags', () => {
       cpuset: null,
       gpuset: null,
       maxMemoryBytes: null,
-      maxWorkDirSizeBytes: 10 * 1024 ** 3,
+      maxWorkDirSizeBytes: null,
       checkinFrequencySeconds: 5,
       exitWhenIdle: false,
       exitAfterNumRuns: null,

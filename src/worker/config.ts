@@ -37,8 +37,11 @@ export interface WorkerConfig {
   readonly gpuset: readonly string[] | null;
   /** Memory reported to the scheduler is min(this, physical memory); null = physical memory. */
   readonly maxMemoryBytes: number | null;
-  /** Cap on the dependency cache, in bytes (default 10g). */
-  readonly maxWorkDirSizeBytes: number;
+  /**
+   * Cap on the dependency cache, in bytes; null (the default) = half of the work dir's file
+   * system, measured when the worker starts (see deps/default-cache-cap.ts).
+   */
+  readonly maxWorkDirSizeBytes: number | null;
   /**
    * Cap on the images this worker pulled, in bytes: beyond it the least recently used ones that no
    * run uses are removed (images pulled by hand are never touched); null = no cap (the default).
@@ -65,7 +68,10 @@ export interface WorkerConfig {
   readonly sharedMemoryBytes: number;
   /** Most processes (and threads) a run may have at once (default 4096). */
   readonly pidsLimit: number;
-  /** Free space the worker keeps on the work dir's disk for itself; it refuses runs rather than eat into it (default 1g). */
+  /**
+   * Free space the worker keeps on the work dir's disk for itself (default 1g): it refuses runs,
+   * and dependency downloads, rather than eat into it.
+   */
   readonly diskReserveBytes: number;
   /**
    * `--shared-file-system`: this machine sees the server's bundle store at the same paths, so
@@ -93,7 +99,7 @@ export function createWorkerConfig(
     cpuset: null,
     gpuset: null,
     maxMemoryBytes: null,
-    maxWorkDirSizeBytes: parseSize('10g'),
+    maxWorkDirSizeBytes: null,
     maxImageCacheSizeBytes: null,
     pullPolicy: 'missing',
     checkinFrequencySeconds: 5,
@@ -139,7 +145,10 @@ function buildCommand(): Command {
     .option('--cpuset <list>', 'CPUs handed to runs: ALL or a list like 0,1,4-7', 'ALL')
     .option('--gpuset <list>', 'GPUs handed to runs: ALL (every GPU nvidia-smi lists), NONE, or indices/UUIDs', 'ALL')
     .option('--max-memory <size>', 'memory reported to the server (default: physical memory)')
-    .option('--max-work-dir-size <size>', 'cap on the dependency cache', '10g')
+    .option(
+      '--max-work-dir-size <size>',
+      "cap on the dependency cache: beyond it the least recently used dependencies no run uses are removed (default: half of the work dir's file system)",
+    )
     .option(
       '--max-image-cache-size <size>',
       'cap on the images this worker pulled: beyond it the least recently used ones no run uses are removed (default: no cap)',
@@ -164,7 +173,7 @@ function buildCommand(): Command {
     )
     .option('--shared-memory-size-gb <gb>', 'size of /dev/shm in each run container, in GiB', '1')
     .option('--pids-limit <n>', 'most processes a run may have at once', '4096')
-    .option('--disk-reserve <size>', 'free space kept on the work dir disk; runs are refused rather than fill it', '1g')
+    .option('--disk-reserve <size>', 'free space kept on the work dir disk; runs and dependency downloads are refused rather than fill it', '1g')
     .option(
       '--shared-file-system',
       "the server's bundle store is mounted here at the same path: dependencies are mounted from it, not downloaded",
@@ -193,7 +202,7 @@ interface RawOptions {
   cpuset: string;
   gpuset: string;
   maxMemory?: string;
-  maxWorkDirSize: string;
+  maxWorkDirSize?: string;
   maxImageCacheSize?: string;
   pullPolicy: string;
   checkinFrequencySeconds: string;
@@ -242,7 +251,7 @@ export function parseWorkerArgs(
     cpuset,
     gpuset: parseGpuset(o.gpuset),
     maxMemoryBytes: o.maxMemory === undefined ? null : parseFlagSize('--max-memory', o.maxMemory),
-    maxWorkDirSizeBytes: parseFlagSize('--max-work-dir-size', o.maxWorkDirSize),
+    maxWorkDirSizeBytes: o.maxWorkDirSize === undefined ? null : parseFlagSize('--max-work-dir-size', o.maxWorkDirSize),
     maxImageCacheSizeBytes:
       o.maxImageCacheSize === undefined ? null : parseFlagSize('--max-image-cache-size', o.maxImageCacheSize),
     pullPolicy: parsePullPolicy(o.pullPolicy),

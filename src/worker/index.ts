@@ -7,7 +7,9 @@ import { WorkerAgent, type AgentExit } from './agent.js';
 import { errorMessage } from '../common/error-message.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { WorkerConfig } from './config.js';
+import { formatSize } from '../common/sizes.js';
 import { DependencyCache } from './deps/dependency-cache.js';
+import { resolveCacheCap } from './deps/default-cache-cap.js';
 import { SharedStoreDependencies } from './deps/shared-store.js';
 import type { ContainerRuntime } from './docker/container-runtime.js';
 import { DockerHealth } from './docker/docker-health.js';
@@ -65,10 +67,13 @@ export async function startWorker(config: WorkerConfig, deps: StartWorkerDeps = 
   const stop = new AbortController();
   deps.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   const api = new WorkerServerApi({ serverUrl: config.serverUrl, username: config.username, password: config.password, workerId });
+  const cacheCap = await resolveCacheCap(config.maxWorkDirSizeBytes, config.workDir);
+  log.info(`Dependency cache: up to ${formatSize(cacheCap.bytes)} (${cacheCap.origin}), keeping ${formatSize(config.diskReserveBytes)} of disk free (--disk-reserve)`);
   const dependencyCache = new DependencyCache({
     dir: path.join(config.workDir, 'dependencies'),
     fetchBlob: (uuid, subPath, signal) => api.downloadBlob(uuid, subPath, signal),
-    maxBytes: config.maxWorkDirSizeBytes,
+    maxBytes: cacheCap.bytes,
+    reserveBytes: config.diskReserveBytes,
     log,
     clock,
     signal: stop.signal,

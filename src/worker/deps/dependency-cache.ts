@@ -1,15 +1,18 @@
 // The dependency cache: each (parent uuid, parent path) is downloaded once into the work dir and
 // shared by every run that needs it, with one download per key at a time, a temp dir renamed into
 // place (so a present entry is always complete), and LRU eviction of unused entries above a size
-// cap. It knows nothing of runs or containers: it hands out host paths and reference counts, and
-// tells every run that waits for a download how far it got.
+// cap. A download never takes the cache past its cap or the disk below the worker's reserve: it is
+// refused up front when its size is known, and abandoned part-way when it runs past the room left.
+// It knows nothing of runs or containers: it hands out host paths and reference counts, and tells
+// every run that waits for a download how far it got.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { makeReadableByAll, treeSize } from '../fs/tree.js';
 import type { Logger } from '../../common/log.js';
 import { withRetry } from '../retry.js';
+import { DependencyTooLargeError, noRoomMessage, planRoom, type RoomCandidate } from './cache-room.js';
 import { downloadInto, type FetchBlob } from './dependency-fetch.js';
 import type { DependencySource } from './dependency-source.js';
 
@@ -42,6 +45,7 @@ interface Entry {
   key: string;
   refs: number;
   lastUsed: number;
+  /** On disk once complete; while downloading, the announced size or the bytes received, whichever is more. */
   sizeBytes: number;
   isDirectory: boolean;
   /** Pending while downloading; resolved once the entry is in place. */
@@ -55,6 +59,12 @@ export interface DependencyCacheOptions {
   dir: string;
   fetchBlob: FetchBlob;
   maxBytes: number;
+  /** Free disk a download never eats into (`--disk-reserve`; default 0). */
+  reserveBytes?: number;
+  /** Free bytes on the cache's disk (default: statfs of `dir`); tests fake it. */
+  freeDiskBytes?: () => Promise<number>;
+  /** A running download reads the free disk again after each this many bytes (default 32 MiB). */
+  diskCheckEveryBytes?: number;
   log: Logger;
   clock: Clock;
   /** Aborts in-flight downloads when the worker stops. */
@@ -71,6 +81,8 @@ export function keyOfEntryName(name: string): DependencyKey | null {
   if (!match?.[1] || match[2] === undefined) return null;
   return { parent_uuid: match[1], parent_path: Buffer.from(match[2], 'base64url').toString('utf8') };
 }
+
+const DISK_CHECK_BYTES = 32 * 1024 ** 2;
 
 export class DependencyCache implements DependencySource {
   private readonly entries = new Map<string, Entry>();
@@ -99,6 +111,8 @@ export class DependencyCache implements DependencySource {
         listeners: new Set(),
       });
     }
+    // The cap may be lower than when these were downloaded (a new flag, a default on a new disk).
+    await this.evict();
   }
 
   /** `uuid:path` of every entry, cached or downloading, for the scheduler's locality. */
@@ -161,19 +175,25 @@ export class DependencyCache implements DependencySource {
 
   private async download(key: DependencyKey, entry: Entry): Promise<void> {
     const { dir, log, signal } = this.options;
-    const what = `download dependency ${key.parent_uuid}${key.parent_path ? `/${key.parent_path}` : ''}`;
+    const target = `${key.parent_uuid}${key.parent_path ? `/${key.parent_path}` : ''}`;
     const temp = path.join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
+      if (key.data_size !== undefined) {
+        const freeBytes = await this.freeDisk();
+        await this.makeRoom(entry, key, null, { growBytes: key.data_size, writeBytes: key.data_size, freeBytes, claimBytes: key.data_size });
+      }
       const kind = await withRetry(
         async () => {
           await rm(temp, { recursive: true, force: true });
+          entry.sizeBytes = key.data_size ?? 0;
           const announce = (done: number, total: number | null): void => {
             const progress = { done, total: total ?? key.data_size ?? null };
             for (const listener of entry.listeners) listener(progress);
           };
-          return downloadInto(this.options.fetchBlob, key.parent_uuid, key.parent_path, temp, signal, announce);
+          const admit = this.roomGuard(entry, key);
+          return downloadInto(this.options.fetchBlob, key.parent_uuid, key.parent_path, temp, { signal, onBytes: announce, admit });
         },
-        { log, what, signal },
+        { log, what: `download dependency ${target}`, signal },
       );
       await makeReadableByAll(temp);
       entry.sizeBytes = await treeSize(temp);
@@ -187,19 +207,98 @@ export class DependencyCache implements DependencySource {
     await this.evict();
   }
 
+  /**
+   * Checks each chunk of a download against the room left: the cap on every chunk (without I/O
+   * unless entries must be evicted), the disk reserve every `diskCheckEveryBytes`.
+   */
+  private roomGuard(entry: Entry, key: DependencyKey): (received: number) => Promise<void> | void {
+    const every = this.options.diskCheckEveryBytes ?? DISK_CHECK_BYTES;
+    let nextDiskCheck = every;
+    return (received) => {
+      const isDiskCheckDue = received >= nextDiskCheck;
+      const growBytes = received - entry.sizeBytes;
+      if (!isDiskCheckDue && growBytes <= 0) return;
+      if (!isDiskCheckDue && this.usedBytes() + growBytes <= this.options.maxBytes) {
+        entry.sizeBytes = received;
+        return;
+      }
+      if (isDiskCheckDue) nextDiskCheck = received + every;
+      return (async () => {
+        const freeBytes = isDiskCheckDue ? await this.freeDisk() : Infinity;
+        // Still to be written: the rest of an announced size; an unknown one is checked as it comes.
+        const writeBytes = Math.max(0, (key.data_size ?? received) - received);
+        const growBytes = Math.max(0, received - entry.sizeBytes);
+        await this.makeRoom(entry, key, received, { growBytes, writeBytes, freeBytes, claimBytes: received });
+      })();
+    };
+  }
+
+  /**
+   * Evicts unused entries so that the growth fits and claims it for `entry` (before any await, so
+   * that a concurrent download counts it), or throws the one-line reason it cannot fit.
+   */
+  private async makeRoom(
+    entry: Entry,
+    key: DependencyKey,
+    receivedBytes: number | null,
+    need: { growBytes: number; writeBytes: number; freeBytes: number; claimBytes: number },
+  ): Promise<void> {
+    const { maxBytes, reserveBytes = 0 } = this.options;
+    const { growBytes, writeBytes, freeBytes } = need;
+    const plan = planRoom(this.candidates(), { growBytes, writeBytes, freeBytes, usedBytes: this.usedBytes(), capBytes: maxBytes, reserveBytes });
+    if (!plan.fits) {
+      const heldBytes = [...this.entries.values()]
+        .filter((e) => e !== entry && !(e.done && e.refs === 0))
+        .reduce((sum, e) => sum + e.sizeBytes, 0);
+      const what = `Dependency ${key.parent_uuid}${key.parent_path ? `/${key.parent_path}` : ''}`;
+      const sizeBytes = key.data_size ?? null;
+      const facts = { what, sizeBytes, receivedBytes, limit: plan.limit, capBytes: maxBytes, heldBytes, freeBytes: need.freeBytes, reserveBytes };
+      throw new DependencyTooLargeError(noRoomMessage(facts));
+    }
+    entry.sizeBytes = Math.max(entry.sizeBytes, need.claimBytes);
+    await this.remove(plan.evict);
+  }
+
   /** Deletes least recently used, unreferenced entries while the cache is above its cap. */
   private async evict(): Promise<void> {
-    let total = [...this.entries.values()].reduce((sum, e) => sum + e.sizeBytes, 0);
-    const candidates = [...this.entries.values()]
-      .filter((e) => e.done && e.refs === 0)
-      .sort((a, b) => a.lastUsed - b.lastUsed);
-    for (const entry of candidates) {
+    let total = this.usedBytes();
+    const victims: string[] = [];
+    for (const entry of this.candidates().sort((a, b) => a.lastUsed - b.lastUsed)) {
       if (total <= this.options.maxBytes) break;
-      this.entries.delete(entry.name);
+      if (!entry.isEvictable) continue;
+      victims.push(entry.name);
       total -= entry.sizeBytes;
+    }
+    await this.remove(victims);
+  }
+
+  /** Forgets the entries at once (so no run acquires one meanwhile), then deletes their files. */
+  private async remove(names: readonly string[]): Promise<void> {
+    const victims = names.flatMap((name) => this.entries.get(name) ?? []);
+    for (const entry of victims) this.entries.delete(entry.name);
+    for (const entry of victims) {
       await rm(path.join(this.options.dir, entry.name), { recursive: true, force: true });
       this.options.log.info(`Evicted dependency ${entry.key} from the cache (${entry.sizeBytes} bytes)`);
     }
+  }
+
+  private usedBytes(): number {
+    return [...this.entries.values()].reduce((sum, e) => sum + e.sizeBytes, 0);
+  }
+
+  private candidates(): RoomCandidate[] {
+    return [...this.entries.values()].map((e) => ({
+      name: e.name,
+      sizeBytes: e.sizeBytes,
+      lastUsed: e.lastUsed,
+      isEvictable: e.done && e.refs === 0,
+    }));
+  }
+
+  private async freeDisk(): Promise<number> {
+    if (this.options.freeDiskBytes) return this.options.freeDiskBytes();
+    const disk = await statfs(this.options.dir);
+    return disk.bavail * disk.bsize;
   }
 }
 

@@ -1,6 +1,6 @@
 // Downloads one bundle target from the server into a local path: raw bytes for a file, a plain
 // tar stream unpacked for a directory. It writes only under the destination it is given and
-// never retries (the cache does).
+// never retries (the cache does); the caller's `admit` hook may stop it part-way.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -16,14 +16,24 @@ export type FetchBlob = (uuid: string, subPath: string, signal?: AbortSignal) =>
 /** Bytes received so far, and the total when the server said (a file's content-length) or the caller knew. */
 export type OnBytes = (received: number, total: number | null) => void;
 
+export interface DownloadHooks {
+  signal?: AbortSignal | undefined;
+  onBytes?: OnBytes | undefined;
+  /**
+   * Asked before each chunk is written, with the bytes received so far (that chunk included); a
+   * rejection aborts the download with that error. Pending only when it must (e.g. to read the disk).
+   */
+  admit?: ((received: number) => Promise<void> | void) | undefined;
+}
+
 export async function downloadInto(
   fetchBlob: FetchBlob,
   uuid: string,
   subPath: string,
   dest: string,
-  signal?: AbortSignal,
-  onBytes?: OnBytes,
+  hooks: DownloadHooks = {},
 ): Promise<'file' | 'directory'> {
+  const { signal, onBytes, admit } = hooks;
   const response = await fetchBlob(uuid, subPath, signal);
   const kind = response.headers.get(TARGET_TYPE_HEADER);
   if (kind !== 'file' && kind !== 'directory') {
@@ -31,7 +41,7 @@ export async function downloadInto(
   }
   const body = response.body;
   const length = Number(response.headers.get('content-length') ?? NaN);
-  const counter = countBytes(Number.isInteger(length) ? length : null, onBytes);
+  const counter = countBytes(Number.isInteger(length) ? length : null, onBytes, admit);
   if (kind === 'file') {
     await pipeline(body, counter, createWriteStream(dest, { mode: 0o644 }), signal ? { signal } : {});
   } else {
@@ -43,13 +53,24 @@ export async function downloadInto(
   return kind;
 }
 
-function countBytes(total: number | null, onBytes: OnBytes | undefined): Transform {
+function countBytes(total: number | null, onBytes: OnBytes | undefined, admit: DownloadHooks['admit']): Transform {
   let received = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
-      onBytes?.(received, total);
-      callback(null, chunk);
+      let admitted: Promise<void> | void;
+      try {
+        admitted = admit?.(received);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      const pass = (): void => {
+        onBytes?.(received, total);
+        callback(null, chunk);
+      };
+      if (admitted instanceof Promise) admitted.then(pass, (error: unknown) => callback(error as Error));
+      else pass();
     },
   });
 }
