@@ -88,24 +88,20 @@ export class DockerRuntime implements ContainerRuntime {
 
   async waitContainer(id: string, signal?: AbortSignal): Promise<ContainerExit> {
     const container = this.docker.getContainer(id);
+    await this.call(`wait for container ${id}`, () =>
+      container.wait({ condition: 'not-running', ...(signal ? { abortSignal: signal } : {}) }),
+    );
+    const info = await this.call(`inspect container ${id}`, () => container.inspect());
+    const started = Date.parse(info.State.StartedAt);
+    const finished = Date.parse(info.State.FinishedAt);
     // The OOMKilled flag can miss the kill of a child whose shell survived (engine and cgroup
     // versions differ); the kernel's oom event, which the engine logs, does not.
-    const oomWatch = await this.watchOomEvents(id).catch(() => null);
-    try {
-      await this.call(`wait for container ${id}`, () =>
-        container.wait({ condition: 'not-running', ...(signal ? { abortSignal: signal } : {}) }),
-      );
-      const info = await this.call(`inspect container ${id}`, () => container.inspect());
-      const started = Date.parse(info.State.StartedAt);
-      const finished = Date.parse(info.State.FinishedAt);
-      return {
-        exitCode: info.State.ExitCode,
-        oomKilled: info.State.OOMKilled || (oomWatch?.seen() ?? false),
-        ranSeconds: started > 0 && finished >= started ? (finished - started) / 1000 : null,
-      };
-    } finally {
-      oomWatch?.close();
-    }
+    const oomEvent = info.State.OOMKilled ? false : await this.sawOomEvent(id, started).catch(() => false);
+    return {
+      exitCode: info.State.ExitCode,
+      oomKilled: info.State.OOMKilled || oomEvent,
+      ranSeconds: started > 0 && finished >= started ? (finished - started) / 1000 : null,
+    };
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
@@ -199,19 +195,18 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  private async watchOomEvents(id: string): Promise<{ seen(): boolean; close(): void }> {
-    const info = await this.docker.getContainer(id).inspect();
-    const started = Date.parse(info.State.StartedAt);
-    const since = started > 0 ? Math.floor(started / 1000) : Math.floor(Date.now() / 1000) - 1;
-    const stream = (await this.docker.getEvents({ since, filters: { container: [id], event: ['oom'] } })) as NodeJS.ReadableStream & {
-      destroy(): void;
-    };
+  /**
+   * Whether the engine logged an oom event for the container since it started: asked once it has
+   * exited, for a window that ends now, so the answer is complete and comes at once (a stream
+   * opened before the wait cost up to a second of the user's time on a busy engine).
+   */
+  private async sawOomEvent(id: string, startedAt: number): Promise<boolean> {
+    const since = startedAt > 0 ? Math.floor(startedAt / 1000) - 1 : Math.floor(Date.now() / 1000) - 3600;
+    const until = Math.floor(Date.now()) / 1000;
+    const stream = (await this.docker.getEvents({ since, until, filters: { container: [id], event: ['oom'] } })) as NodeJS.ReadableStream;
     let seen = false;
-    stream.on('data', (chunk: Buffer | string) => {
-      if (chunk.toString().includes('"oom"')) seen = true;
-    });
-    stream.on('error', () => undefined); // closing the stream early is the normal end
-    return { seen: () => seen, close: () => stream.destroy() };
+    for await (const chunk of stream) if (chunk.toString().includes('"oom"')) seen = true;
+    return seen;
   }
 
   /** Runs one API call and turns its failure into a RuntimeError that says what was tried. */
