@@ -74,6 +74,8 @@ const tar = async (entries: TarEntrySpec[]) => buildTar([{ name: './stdout', dat
 const putResults = (ctx: HostileContext, workerId: string, uuid: string, assignment: string, bytes: Buffer, token = ctx.root.workerToken) =>
   call(ctx.url, 'PUT', routes.runContents(workerId, uuid, assignment), { token, bytes });
 const NOT_ASSIGNED = /The run is no longer assigned to this worker/;
+const inPlace = (ctx: HostileContext, workerId: string, uuid: string, assignment: string, token = ctx.root.workerToken) =>
+  call(ctx.url, 'POST', routes.runContentsInPlace(workerId, uuid, assignment), { token, json: {} });
 
 function resultsRefused(attack: string, entries: (ctx: HostileContext) => TarEntrySpec[], reason: RegExp): Case {
   return foreignReport(`run results: ${attack}`, async (ctx, run) => putResults(ctx, ctx.intruder.id, run.uuid, run.assignment, await tar(entries(ctx))), reason);
@@ -105,6 +107,7 @@ const tokenCases: Case[] = [
   wrongToken('user token: worker messages', 'GET', (ctx) => routes.messages(ctx.intruder.id, 0), userToken, USER_ON_WORKER_ROUTE),
   wrongToken('user token: run start', 'POST', (ctx) => routes.startRun(ctx.intruder.id, ctx.root.run), userToken, USER_ON_WORKER_ROUTE, FORGED),
   wrongToken('user token: results upload', 'PUT', (ctx) => routes.runContents(ctx.intruder.id, ctx.root.run, 'forged'), userToken, USER_ON_WORKER_ROUTE, 'bytes'),
+  wrongToken('user token: results in place', 'POST', (ctx) => routes.runContentsInPlace(ctx.intruder.id, ctx.root.run, 'forged'), userToken, USER_ON_WORKER_ROUTE, {}),
   wrongToken('user token: run finish', 'POST', (ctx) => routes.finishRun(ctx.intruder.id, ctx.root.run), userToken, USER_ON_WORKER_ROUTE, finishBody('forged')),
   wrongToken('user token: live reply', 'PUT', (ctx) => liveRoutes.reply(ctx.intruder.id, 'some-request'), userToken, USER_ON_WORKER_ROUTE, 'bytes'),
   wrongToken('user token: dependency read', 'GET', (ctx) => routes.dependencyBlob(ctx.intruder.id, ctx.root.data, ''), userToken, USER_ON_WORKER_ROUTE),
@@ -134,6 +137,10 @@ export const workerCases: Case[] = [
   foreignReport('finish from another worker id, without the assignment', (ctx, run) => call(ctx.url, 'POST', routes.finishRun('ghost', run.uuid), { token: ctx.root.workerToken, json: finishBody('forged') }), NOT_ASSIGNED),
   foreignReport('results from another worker id, without the assignment', async (ctx, run) => putResults(ctx, 'ghost', run.uuid, 'forged', await tar([])), NOT_ASSIGNED),
   foreignReport('start from another worker id, without the assignment', (ctx, run) => call(ctx.url, 'POST', routes.startRun('ghost', run.uuid), { token: ctx.root.workerToken, json: { assignment_id: 'forged', hostname: 'x' } }), NOT_ASSIGNED),
+  foreignReport('results in place with a wrong assignment id', (ctx, run) => inPlace(ctx, ctx.intruder.id, run.uuid, 'forged'), NOT_ASSIGNED),
+  foreignReport("results in place by alice's worker of the same id", (ctx, run) => inPlace(ctx, ctx.intruder.id, run.uuid, run.assignment, ctx.alice.workerToken), NOT_ASSIGNED),
+  // The intruder's own run, by its own assignment: a worker not sharing the server's disk left nothing there.
+  foreignReport('results in place that were never left in the store', (ctx, run) => inPlace(ctx, ctx.intruder.id, run.uuid, run.assignment), /^No results of run 0x[0-9a-f]+ are at .*; upload them instead\.$/),
   foreignReport("finish by alice's worker of the same id", (ctx, run) => call(ctx.url, 'POST', routes.finishRun(ctx.intruder.id, run.uuid), { token: ctx.alice.workerToken, json: finishBody(run.assignment) }), NOT_ASSIGNED),
   foreignReport("results by alice's worker of the same id", async (ctx, run) => putResults(ctx, ctx.intruder.id, run.uuid, run.assignment, await tar([]), ctx.alice.workerToken), NOT_ASSIGNED),
   foreignReport("start by alice's worker of the same id", (ctx, run) => call(ctx.url, 'POST', routes.startRun(ctx.intruder.id, run.uuid), { token: ctx.alice.workerToken, json: { assignment_id: run.assignment, hostname: 'x' } }), NOT_ASSIGNED),
