@@ -117,8 +117,14 @@ export class BundleManager {
     const deps = await this.store.getDependencies(created.map((r) => r.uuid));
     const parents = new Map((await this.store.getBundles([...new Set(deps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
     const readable = await this.parentsReadableByOwner(created, deps, parents);
+    const depsByChild = new Map<string, typeof deps>();
+    for (const dep of deps) {
+      const list = depsByChild.get(dep.child_uuid);
+      if (list) list.push(dep);
+      else depsByChild.set(dep.child_uuid, [dep]);
+    }
     for (const run of created) {
-      const own = deps.filter((d) => d.child_uuid === run.uuid);
+      const own = depsByChild.get(run.uuid) ?? [];
       const decision = decideStaging(own, parents, allowsFailedDependencies(run.metadata), readable.get(run.owner_id) ?? new Set());
       const now = this.clock.now();
       if (decision.kind === 'fail') {
@@ -228,14 +234,32 @@ export class BundleManager {
       if (list) list.push(key);
       else depsByChild.set(d.child_uuid, [key]);
     }
+    const sizes = await this.dependencySizes(deps);
     return runs.map((run) => ({
       uuid: run.uuid,
       owner_id: run.owner_id,
       resources: resolveResources(run.metadata, this.options),
       queue: requestedQueue(run.metadata),
       dependency_keys: depsByChild.get(run.uuid) ?? [],
+      dependency_sizes: sizes,
       priority: typeof run.metadata.request_priority === 'number' ? run.metadata.request_priority : 0,
     }));
+  }
+
+  /**
+   * Bytes of each whole-bundle dependency, so the matcher prefers workers caching more of a run's
+   * bytes. A sub-path's size is not stored; it is left out (the matcher counts it as the smallest)
+   * rather than given the parent's size, which would let one small file of a large bundle outweigh
+   * a whole bundle of real size.
+   */
+  private async dependencySizes(deps: readonly { parent_uuid: string; parent_path: string }[]): Promise<Map<string, number>> {
+    const whole = [...new Set(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid))];
+    const sizes = new Map<string, number>();
+    for (const parent of await this.store.getBundles(whole)) {
+      const size = parent.metadata.data_size;
+      if (typeof size === 'number' && Number.isFinite(size) && size > 0) sizes.set(`${parent.uuid}:`, size);
+    }
+    return sizes;
   }
 
   private async snapshots(workers: WorkerRow[], active: BundleRow[]): Promise<WorkerSnapshot[]> {
