@@ -17,6 +17,15 @@ import { BOUNDED_RUN_STATES, decideRunBounds, restagedRun, withRestageNote, type
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 
+/**
+ * Lets waiting requests (check-ins above all) run between the steps of a pass. The store answers
+ * synchronously under its promises, so without this a pass over thousands of staged runs would
+ * hold the event loop, and every check-in behind it, from start to end.
+ */
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export interface BundleManagerOptions extends ResourceDefaults, StateBoundsOptions {
   intervalMs: number;
 }
@@ -82,8 +91,10 @@ export class BundleManager {
     for (const step of this.passSteps) {
       if (await step()) this.again = true;
     }
+    await yieldToRequests();
     const workers = await this.store.listWorkers();
     await this.boundHeldRuns(workers);
+    await yieldToRequests();
     await this.schedule(workers);
   }
 
@@ -179,12 +190,17 @@ export class BundleManager {
     const staged = await this.store.listBundlesInStates(['staged']);
     const runs = staged.filter((r) => r.bundle_type === 'run');
     if (runs.length === 0) return;
+    await yieldToRequests();
     const held = await this.store.listBundlesInStates(ACTIVE);
     const snapshots = await this.snapshots(workers.filter((w) => this.isOnline(w)), held);
     const active = new Map<string, number>();
     for (const run of held) active.set(run.owner_id, (active.get(run.owner_id) ?? 0) + 1);
-    const stagedRuns = orderStagedRuns(await this.toStagedRuns(runs), active);
-    const { assignments, waiting } = matchRuns(stagedRuns, snapshots, await this.sharedRunQuotas(runs, held, snapshots));
+    await yieldToRequests();
+    const unordered = await this.toStagedRuns(runs);
+    const quotas = await this.sharedRunQuotas(runs, held, snapshots);
+    await yieldToRequests();
+    const { assignments, waiting } = matchRuns(orderStagedRuns(unordered, active), snapshots, quotas);
+    await yieldToRequests();
     const workerByKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
     for (const { uuid, worker_key } of assignments) {
       const worker = workerByKey.get(worker_key);

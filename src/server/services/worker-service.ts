@@ -44,6 +44,8 @@ export interface WorkerServiceOptions extends ResourceDefaults {
 export class WorkerService {
   /** When a kill was last handed to the worker, by `uuid:assignment`, so it is not re-sent on every poll. */
   private readonly killsSent = new Map<string, number>();
+  /** What each worker's last check-in told the scheduler, to tell news from a routine check-in. */
+  private readonly lastCheckins = new Map<string, { fingerprint: string; time: number }>();
 
   constructor(
     private readonly store: Store,
@@ -92,9 +94,26 @@ export class WorkerService {
       }
     }
     await reconcileCheckin(this.store, this.clock, this.log, { owner_id: user.id, id: workerId }, body);
-    this.onChange();
+    if (this.isNews(WorkerHub.key(user.id, workerId), body, groupUuid, now)) this.onChange();
     const messages = [...staleKills, ...(await this.pendingMessages(user.id, workerId))];
     return { checkin_seconds: this.options.checkinSeconds, messages };
+  }
+
+  /**
+   * Whether a check-in can change a scheduling decision: a worker new or back from silence, other
+   * resources or cache than last time, or runs to report. A routine check-in (the same figures,
+   * every few seconds from each worker) does not ask for a pass: with a thousand workers that
+   * would be a pass after every check-in, and each pass holds the event loop. The scheduler's
+   * timer still runs passes for what time alone changes.
+   */
+  private isNews(key: string, body: WorkerCheckin, groupUuid: string | null, now: number): boolean {
+    // Runs count by their state only: progress figures change at every check-in and place nothing.
+    const runs = body.runs.map((r) => `${r.uuid}:${r.assignment_id}:${r.state}`);
+    const fingerprint = JSON.stringify([{ ...body, runs }, groupUuid]);
+    const last = this.lastCheckins.get(key);
+    this.lastCheckins.set(key, { fingerprint, time: now });
+    const silentFor = last === undefined ? Infinity : now - last.time;
+    return last?.fingerprint !== fingerprint || silentFor > this.options.workerTimeoutSeconds * 1000;
   }
 
   /** Long poll: answers at once when something is queued, else waits up to `waitSeconds`. */
