@@ -18,6 +18,12 @@ import { BOUNDED_RUN_STATES, decideRunBounds, restagedRun, withRestageNote, type
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 
 /**
+ * A timer tick places runs again after this long even when nothing was reported changed: what
+ * time alone changes (a worker falling silent) reaches the waiting reasons within it.
+ */
+const RESCHEDULE_MS = 5_000;
+
+/**
  * Lets waiting requests (check-ins above all) run between the steps of a pass. The store answers
  * synchronously under its promises, so without this a pass over thousands of staged runs would
  * hold the event loop, and every check-in behind it, from start to end.
@@ -35,6 +41,9 @@ export class BundleManager {
   private running = false;
   private again = false;
   private readonly passSteps: (() => Promise<boolean>)[] = [];
+  /** Something that can change a placement happened since the last placing (a trigger, a staged or restaged run). */
+  private changed = true;
+  private lastPlacedAt = -Infinity;
 
   constructor(
     private readonly store: Store,
@@ -48,7 +57,8 @@ export class BundleManager {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.trigger(), this.options.intervalMs);
+    // A tick stages runs and bounds held ones; it places runs only after a change or RESCHEDULE_MS.
+    this.timer = setInterval(() => this.run(), this.options.intervalMs);
     this.trigger();
   }
 
@@ -56,8 +66,13 @@ export class BundleManager {
     clearInterval(this.timer);
   }
 
-  /** Runs a pass soon; passes never overlap, and a trigger during a pass causes one more. */
+  /** Something changed: runs a pass soon; passes never overlap, and a trigger during a pass causes one more. */
   trigger(): void {
+    this.changed = true;
+    this.run();
+  }
+
+  private run(): void {
     if (this.running) {
       this.again = true;
       return;
@@ -89,13 +104,25 @@ export class BundleManager {
   async pass(): Promise<void> {
     await this.stageCreatedRuns();
     for (const step of this.passSteps) {
-      if (await step()) this.again = true;
+      if (await step()) {
+        this.again = true;
+        this.changed = true;
+      }
     }
     await yieldToRequests();
     const workers = await this.store.listWorkers();
     await this.boundHeldRuns(workers);
-    await yieldToRequests();
-    await this.schedule(workers);
+    const now = this.clock.now();
+    if (!this.changed && now - this.lastPlacedAt < RESCHEDULE_MS) return;
+    this.changed = false;
+    this.lastPlacedAt = now;
+    try {
+      await yieldToRequests();
+      await this.schedule(workers);
+    } catch (error) {
+      this.changed = true;
+      throw error;
+    }
   }
 
   /** For each owner of a created bundle, the parents (of any of their bundles) they may read: one lookup per owner. */
@@ -150,6 +177,7 @@ export class BundleManager {
           { state: 'staged', last_updated: now, metadata: { staged_status: 'Waiting for a worker.' } },
           { states: ['created'] },
         );
+        this.changed = true;
       }
     }
   }
@@ -166,6 +194,7 @@ export class BundleManager {
       const worker = byKey.get(WorkerHub.key(run.worker_owner_id ?? '', run.worker_id ?? ''));
       const decision = decideRunBounds(run, worker?.checkin_time ?? null, now, this.options);
       if (decision.kind === 'keep') continue;
+      this.changed = true;
       const guard = { states: [run.state], assignment_id: run.assignment_id ?? '' };
       const log = this.log.child({ run: run.uuid, worker: run.worker_id ?? undefined });
       if (decision.kind === 'restage') {
