@@ -27,6 +27,7 @@ import { dependenciesWithContents } from '../scheduling/staging.js';
 import { restagedRun } from '../scheduling/state-bounds.js';
 import type { QuotaService } from '../quotas/quota-service.js';
 import type { BundleRow, Store } from '../store/store.js';
+import { checkinFingerprint, isNewsCheckin, type LastCheckin } from './checkin-news.js';
 import { reconcileCheckin } from './checkin-reconcile.js';
 import { WorkerHub } from './worker-hub.js';
 import type { WorkerRelay } from './worker-relay.js';
@@ -45,7 +46,7 @@ export class WorkerService {
   /** When a kill was last handed to the worker, by `uuid:assignment`, so it is not re-sent on every poll. */
   private readonly killsSent = new Map<string, number>();
   /** What each worker's last check-in told the scheduler, to tell news from a routine check-in. */
-  private readonly lastCheckins = new Map<string, { fingerprint: string; time: number }>();
+  private readonly lastCheckins = new Map<string, LastCheckin>();
 
   constructor(
     private readonly store: Store,
@@ -99,21 +100,12 @@ export class WorkerService {
     return { checkin_seconds: this.options.checkinSeconds, messages };
   }
 
-  /**
-   * Whether a check-in can change a scheduling decision: a worker new or back from silence, other
-   * resources or cache than last time, or runs to report. A routine check-in (the same figures,
-   * every few seconds from each worker) does not ask for a pass: with a thousand workers that
-   * would be a pass after every check-in, and each pass holds the event loop. The scheduler's
-   * timer still runs passes for what time alone changes.
-   */
+  /** Whether the check-in can change a placement (checkin-news.ts); a routine one asks for no pass. */
   private isNews(key: string, body: WorkerCheckin, groupUuid: string | null, now: number): boolean {
-    // Runs count by their state only: progress figures change at every check-in and place nothing.
-    const runs = body.runs.map((r) => `${r.uuid}:${r.assignment_id}:${r.state}`);
-    const fingerprint = JSON.stringify([{ ...body, runs }, groupUuid]);
+    const next = { fingerprint: checkinFingerprint(body, groupUuid), time: now };
     const last = this.lastCheckins.get(key);
-    this.lastCheckins.set(key, { fingerprint, time: now });
-    const silentFor = last === undefined ? Infinity : now - last.time;
-    return last?.fingerprint !== fingerprint || silentFor > this.options.workerTimeoutSeconds * 1000;
+    this.lastCheckins.set(key, next);
+    return isNewsCheckin(last, next, this.options.workerTimeoutSeconds * 1000);
   }
 
   /** Long poll: answers at once when something is queued, else waits up to `waitSeconds`. */
