@@ -1,5 +1,6 @@
 // What every bench shares: reading `--name value` options, the median of samples, and waiting for
 // a condition (the benches time what the user waits for, so they poll rather than sleep blindly).
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const args = process.argv.slice(2);
@@ -25,4 +26,17 @@ export async function waitFor(check, what, timeoutMs = 120_000, pollMs = 20) {
     await sleep(pollMs);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * `n` child processes that spin until stopped, to measure with the machine under load (`--load N`).
+ * Returns a function that stops them.
+ */
+export function startLoad(n) {
+  const children = Array.from({ length: n }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
+  return () => {
+    for (const child of children) child.kill('SIGKILL');
+  };
 }

@@ -17,6 +17,21 @@ import { BOUNDED_RUN_STATES, decideRunBounds, restagedRun, withRestageNote, type
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 
+/**
+ * A timer tick places runs again after this long even when nothing was reported changed: what
+ * time alone changes (a worker falling silent) reaches the waiting reasons within it.
+ */
+const RESCHEDULE_MS = 5_000;
+
+/**
+ * Lets waiting requests (check-ins above all) run between the steps of a pass. The store answers
+ * synchronously under its promises, so without this a pass over thousands of staged runs would
+ * hold the event loop, and every check-in behind it, from start to end.
+ */
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export interface BundleManagerOptions extends ResourceDefaults, StateBoundsOptions {
   intervalMs: number;
 }
@@ -26,6 +41,9 @@ export class BundleManager {
   private running = false;
   private again = false;
   private readonly passSteps: (() => Promise<boolean>)[] = [];
+  /** Something that can change a placement happened since the last placing (a trigger, a staged or restaged run). */
+  private changed = true;
+  private lastPlacedAt = -Infinity;
 
   constructor(
     private readonly store: Store,
@@ -39,7 +57,8 @@ export class BundleManager {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.trigger(), this.options.intervalMs);
+    // A tick stages runs and bounds held ones; it places runs only after a change or RESCHEDULE_MS.
+    this.timer = setInterval(() => this.run(), this.options.intervalMs);
     this.trigger();
   }
 
@@ -47,8 +66,13 @@ export class BundleManager {
     clearInterval(this.timer);
   }
 
-  /** Runs a pass soon; passes never overlap, and a trigger during a pass causes one more. */
+  /** Something changed: runs a pass soon; passes never overlap, and a trigger during a pass causes one more. */
   trigger(): void {
+    this.changed = true;
+    this.run();
+  }
+
+  private run(): void {
     if (this.running) {
       this.again = true;
       return;
@@ -80,11 +104,25 @@ export class BundleManager {
   async pass(): Promise<void> {
     await this.stageCreatedRuns();
     for (const step of this.passSteps) {
-      if (await step()) this.again = true;
+      if (await step()) {
+        this.again = true;
+        this.changed = true;
+      }
     }
+    await yieldToRequests();
     const workers = await this.store.listWorkers();
     await this.boundHeldRuns(workers);
-    await this.schedule(workers);
+    const now = this.clock.now();
+    if (!this.changed && now - this.lastPlacedAt < RESCHEDULE_MS) return;
+    this.changed = false;
+    this.lastPlacedAt = now;
+    try {
+      await yieldToRequests();
+      await this.schedule(workers);
+    } catch (error) {
+      this.changed = true;
+      throw error;
+    }
   }
 
   /** For each owner of a created bundle, the parents (of any of their bundles) they may read: one lookup per owner. */
@@ -117,8 +155,14 @@ export class BundleManager {
     const deps = await this.store.getDependencies(created.map((r) => r.uuid));
     const parents = new Map((await this.store.getBundles([...new Set(deps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
     const readable = await this.parentsReadableByOwner(created, deps, parents);
+    const depsByChild = new Map<string, typeof deps>();
+    for (const dep of deps) {
+      const list = depsByChild.get(dep.child_uuid);
+      if (list) list.push(dep);
+      else depsByChild.set(dep.child_uuid, [dep]);
+    }
     for (const run of created) {
-      const own = deps.filter((d) => d.child_uuid === run.uuid);
+      const own = depsByChild.get(run.uuid) ?? [];
       const decision = decideStaging(own, parents, allowsFailedDependencies(run.metadata), readable.get(run.owner_id) ?? new Set());
       const now = this.clock.now();
       if (decision.kind === 'fail') {
@@ -133,6 +177,7 @@ export class BundleManager {
           { state: 'staged', last_updated: now, metadata: { staged_status: 'Waiting for a worker.' } },
           { states: ['created'] },
         );
+        this.changed = true;
       }
     }
   }
@@ -149,6 +194,7 @@ export class BundleManager {
       const worker = byKey.get(WorkerHub.key(run.worker_owner_id ?? '', run.worker_id ?? ''));
       const decision = decideRunBounds(run, worker?.checkin_time ?? null, now, this.options);
       if (decision.kind === 'keep') continue;
+      this.changed = true;
       const guard = { states: [run.state], assignment_id: run.assignment_id ?? '' };
       const log = this.log.child({ run: run.uuid, worker: run.worker_id ?? undefined });
       if (decision.kind === 'restage') {
@@ -173,12 +219,17 @@ export class BundleManager {
     const staged = await this.store.listBundlesInStates(['staged']);
     const runs = staged.filter((r) => r.bundle_type === 'run');
     if (runs.length === 0) return;
+    await yieldToRequests();
     const held = await this.store.listBundlesInStates(ACTIVE);
     const snapshots = await this.snapshots(workers.filter((w) => this.isOnline(w)), held);
     const active = new Map<string, number>();
     for (const run of held) active.set(run.owner_id, (active.get(run.owner_id) ?? 0) + 1);
-    const stagedRuns = orderStagedRuns(await this.toStagedRuns(runs), active);
-    const { assignments, waiting } = matchRuns(stagedRuns, snapshots, await this.sharedRunQuotas(runs, held, snapshots));
+    await yieldToRequests();
+    const unordered = await this.toStagedRuns(runs);
+    const quotas = await this.sharedRunQuotas(runs, held, snapshots);
+    await yieldToRequests();
+    const { assignments, waiting } = matchRuns(orderStagedRuns(unordered, active), snapshots, quotas);
+    await yieldToRequests();
     const workerByKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
     for (const { uuid, worker_key } of assignments) {
       const worker = workerByKey.get(worker_key);
@@ -228,14 +279,32 @@ export class BundleManager {
       if (list) list.push(key);
       else depsByChild.set(d.child_uuid, [key]);
     }
+    const sizes = await this.dependencySizes(deps);
     return runs.map((run) => ({
       uuid: run.uuid,
       owner_id: run.owner_id,
       resources: resolveResources(run.metadata, this.options),
       queue: requestedQueue(run.metadata),
       dependency_keys: depsByChild.get(run.uuid) ?? [],
+      dependency_sizes: sizes,
       priority: typeof run.metadata.request_priority === 'number' ? run.metadata.request_priority : 0,
     }));
+  }
+
+  /**
+   * Bytes of each whole-bundle dependency, so the matcher prefers workers caching more of a run's
+   * bytes. A sub-path's size is not stored; it is left out (the matcher counts it as the smallest)
+   * rather than given the parent's size, which would let one small file of a large bundle outweigh
+   * a whole bundle of real size.
+   */
+  private async dependencySizes(deps: readonly { parent_uuid: string; parent_path: string }[]): Promise<Map<string, number>> {
+    const whole = [...new Set(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid))];
+    const sizes = new Map<string, number>();
+    for (const parent of await this.store.getBundles(whole)) {
+      const size = parent.metadata.data_size;
+      if (typeof size === 'number' && Number.isFinite(size) && size > 0) sizes.set(`${parent.uuid}:`, size);
+    }
+    return sizes;
   }
 
   private async snapshots(workers: WorkerRow[], active: BundleRow[]): Promise<WorkerSnapshot[]> {

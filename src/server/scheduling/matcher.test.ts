@@ -205,3 +205,112 @@ describe('matchRuns with parallel-run quotas', () => {
     expect(result.assignments).toEqual([{ uuid: 'a', worker_key: 'mine' }, { uuid: 'b', worker_key: 'w1' }]);
   });
 });
+
+describe('matchRuns prefers cached bytes', () => {
+  it('sends a run to the worker holding its 1 GiB dependency over one holding its two 1 KiB ones', () => {
+    const sizes = new Map([['0xbig:', GB], ['0xa:', 1024], ['0xb:', 1024]]);
+    const r = run({ dependency_keys: ['0xbig:', '0xa:', '0xb:'], dependency_sizes: sizes });
+    const small = worker({ key: 'small', cached_dependencies: new Set(['0xa:', '0xb:']) });
+    const big = worker({ key: 'big', cached_dependencies: new Set(['0xbig:']) });
+    expect(matchRuns([r], [small, big]).assignments[0]?.worker_key).toBe('big');
+    expect(matchRuns([r], [big, small]).assignments[0]?.worker_key).toBe('big');
+  });
+
+  it('counts a dependency of unknown size as held, so more such dependencies still win', () => {
+    const r = run({ dependency_keys: ['0xa:x', '0xb:y'] });
+    const one = worker({ key: 'one', cached_dependencies: new Set(['0xa:x']) });
+    const two = worker({ key: 'two', cached_dependencies: new Set(['0xa:x', '0xb:y']) });
+    expect(matchRuns([r], [one, two]).assignments[0]?.worker_key).toBe('two');
+  });
+
+  it('ranks before warmth: a warm shared worker loses to a cold one of the owner', () => {
+    const r = run({ dependency_keys: ['0xp:'], dependency_sizes: new Map([['0xp:', GB]]) });
+    const warmShared = worker({ key: 'warm', cached_dependencies: new Set(['0xp:']) });
+    const own = worker({ key: 'own', owner_id: 'u1', owner_is_root: false });
+    expect(matchRuns([r], [warmShared, own]).assignments[0]?.worker_key).toBe('own');
+  });
+});
+
+describe('matchRuns on a large seeded load', () => {
+  /** The plain rule, one worker at a time: the indexed search in matchRuns must place exactly as this does. */
+  function placeOneByOne(runs: StagedRun[], workers: WorkerSnapshot[]): { uuid: string; worker_key: string }[] {
+    const ws = workers.map((w) => ({ ...w }));
+    const out: { uuid: string; worker_key: string }[] = [];
+    const key = (r: StagedRun, w: WorkerSnapshot, i: number): number[] => {
+      let bytes = 0;
+      for (const k of r.dependency_keys) if (w.cached_dependencies.has(k)) bytes += 1 + (r.dependency_sizes?.get(k) ?? 0);
+      const noGpus = (w.total_gpus ?? w.free_gpus) === 0;
+      return [w.tag_exclusive ? 1 : 0, w.owner_is_root ? 0 : 1, w.owner_id === r.owner_id ? 1 : 0, r.resources.gpus === 0 && noGpus ? 1 : 0, bytes, -w.free_cpus, -w.free_memory, -i];
+    };
+    const better = (a: number[], b: number[]): boolean => {
+      for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return (a[i] ?? 0) > (b[i] ?? 0);
+      return false;
+    };
+    for (const r of runs) {
+      let best: { i: number; key: number[] } | null = null;
+      ws.forEach((w, i) => {
+        if (rejectionReason(r, w) !== null) return;
+        const k = key(r, w, i);
+        if (best === null || better(k, best.key)) best = { i, key: k };
+      });
+      if (best === null) continue;
+      const w = ws[(best as { i: number }).i] as WorkerSnapshot;
+      w.free_cpus -= r.resources.cpus;
+      w.free_gpus -= r.resources.gpus;
+      w.free_memory -= r.resources.memory;
+      if (r.resources.disk > 0) w.free_disk -= r.resources.disk;
+      w.free_slots -= 1;
+      if (w.runs_left !== null) w.runs_left -= 1;
+      out.push({ uuid: r.uuid, worker_key: w.key });
+    }
+    return out;
+  }
+
+  it('places as a one-by-one scan of every worker would', () => {
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)] as T;
+    const parents = Array.from({ length: 30 }, (_, i) => `0x${i}:`);
+    const sizes = new Map(parents.map((p) => [p, Math.floor(random() * 4) * GB]));
+    const workers = Array.from({ length: 120 }, (_, i) => {
+      const own = random() < 0.2;
+      const tagged = random() < 0.2;
+      const gpus = random() < 0.3 ? pick([1, 2]) : 0;
+      return worker({
+        key: `w${i}`,
+        owner_id: own ? pick(['u1', 'u2', 'u3']) : '0',
+        owner_is_root: !own,
+        ...(random() < 0.1 ? { group_member_ids: new Set(['u1', 'u4']) } : {}),
+        tag: tagged ? pick(['a', 'b']) : null,
+        tag_exclusive: tagged && random() < 0.5,
+        free_cpus: pick([1, 2, 4, 8]),
+        free_gpus: gpus,
+        ...(random() < 0.5 ? { total_gpus: gpus } : {}),
+        free_memory: pick([2, 4, 8, 16]) * GB,
+        free_disk: pick([0, 10, 100]) * GB,
+        free_slots: pick([1, 2, 3]),
+        runs_left: random() < 0.2 ? pick([1, 2]) : null,
+        docker_ok: random() > 0.05,
+        cached_dependencies: new Set(Array.from({ length: 4 }, () => pick(parents))),
+      });
+    });
+    const runs = Array.from({ length: 600 }, (_, i) =>
+      run(
+        {
+          uuid: `r${i}`,
+          owner_id: pick(['u1', 'u2', 'u3', 'u4', 'u5']),
+          queue: random() < 0.15 ? pick(['a', 'b']) : null,
+          dependency_keys: Array.from({ length: Math.floor(random() * 3) }, () => pick(parents)),
+          dependency_sizes: sizes,
+        },
+        { cpus: pick([1, 1, 2, 4]), gpus: random() < 0.15 ? 1 : 0, memory: pick([1, 2, 4, 8]) * GB, disk: random() < 0.3 ? pick([1, 20]) * GB : 0 },
+      ),
+    );
+    const expected = placeOneByOne(runs, workers);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(matchRuns(runs, workers).assignments).toEqual(expected);
+  });
+});

@@ -27,6 +27,7 @@ import { dependenciesWithContents } from '../scheduling/staging.js';
 import { restagedRun } from '../scheduling/state-bounds.js';
 import type { QuotaService } from '../quotas/quota-service.js';
 import type { BundleRow, Store } from '../store/store.js';
+import { checkinFingerprint, isNewsCheckin, type LastCheckin } from './checkin-news.js';
 import { reconcileCheckin } from './checkin-reconcile.js';
 import { WorkerHub } from './worker-hub.js';
 import type { WorkerRelay } from './worker-relay.js';
@@ -44,6 +45,8 @@ export interface WorkerServiceOptions extends ResourceDefaults {
 export class WorkerService {
   /** When a kill was last handed to the worker, by `uuid:assignment`, so it is not re-sent on every poll. */
   private readonly killsSent = new Map<string, number>();
+  /** What each worker's last check-in told the scheduler, to tell news from a routine check-in. */
+  private readonly lastCheckins = new Map<string, LastCheckin>();
 
   constructor(
     private readonly store: Store,
@@ -93,9 +96,17 @@ export class WorkerService {
       }
     }
     await reconcileCheckin(this.store, this.clock, this.log, { owner_id: user.id, id: workerId }, body);
-    this.onChange();
+    if (this.isNews(WorkerHub.key(user.id, workerId), body, groupUuid, now)) this.onChange();
     const messages = [...staleKills, ...(await this.pendingMessages(user.id, workerId))];
     return { checkin_seconds: this.options.checkinSeconds, messages };
+  }
+
+  /** Whether the check-in can change a placement (checkin-news.ts); a routine one asks for no pass. */
+  private isNews(key: string, body: WorkerCheckin, groupUuid: string | null, now: number): boolean {
+    const next = { fingerprint: checkinFingerprint(body, groupUuid), time: now };
+    const last = this.lastCheckins.get(key);
+    this.lastCheckins.set(key, next);
+    return isNewsCheckin(last, next, this.options.workerTimeoutSeconds * 1000);
   }
 
   /** Long poll: answers at once when something is queued, else waits up to `waitSeconds`. */

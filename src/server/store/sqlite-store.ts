@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { BundleState, Dependency } from '../../protocol/index.js';
 import type { BundleQuery } from './bundle-query.js';
 import { bundleQuerySql } from './sqlite-bundle-query.js';
+import { cacheStatements } from './sqlite-statement-cache.js';
 import { addUserTimeUsed, getUserDiskUsage, updateUserAccount } from './sqlite-user-accounts.js';
 import * as users from './sqlite-users.js';
 import * as access from './sqlite-access.js';
@@ -40,6 +41,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    cacheStatements(this.db);
   }
 
   async migrate(): Promise<void> {
