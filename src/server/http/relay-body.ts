@@ -3,7 +3,7 @@
 // socket read as its own write and paused the worker's upload whenever 16 KiB waited. Here the
 // reads of one event-loop turn leave as one writev (cork, then uncork once the turn's reads are
 // in), and the upload pauses only once RELAY_BUFFER_BYTES wait for the client; that cut the
-// server's CPU for the relay by about a quarter. Bytes are never copied or held past the turn.
+// server's CPU for the relay by about a quarter. Bytes are never copied.
 import type { Readable, Writable } from 'node:stream';
 
 /** Bytes waiting for a slow client before the worker's upload is paused. */
