@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { OUTPUT_FRAMES_CONTENT_TYPE } from '../../common/output-frames.js';
 import { ApiError, LIVE_REPLY_HEADER, LiveReplyHeader, REST, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 import type { RelayReply } from '../services/worker-relay.js';
+import { relayBody } from './relay-body.js';
 import type { RouteContext } from './app.js';
 import { WorkerParams, UuidParams } from './route-params.js';
 
@@ -54,14 +55,21 @@ export function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
-/** Streams a worker's reply to the client with the headers a store read would have. */
+/**
+ * Streams a worker's reply to the client with the headers a store read would have. The reply is
+ * written here, past fastify's sending (see relay-body for why).
+ */
 export function sendLiveReply(reply: FastifyReply, live: RelayReply): FastifyReply {
   const type = live.header.target_type ?? 'file';
   void reply.header(TARGET_TYPE_HEADER, type);
   void reply.header('content-type', type === 'directory' ? 'application/x-tar' : 'application/octet-stream');
   if (live.header.size !== undefined) void reply.header('content-length', live.header.size);
   destroyWhenClientLeaves(reply, live.body);
-  return reply.send(live.body);
+  reply.hijack();
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+  reply.raw.writeHead(reply.statusCode);
+  relayBody(live.body, reply.raw);
+  return reply;
 }
 
 /** A client that leaves ends the worker's upload too, so the worker stops reading. */
