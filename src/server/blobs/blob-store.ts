@@ -12,7 +12,7 @@ import { ApiError, type TargetInfo } from '../../protocol/index.js';
 import { archiveKindOf, unpackArchive } from './archive.js';
 import { PERMISSION_BITS } from './entry-rules.js';
 import { resolveInside, type ResolvedPath } from './safe-path.js';
-import { coalesceChunks } from '../../common/coalesce.js';
+import { COALESCED_CHUNK_BYTES, coalesceChunks } from '../../common/coalesce.js';
 
 /** Bytes per read of a file being downloaded. */
 const FILE_READ_CHUNK = 1024 * 1024;
@@ -222,6 +222,8 @@ export async function diskUsage(path: string): Promise<number> {
 function byteLimit(maxBytes: number): Transform {
   let seen = 0;
   return new Transform({
+    // Room for a few socket reads: with the default 16 KiB every 64 KiB read would pause the socket.
+    highWaterMark: COALESCED_CHUNK_BYTES,
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       if (seen > maxBytes) {
