@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../common/usage-error.js';
-import { checkPasswordFileMode, parseCpuset, parseGpuset, parseWorkerArgs, type WorkerConfig } from './config.js';
+import { parseWorkerArgs, type WorkerConfig } from './config.js';
+import { checkPasswordFileMode } from './credentials.js';
+import { parseCpuset, parseGpuset } from './flag-values.js';
 
 const host = { cwd: '/home/u', hostname: 'box', cpuCount: 4 };
 const env = { CODALAB_USERNAME: 'alice', CODALAB_PASSWORD: 'secret' };

@@ -1,19 +1,32 @@
 // The worker's configuration: parsed once from flags and environment into a frozen object that
-// is passed down. Nothing below main reads process.env; this module does I/O only to read the
-// password file, and reports every bad flag as a one-line UsageError (missing credentials as a
-// UserInputError).
-import { readFileSync, statSync } from 'node:fs';
+// is passed down. Nothing below main reads process.env. Each flag's value is parsed, or refused
+// with a one-line UsageError, in flag-values.ts; the only I/O is reading the password file
+// (credentials.ts, whose problems are UserInputErrors).
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { GROUP_NAME_PATTERN, GROUP_NAME_RULE, WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
 import { parseLogFormat, type LogFormat } from '../common/log.js';
-import { parseDuration, parseSize } from '../common/sizes.js';
 import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
-import { UserInputError } from '../common/user-input-error.js';
 import { addDroppedFlags, droppedFlagsHelp, rejectDroppedFlags } from '../common/dropped-flags.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
 import { DROPPED_WORKER_FLAGS } from './dropped-flags.js';
-import { PULL_POLICIES, type PullPolicy } from './images/pull-policy.js';
+import type { PullPolicy } from './images/pull-policy.js';
+import { credentialsFromEnv, readPasswordFile } from './credentials.js';
+import {
+  defaultSlots,
+  normalizeServerUrl,
+  parseCount,
+  parseCpuset,
+  parseFlagSize,
+  parseGigabytes,
+  parseGpuset,
+  parseGroupName,
+  parseNetworkName,
+  parsePositiveSeconds,
+  parsePullPolicy,
+  parseSeconds,
+  parseTag,
+  parseWorkerId,
+} from './flag-values.js';
 
 export interface WorkerConfig {
   /** Base URL of the server, without `/rest` (default http://127.0.0.1:2900). */
@@ -278,173 +291,4 @@ export function parseWorkerArgs(
     settings,
   );
   return { kind: 'config', config };
-}
-
-export function normalizeServerUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`Invalid --server '${text}': only http:// and https:// are supported.`);
-  }
-  return url.toString().replace(/\/+$/, '').replace(/\/rest$/, '');
-}
-
-function parseWorkerId(text: string): string {
-  if (!WORKER_ID_PATTERN.test(text)) {
-    throw new UsageError(`Invalid --id '${text}': use 1 to 100 letters, digits or _ . : @ -.`);
-  }
-  return text;
-}
-
-function parseGroupName(text: string): string {
-  if (!GROUP_NAME_PATTERN.test(text)) throw new UsageError(`Invalid --group '${text}': ${GROUP_NAME_RULE}.`);
-  return text;
-}
-
-function parseTag(text: string): string {
-  if (!WORKER_TAG_PATTERN.test(text)) {
-    throw new UsageError(`Invalid --tag '${text}': ${WORKER_TAG_RULE}.`);
-  }
-  return text;
-}
-
-/**
- * As CodaLab's docs advise ("generally the number of cores your machine has"): one run per CPU
- * the worker may hand out, since each run asks for at least one.
- */
-export function defaultSlots(cpuset: readonly number[] | null, cpuCount: number): number {
-  return Math.max(1, cpuset?.length ?? cpuCount);
-}
-
-function parseNetworkName(text: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(text) || text === 'none' || text === 'host') {
-    throw new UsageError(`Invalid --run-network '${text}': name a bridge network, e.g. ${RUN_NETWORK} or bridge.`);
-  }
-  return text;
-}
-
-function parsePullPolicy(text: string): PullPolicy {
-  const policy = PULL_POLICIES.find((p) => p === text.trim().toLowerCase());
-  if (policy === undefined) throw new UsageError(`Invalid --pull-policy '${text}': expected missing or always.`);
-  return policy;
-}
-
-function parseCount(flag: string, text: string, min: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
-    throw new UsageError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
-  }
-  return Number(text);
-}
-
-function parseSeconds(flag: string, text: string): number {
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new UsageError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
-  }
-}
-
-function parsePositiveSeconds(flag: string, text: string): number {
-  const seconds = parseSeconds(flag, text);
-  if (seconds <= 0) throw new UsageError(`Invalid ${flag} '${text}': must be more than 0.`);
-  return seconds;
-}
-
-function parseFlagSize(flag: string, text: string): number {
-  try {
-    return parseSize(text);
-  } catch (error) {
-    throw new UsageError(`${flag}: ${(error as Error).message}`);
-  }
-}
-
-/** `ALL` (null: every CPU) or a list like `0,1,4-7`, each index below `cpuCount`, no repeats. */
-export function parseCpuset(text: string, cpuCount: number): number[] | null {
-  if (text.trim().toUpperCase() === 'ALL') return null;
-  const cpus: number[] = [];
-  for (const part of text.split(',')) {
-    const match = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-    if (!match) throw new UsageError(`Invalid --cpuset '${text}': expected ALL or a list like 0,1,4-7.`);
-    const first = Number(match[1]);
-    const last = match[2] === undefined ? first : Number(match[2]);
-    for (let cpu = first; cpu <= last; cpu += 1) {
-      if (cpu >= cpuCount) {
-        throw new UsageError(`Invalid --cpuset '${text}': CPU ${cpu} does not exist (this machine has ${cpuCount}).`);
-      }
-      if (cpus.includes(cpu)) throw new UsageError(`Invalid --cpuset '${text}': CPU ${cpu} is listed twice.`);
-      cpus.push(cpu);
-    }
-  }
-  return cpus;
-}
-
-function parseGigabytes(flag: string, text: string): number {
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`Invalid ${flag} '${text}': expected a number of GiB above 0, e.g. 1 or 0.5.`);
-  }
-  return Math.floor(value * 1024 ** 3);
-}
-
-/** `ALL` (null: every GPU nvidia-smi lists), `NONE` or empty (no GPUs), or indices/UUIDs. */
-export function parseGpuset(text: string): string[] | null {
-  const trimmed = text.trim();
-  if (/^ALL$/i.test(trimmed)) return null;
-  if (trimmed === '' || /^NONE$/i.test(trimmed)) return [];
-  const gpus = trimmed.split(',').map((g) => g.trim());
-  if (gpus.some((g) => !/^[A-Za-z0-9-]+$/.test(g)) || new Set(gpus).size !== gpus.length) {
-    throw new UsageError(`Invalid --gpuset '${text}': expected NONE or distinct GPU indices or UUIDs, comma-separated.`);
-  }
-  return gpus;
-}
-
-export interface Credentials {
-  username: string;
-  password: string;
-}
-
-function credentialsFromEnv(env: Readonly<Record<string, string | undefined>>): Credentials {
-  const username = env.CODALAB_USERNAME;
-  const password = env.CODALAB_PASSWORD;
-  if (!username || password === undefined) {
-    throw new UserInputError(
-      'No credentials: pass --password-file FILE (username on line 1, password on line 2, mode 600) or set CODALAB_USERNAME and CODALAB_PASSWORD.',
-    );
-  }
-  return { username, password };
-}
-
-/** A message when the file's mode lets group or others in, else null. */
-export function checkPasswordFileMode(mode: number, file: string): string | null {
-  if ((mode & 0o077) === 0) return null;
-  const octal = (mode & 0o777).toString(8).padStart(3, '0');
-  return `Password file ${file} is readable by other users (mode ${octal}); run: chmod 600 ${file}`;
-}
-
-export function parsePasswordFileText(text: string, file: string): Credentials {
-  const lines = text.split(/\r?\n/);
-  const username = (lines[0] ?? '').trim();
-  const password = lines[1]?.replace(/\r$/, '');
-  if (!username || password === undefined || password === '') {
-    throw new UserInputError(`Password file ${file} must hold the username on line 1 and the password on line 2.`);
-  }
-  return { username, password };
-}
-
-export function readPasswordFile(file: string): Credentials {
-  let mode: number;
-  let text: string;
-  try {
-    mode = statSync(file).mode;
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UserInputError(`Cannot read password file ${file}: ${(error as Error).message}`);
-  }
-  const problem = checkPasswordFileMode(mode, file);
-  if (problem) throw new UserInputError(problem);
-  return parsePasswordFileText(text, file);
 }
