@@ -1,6 +1,7 @@
 // What every bench shares: reading `--name value` options, the median of samples, and waiting for
 // a condition (the benches time what the user waits for, so they poll rather than sleep blindly).
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const args = process.argv.slice(2);
@@ -39,4 +40,19 @@ export function startLoad(n) {
   return () => {
     for (const child of children) child.kill('SIGKILL');
   };
+}
+
+/** Stops the processes a bench started (the last started first), lets them exit, removes its home. */
+export async function stopBench(children, home, graceMs = 1500) {
+  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  await sleep(graceMs);
+  rmSync(home, { recursive: true, force: true });
+}
+
+/** Runs a bench's main; a failure is one line on stderr and exit status 1. */
+export function runBench(main) {
+  main().catch((error) => {
+    console.error(`bench failed: ${error.message}`);
+    process.exit(1);
+  });
 }

@@ -11,11 +11,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../dist/common/http-client.js';
 import { treeSize } from '../dist/worker/fs/tree.js';
 import { Bundle, TokenResponse, routes } from '../dist/protocol/index.js';
-import { option, waitFor } from './bench-support.mjs';
+import { option, runBench, stopBench, waitFor } from './bench-support.mjs';
 
 const MB = Number(option('--mb', '1024'));
 const RUNS = Number(option('--runs', '10'));
@@ -89,13 +88,8 @@ async function main() {
     console.log(`baseline: cl download once  ${downloadOnce.toFixed(1)} s; ${RUNS} copies would take ~${(RUNS * downloadOnce).toFixed(0)} s`);
     console.log(`baseline: one warm run      ${warmRun.toFixed(1)} s (dependency cached); ${RUNS} on 2 slots ~${((RUNS / 2) * warmRun).toFixed(0)} s`);
   } finally {
-    for (const child of children.reverse()) child.kill('SIGTERM');
-    await sleep(1500);
-    rmSync(home, { recursive: true, force: true });
+    await stopBench(children, home);
   }
 }
 
-main().catch((error) => {
-  console.error(`bench failed: ${error.message}`);
-  process.exit(1);
-});
+runBench(main);

@@ -9,13 +9,12 @@
 //
 //   node bench/kill-latency.mjs [--runs N] [--image IMAGE]
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../dist/common/http-client.js';
 import { Bundle, TokenResponse, Worksheet, routes } from '../dist/protocol/index.js';
-import { median, option, waitFor } from './bench-support.mjs';
+import { median, option, runBench, stopBench, waitFor } from './bench-support.mjs';
 
 const RUNS = Number(option('--runs', '5'));
 const IMAGE = option('--image', 'codalab/default-cpu:latest');
@@ -114,13 +113,8 @@ async function main() {
     const overshoot = median(limited) / 2000;
     console.log(`--request-time 2s, running to final: median ${median(limited).toFixed(0)} ms, ${overshoot.toFixed(2)} x the limit`);
   } finally {
-    for (const child of children.reverse()) child.kill('SIGTERM');
-    await sleep(500);
-    rmSync(home, { recursive: true, force: true });
+    await stopBench(children, home, 500);
   }
 }
 
-main().catch((error) => {
-  console.error(`bench failed: ${error.message}`);
-  process.exit(1);
-});
+runBench(main);

@@ -7,13 +7,12 @@
 //
 //   node bench/live-reads.mjs [--runs N] [--streams N] [--image IMAGE] [--mb 100]
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../dist/common/http-client.js';
 import { Bundle, TokenResponse, Worksheet, TargetInfo, routes } from '../dist/protocol/index.js';
-import { median, option, waitFor } from './bench-support.mjs';
+import { median, option, runBench, stopBench, waitFor } from './bench-support.mjs';
 
 const RUNS = Number(option('--runs', '20'));
 const IMAGE = option('--image', 'codalab/default-cpu:latest');
@@ -109,13 +108,8 @@ async function main() {
     await client.json(routes.bundleActions(), Bundle.pick({ uuid: true, state: true }), { json: { type: 'kill', uuid: running.uuid } });
     await waitFor(async () => (await state(running.uuid)) === 'killed', 'the kill', 60_000);
   } finally {
-    for (const child of children.reverse()) child.kill('SIGTERM');
-    await sleep(1500);
-    rmSync(home, { recursive: true, force: true });
+    await stopBench(children, home);
   }
 }
 
-main().catch((error) => {
-  console.error(`bench failed: ${error.message}`);
-  process.exit(1);
-});
+runBench(main);

@@ -4,13 +4,12 @@
 //
 //   node bench/run-latency.mjs [--runs N] [--image IMAGE]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../dist/common/http-client.js';
 import { Bundle, TokenResponse, Worksheet, routes } from '../dist/protocol/index.js';
-import { median, option, waitFor } from './bench-support.mjs';
+import { median, option, runBench, stopBench, waitFor } from './bench-support.mjs';
 
 const RUNS = Number(option('--runs', '15'));
 const IMAGE = option('--image', 'codalab/default-cpu:latest');
@@ -67,13 +66,8 @@ async function main() {
     console.log(`cl run 'true' (submission to ready): median ${oursMedian.toFixed(0)} ms`);
     console.log(`ratio: ${(oursMedian / baseMedian).toFixed(2)} (target <= 1.5)`);
   } finally {
-    for (const child of children.reverse()) child.kill('SIGTERM');
-    await sleep(500);
-    rmSync(home, { recursive: true, force: true });
+    await stopBench(children, home, 500);
   }
 }
 
-main().catch((error) => {
-  console.error(`bench failed: ${error.message}`);
-  process.exit(1);
-});
+runBench(main);

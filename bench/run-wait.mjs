@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { median, option, waitFor } from './bench-support.mjs';
+import { median, option, runBench, waitFor } from './bench-support.mjs';
 
 const RUNS = Number(option('--runs', '11'));
 const IMAGE = option('--image', 'codalab/default-cpu:latest');
@@ -99,7 +99,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(`bench failed: ${error.message}`);
-  process.exit(1);
-});
+runBench(main);
