@@ -14,7 +14,6 @@ import type { PullPolicy } from './pull-policy.js';
 /** Called while an image is pulled, with the percent pulled (null until a layer's size is known). */
 export type PullListener = (percent: number | null) => void;
 
-
 /** An image a run holds: it is not evicted until `release()` (which may be called more than once). */
 export interface HeldImage extends ImageInfo {
   release(): void;

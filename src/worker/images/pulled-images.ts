@@ -78,12 +78,14 @@ export class PulledImages {
     this.save();
   }
 
-  /** Marks a recorded image as used now; images not in the record are left alone. */
+  /**
+   * Marks a recorded image as used now; images not in the record are left alone. Kept in memory
+   * and written with the next change to the set of images: every run holds and lets go of its
+   * image, and two synced writes per run would buy only a fresher order after a restart.
+   */
   touch(id: string, now: number): void {
     const known = this.images.get(id);
-    if (known === undefined) return;
-    this.images.set(id, { ...known, lastUsedMs: now });
-    this.save();
+    if (known !== undefined) this.images.set(id, { ...known, lastUsedMs: now });
   }
 
   remove(id: string): void {
