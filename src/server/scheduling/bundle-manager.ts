@@ -14,6 +14,7 @@ import { requestedQueue, resolveResources, type ResourceDefaults } from './resou
 import { AccessControl } from '../permissions/access-control.js';
 import { allowsFailedDependencies, decideStaging } from './staging.js';
 import { BOUNDED_RUN_STATES, decideRunBounds, restagedRun, withRestageNote, type StateBoundsOptions } from './state-bounds.js';
+import { addToList } from '../../common/lists-by-key.js';
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 
@@ -137,9 +138,7 @@ export class BundleManager {
       const owner = ownerOf.get(dep.child_uuid);
       const parent = parents.get(dep.parent_uuid);
       if (owner === undefined || parent === undefined) continue;
-      const list = parentsOf.get(owner);
-      if (list) list.push(parent);
-      else parentsOf.set(owner, [parent]);
+      addToList(parentsOf, owner, parent);
     }
     const users = new Map((await this.store.getUsersByIds([...parentsOf.keys()])).map((u) => [u.id, u]));
     const out = new Map<string, Set<string>>();
@@ -157,9 +156,7 @@ export class BundleManager {
     const readable = await this.parentsReadableByOwner(created, deps, parents);
     const depsByChild = new Map<string, typeof deps>();
     for (const dep of deps) {
-      const list = depsByChild.get(dep.child_uuid);
-      if (list) list.push(dep);
-      else depsByChild.set(dep.child_uuid, [dep]);
+      addToList(depsByChild, dep.child_uuid, dep);
     }
     for (const run of created) {
       const own = depsByChild.get(run.uuid) ?? [];
@@ -275,9 +272,7 @@ export class BundleManager {
     const depsByChild = new Map<string, string[]>();
     for (const d of deps) {
       const key = `${d.parent_uuid}:${d.parent_path}`;
-      const list = depsByChild.get(d.child_uuid);
-      if (list) list.push(key);
-      else depsByChild.set(d.child_uuid, [key]);
+      addToList(depsByChild, d.child_uuid, key);
     }
     const sizes = await this.dependencySizes(deps);
     return runs.map((run) => ({

@@ -4,6 +4,7 @@
 import { formatSize } from '../../common/sizes.js';
 import type { StagedRun, WorkerSnapshot } from './matcher.js';
 import { canUse, plural, servesQueue, usersOf } from './worker-predicates.js';
+import { addToList } from '../../common/lists-by-key.js';
 
 /** What explainWaiting needs to know about the workers a run could use, gathered in one pass. */
 interface Survey {
@@ -102,9 +103,7 @@ export class WaitingExplainer {
         return;
       }
       for (const user of usersOf(worker)) {
-        const list = this.privateByUser.get(user);
-        if (list) list.push({ worker, index });
-        else this.privateByUser.set(user, [{ worker, index }]);
+        addToList(this.privateByUser, user, { worker, index });
       }
     });
   }

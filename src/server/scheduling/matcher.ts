@@ -8,6 +8,7 @@ import { parallelRunQuotaReason } from '../quotas/quota-rules.js';
 import { explainWaiting, WaitingExplainer } from './explain-waiting.js';
 import { canUse, fits, plural, usersOf } from './worker-predicates.js';
 import { bestFitIn, compareFit, PassPools, rankOfWorker, type Pool, type Slot } from './worker-pools.js';
+import { addToList } from '../../common/lists-by-key.js';
 
 export { explainWaiting };
 
@@ -134,9 +135,7 @@ function holdersOf(slots: readonly Slot[]): Map<string, Slot[]> {
   const holders = new Map<string, Slot[]>();
   for (const slot of slots) {
     for (const key of slot.worker.cached_dependencies) {
-      const list = holders.get(key);
-      if (list) list.push(slot);
-      else holders.set(key, [slot]);
+      addToList(holders, key, slot);
     }
   }
   return holders;

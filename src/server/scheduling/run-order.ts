@@ -3,6 +3,7 @@
 // is placed after as many runs as that user already holds on workers, so a user who submitted
 // thousands of runs first cannot starve one who submitted a single run later.
 import type { StagedRun } from './matcher.js';
+import { addToList } from '../../common/lists-by-key.js';
 
 /**
  * `runs` must come oldest first; `active` counts each owner's runs already on workers (starting
@@ -11,9 +12,7 @@ import type { StagedRun } from './matcher.js';
 export function orderStagedRuns(runs: readonly StagedRun[], active: ReadonlyMap<string, number>): StagedRun[] {
   const byOwner = new Map<string, { run: StagedRun; index: number }[]>();
   runs.forEach((run, index) => {
-    const list = byOwner.get(run.owner_id);
-    if (list) list.push({ run, index });
-    else byOwner.set(run.owner_id, [{ run, index }]);
+    addToList(byOwner, run.owner_id, { run, index });
   });
   const placed: { run: StagedRun; index: number; turn: number }[] = [];
   for (const [owner, list] of byOwner) {
