@@ -73,13 +73,12 @@ export class BlobStore {
       await rm(incoming, { force: true });
       throw new ApiError('bad_request', `The results of ${uuid} left on the shared file system are not a directory.`);
     }
-    await sanitizeTree(incoming);
-    const size = await diskUsage(incoming);
+    const size = await sanitizeTree(incoming);
     if (size > maxBytes) {
       await rm(incoming, { recursive: true, force: true });
       throw new ApiError('too_large', `Results of ${size} bytes are larger than the ${maxBytes} bytes accepted; nothing was stored.`);
     }
-    return this.commit(uuid, incoming);
+    return this.commit(uuid, incoming, size);
   }
 
   /** Removes files left in incoming for bundles that no longer wait for them. */
@@ -176,14 +175,15 @@ export class BlobStore {
     return stage;
   }
 
-  private async commit(uuid: string, content: string): Promise<StoredContents> {
+  /** `dataSize`: the contents' diskUsage when the caller already measured it. */
+  private async commit(uuid: string, content: string, dataSize?: number): Promise<StoredContents> {
     const target = this.contentsPath(uuid);
     const old = `${content}.old`;
     const hadOld = await rename(target, old).then(() => true, () => false);
     await rename(content, target);
     if (hadOld) await rm(old, { recursive: true, force: true });
     const stat = await lstat(target);
-    return { is_dir: stat.isDirectory(), data_size: await diskUsage(target) };
+    return { is_dir: stat.isDirectory(), data_size: dataSize ?? (await diskUsage(target)) };
   }
 }
 
@@ -195,19 +195,27 @@ async function describe(path: string, name: string): Promise<TargetInfo> {
   return { name, type: stat.isDirectory() ? 'directory' : 'file', size: stat.size, perm: stat.mode & 0o777 };
 }
 
-/** See commitIncoming: removes special files and strips modes to permission bits, never following a link. */
-async function sanitizeTree(dir: string): Promise<void> {
+/**
+ * See commitIncoming: removes special files and strips modes to permission bits, never following
+ * a link. Returns what is left as diskUsage counts it, so the tree is walked once.
+ */
+async function sanitizeTree(dir: string): Promise<number> {
+  let bytes = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    if (entry.isSymbolicLink()) continue;
-    if (entry.isDirectory()) await sanitizeTree(full);
-    else if (!entry.isFile()) {
+    if (entry.isDirectory()) {
+      bytes += await sanitizeTree(full);
+      continue;
+    }
+    if (!entry.isFile() && !entry.isSymbolicLink()) {
       await rm(full, { force: true });
       continue;
     }
-    const mode = (await lstat(full)).mode;
-    if ((mode & ~PERMISSION_BITS & 0o7777) !== 0) await chmod(full, mode & PERMISSION_BITS);
+    const stat = await lstat(full);
+    bytes += stat.size;
+    if (entry.isFile() && (stat.mode & ~PERMISSION_BITS & 0o7777) !== 0) await chmod(full, stat.mode & PERMISSION_BITS);
   }
+  return bytes;
 }
 
 /** Bytes of a file, or of every file below a directory (links count as their own size). */
