@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { User } from '../protocol/index.js';
+import { ACCESS_TOKEN_EXPIRED, User } from '../protocol/index.js';
 import { ApiClient } from './api-client.js';
 import { TokenProvider } from './login.js';
 import { StateStore } from './state-store.js';
@@ -14,6 +14,9 @@ let server: Server;
 let baseUrl: string;
 const valid = new Set<string>();
 let logins = 0;
+/** When set, the next token issued is refused as expired on its first use (it ran out in flight). */
+let expireNextInFlight = false;
+const expiring = new Set<string>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -31,12 +34,20 @@ beforeAll(async () => {
         logins += 1;
         const token = `t${logins}`;
         valid.add(token);
+        if (expireNextInFlight) expiring.add(token);
+        expireNextInFlight = false;
         const user = { id: '0', user_name: 'codalab', is_root: true };
         res.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600, user }));
         return;
       }
       const token = (req.headers.authorization ?? '').replace('Bearer ', '');
-      if (!valid.has(token)) {
+      if (expiring.delete(token)) {
+        valid.delete(token);
+        res.statusCode = 401;
+        res.end(JSON.stringify({ error: { code: 'unauthorized', message: ACCESS_TOKEN_EXPIRED } }));
+        return;
+      }
+      if (!valid.has(token) || req.url === '/rest/refused') {
         res.statusCode = 401;
         res.end(JSON.stringify({ error: { code: 'unauthorized', message: 'Token rejected.' } }));
         return;
@@ -74,6 +85,21 @@ describe('ApiClient', () => {
     valid.delete(state.token(baseUrl)?.token ?? '');
     const before = logins;
     await expect(api.json('/rest/user', User)).resolves.toMatchObject({ user_name: 'codalab' });
+    expect(logins - before).toBe(1);
+  });
+
+  it('logs in again, once, when a just-issued token expired before the server looked at it', async () => {
+    const { api } = client('right');
+    expireNextInFlight = true;
+    const before = logins;
+    await expect(api.json('/rest/user', User)).resolves.toMatchObject({ user_name: 'codalab' });
+    expect(logins - before).toBe(2);
+  });
+
+  it('does not log in again when a just-issued token is refused for another reason', async () => {
+    const { api } = client('right');
+    const before = logins;
+    await expect(api.json('/rest/refused', User)).rejects.toThrow(/Token rejected/);
     expect(logins - before).toBe(1);
   });
 

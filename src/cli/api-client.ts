@@ -1,10 +1,12 @@
 // The client's authenticated view of the REST API: every call carries a token, and a rejected
-// cached token leads to one renewal (refresh token, else a fresh login) and one retry. Streamed
-// request bodies cannot be replayed, so those calls get a token first and are never retried.
+// cached token leads to one renewal (refresh token, else a fresh login) and one retry; so does a
+// just-renewed token that expired before the server looked at it (a short lifetime, a busy
+// server). Streamed request bodies cannot be replayed, so those calls get a token first and are
+// never retried.
 import { HttpClient, type RequestOptions } from '../common/http-client.js';
 import type { HttpResponse } from '../common/http-response.js';
 import type { z } from 'zod';
-import { ApiError } from '../protocol/index.js';
+import { ACCESS_TOKEN_EXPIRED, ApiError } from '../protocol/index.js';
 import type { TokenProvider } from './login.js';
 
 export class ApiClient {
@@ -31,7 +33,8 @@ export class ApiClient {
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof ApiError) || error.code !== 'unauthorized' || fresh || !canRetry) throw error;
+      const expiredInFlight = error instanceof ApiError && error.message === ACCESS_TOKEN_EXPIRED;
+      if (!(error instanceof ApiError) || error.code !== 'unauthorized' || (fresh && !expiredInFlight) || !canRetry) throw error;
       this.http.token = (await this.tokens.renew()).token;
       return call();
     }

@@ -9,6 +9,12 @@ import { z } from 'zod';
  */
 export const WORKER_CLIENT_ID = 'codalab_worker_client';
 
+/**
+ * The refusal of an access token past its lifetime. A client that just got the token tries once
+ * more with a new one: a short lifetime can run out while a request waits on a busy server.
+ */
+export const ACCESS_TOKEN_EXPIRED = 'Access token expired: log in again.';
+
 /** Omitted: a user session (CodaLab's `codalab_cli_client`). */
 const ClientId = z.string().max(100).optional();
 

@@ -6,7 +6,7 @@
 // codalab_worker_client); each is refused where the other belongs, and a refresh token only buys
 // access tokens of its own audience. Knows nothing about HTTP (the client address comes in as a string).
 import { createHash } from 'node:crypto';
-import { ApiError, ROOT_USER_NAME, WORKER_CLIENT_ID, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
+import { ACCESS_TOKEN_EXPIRED, ApiError, ROOT_USER_NAME, WORKER_CLIENT_ID, passwordProblem, type TokenResponse, type User } from '../../protocol/index.js';
 import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
 import type { NewUserRow, Store, TokenKind, UserRow } from '../store/store.js';
@@ -132,7 +132,7 @@ export class AuthService {
       throw new ApiError('unauthorized', 'Unknown access token: log in again.');
     }
     if (found.expires_at <= this.clock.now()) {
-      throw new ApiError('unauthorized', 'Access token expired: log in again.');
+      throw new ApiError('unauthorized', ACCESS_TOKEN_EXPIRED);
     }
     if (found.kind !== KINDS[audience].access) {
       throw new ApiError('forbidden', audience === 'user' ? WORKER_TOKEN_ON_USER_ROUTE : USER_TOKEN_ON_WORKER_ROUTE);
