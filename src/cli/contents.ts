@@ -22,7 +22,7 @@ export async function copyBlob(api: ApiClient, uuid: string, path: string, dest:
   if (range.tail !== undefined) query.set('tail', String(range.tail));
   const suffix = query.size > 0 ? `?${query.toString()}` : '';
   // No timeout: a large file may take longer than any fixed limit to arrive.
-  const response = await api.send(`${routes.contentsBlob(uuid, path)}${suffix}`, { timeoutMs: 0 });
+  const response = await api.send(`${routes.contentsBlob(uuid, path)}${suffix}`, { timeoutMs: 0, framed: true });
   if (!response.body) return;
   for await (const chunk of response.body) {
     if (!dest.write(chunk)) await once(dest, 'drain');

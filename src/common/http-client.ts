@@ -3,9 +3,10 @@
 // It holds no client or worker logic. Requests go through node:http, not fetch (see http-response.ts).
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import { pipeline, type Duplex, type Readable } from 'node:stream';
 import type { z } from 'zod';
-import { ApiError, ErrorBody, RETRY_AFTER_HEADER } from '../protocol/index.js';
+import { ApiError, ErrorBody, FRAMED_SIZE_HEADER, FRAMES_PROTOCOL, RETRY_AFTER_HEADER } from '../protocol/index.js';
+import { decodeFrames } from './frames.js';
 import type { FileSlice } from './file-slice.js';
 import { HttpResponse } from './http-response.js';
 import { streamRequest } from './stream-request.js';
@@ -27,6 +28,11 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * A large download: ask the server to send the body as frames on the connection itself (see
+   * frames.ts). The answer reads like any other; a server that does not upgrade sends it plainly.
+   */
+  framed?: boolean;
 }
 
 export class HttpClient {
@@ -75,7 +81,7 @@ export class HttpClient {
     try {
       response = options.body
         ? await sendStream(url, { method, headers, body: options.body, ...(signal ? { signal } : {}) })
-        : await sendBuffered(url, method, headers, body, signal);
+        : await sendBuffered(url, method, headers, body, signal, options.framed === true);
     } catch (error) {
       throw connectionError(this.baseUrl, error);
     }
@@ -85,9 +91,17 @@ export class HttpClient {
 }
 
 /** A request with a small body (or none); resolves once the answer's headers are in. */
-function sendBuffered(url: string, method: string, headers: Record<string, string>, body: string | Uint8Array | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
+function sendBuffered(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Uint8Array | undefined,
+  signal: AbortSignal | undefined,
+  framed: boolean,
+): Promise<HttpResponse> {
   const target = new URL(url);
   if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  if (framed) Object.assign(headers, { connection: 'Upgrade', upgrade: FRAMES_PROTOCOL });
   return new Promise((resolve, reject) => {
     const request = (target.protocol === 'https:' ? https : http).request(target, { method, headers, ...(signal ? { signal } : {}) });
     request.once('error', reject);
@@ -95,8 +109,35 @@ function sendBuffered(url: string, method: string, headers: Record<string, strin
       // The signal also ends reading the body; its errors reach whoever reads it.
       resolve(new HttpResponse(answer.statusCode ?? 0, answer.statusMessage ?? '', answer.headers, answer));
     });
+    request.once('upgrade', (answer, socket, head) => {
+      if (answer.headers.upgrade !== FRAMES_PROTOCOL) {
+        socket.destroy();
+        reject(new Error(`the server switched to an unknown protocol '${answer.headers.upgrade ?? ''}'`));
+        return;
+      }
+      resolve(framedResponse(answer, socket, head, signal));
+    });
     request.end(body);
   });
+}
+
+/** The answer to a framed download, read like a plain 200 one: its body is the decoded frames. */
+function framedResponse(answer: http.IncomingMessage, socket: Duplex, head: Buffer, signal: AbortSignal | undefined): HttpResponse {
+  const decoded = decodeFrames();
+  if (head.length > 0) socket.unshift(head);
+  pipeline(socket, decoded, () => undefined);
+  if (signal) {
+    const abort = (): void => void decoded.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+    decoded.once('close', () => signal.removeEventListener('abort', abort));
+  }
+  const headers: http.IncomingHttpHeaders = { ...answer.headers };
+  delete headers.connection;
+  delete headers.upgrade;
+  const size = answer.headers[FRAMED_SIZE_HEADER];
+  if (typeof size === 'string') headers['content-length'] = size;
+  return new HttpResponse(200, 'OK', headers, decoded);
 }
 
 /**

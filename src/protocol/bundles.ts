@@ -136,3 +136,7 @@ export const TargetInfo: z.ZodType<TargetInfo> = z.lazy(() =>
 
 /** Header naming what a blob download holds: a raw file or a tar stream of a directory. */
 export const TARGET_TYPE_HEADER = 'x-codalab-target-type';
+/** The `Upgrade` token a client sends to ask for a download as frames (see common/frames.ts). */
+export const FRAMES_PROTOCOL = 'codalab-frames';
+/** A framed download's byte count, where the server knows it (a file): a 101 answer has no Content-Length. */
+export const FRAMED_SIZE_HEADER = 'x-codalab-size';

@@ -141,7 +141,7 @@ export class WorkerServerApi {
 
   /** A dependency's bytes: a raw file or a plain tar of a directory (see TARGET_TYPE_HEADER). */
   downloadBlob(uuid: string, subPath: string, signal?: AbortSignal): Promise<HttpResponse> {
-    return this.authed(() => this.http.send(routes.dependencyBlob(this.options.workerId, uuid, subPath), { timeoutMs: 0, ...opt(signal) }));
+    return this.authed(() => this.http.send(routes.dependencyBlob(this.options.workerId, uuid, subPath), { timeoutMs: 0, framed: true, ...opt(signal) }));
   }
 
   /** Runs `call`; on 401 renews the token once and repeats it, since access tokens expire. */

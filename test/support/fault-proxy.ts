@@ -4,8 +4,11 @@
 // hold the request until the test lets it go, edit the server's JSON answer, or hand the answer on
 // in chunks at the test's pace (a slow link). It also logs what it saw, JSON bodies parsed, for the
 // few facts the server does not show (what a check-in said). Test-only; it knows no protocol.
+// Like many proxies it does not take part in protocol upgrades: hop-by-hop headers stay behind, so
+// a download asked for as frames comes through it as an ordinary body (the client's fallback).
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HOP_BY_HOP_HEADERS } from '../../src/common/http-headers.js';
 import { HANG_DEADLINE_MS, waitFor } from './wait-for.js';
 
 export interface SeenRequest {
@@ -97,7 +100,8 @@ export class FaultProxy {
     if (fault && 'answer' in fault) return sendJson(res, fault.answer.status, fault.answer.body);
     if (fault && 'cut' in fault) return void req.socket.destroy();
     if (fault && 'hold' in fault) await fault.hold;
-    const upstream = request(`${this.target}${seen.path}`, { method: seen.method, headers: req.headers });
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP_HEADERS.has(name)));
+    const upstream = request(`${this.target}${seen.path}`, { method: seen.method, headers });
     const entry = { seen, cut: () => (upstream.destroy(), res.destroy()) };
     this.open.add(entry);
     res.on('close', () => this.open.delete(entry));

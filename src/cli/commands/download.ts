@@ -48,7 +48,7 @@ async function runDownload(ctx: CliContext, text: string, options: DownloadOptio
   const output = resolve(ctx.config.cwd, options.outputPath ?? defaultName);
   const exists = (await lstat(output).catch(() => null)) !== null;
   if (exists && !options.force) throw new UserInputError(`${output} already exists; use -f to overwrite it, or -o to choose another path.`);
-  const response = await session.api.send(routes.contentsBlob(target.uuid, target.subpath), { timeoutMs: 0 });
+  const response = await session.api.send(routes.contentsBlob(target.uuid, target.subpath), { timeoutMs: 0, framed: true });
   const body = response.body;
   // Write next to the output, then swap it in: a failed download leaves the old output untouched.
   const temp = resolve(dirname(output), `.${basename(output)}.cl-download-${process.pid}`);

@@ -14,7 +14,11 @@ import { PERMISSION_BITS } from './entry-rules.js';
 import { resolveInside, type ResolvedPath } from './safe-path.js';
 import { COALESCED_CHUNK_BYTES, coalesceChunks } from '../../common/coalesce.js';
 
-/** Bytes per read of a file being downloaded. */
+/**
+ * Bytes per read of a file being downloaded, also in a directory's tar: node-tar would read 16 MiB
+ * at a time, and each fresh buffer that large makes V8 collect garbage sooner (1.9 s of a 1 GiB
+ * download's 6 s went to it).
+ */
 const FILE_READ_CHUNK = 1024 * 1024;
 
 export interface StoredContents {
@@ -166,7 +170,7 @@ export class BlobStore {
 
   /** A plain tar stream of a directory's contents (paths relative to it). */
   tarDirectory(path: string): Readable {
-    return tar.c({ cwd: path, portable: true, follow: false }, ['.']) as unknown as Readable;
+    return tar.c({ cwd: path, portable: true, follow: false, maxReadSize: FILE_READ_CHUNK }, ['.']) as unknown as Readable;
   }
 
   private async newStage(uuid: string): Promise<string> {

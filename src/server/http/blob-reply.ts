@@ -8,6 +8,7 @@ import { readHeadLines, readTailLines } from '../../common/line-reader.js';
 import { ApiError, TARGET_TYPE_HEADER } from '../../protocol/index.js';
 import type { Caller } from '../permissions/access-control.js';
 import type { Services } from '../services/services.js';
+import { sendFramedReply, wantsFrames } from './framed-reply.js';
 import { clientGone, sendLiveReply } from './live-routes.js';
 
 export const BlobQuery = z.object({
@@ -31,6 +32,11 @@ export async function sendContentsBlob(
   const target = await services.contents.resolveForRead(reader, uuid, path);
   if (target.kind === 'link') {
     throw new ApiError('bad_request', `'${target.subpath}' is a symbolic link; read its target instead.`);
+  }
+  if (wantsFrames(reply) && query.head === undefined && query.tail === undefined) {
+    const headers = { [TARGET_TYPE_HEADER]: target.kind };
+    if (target.kind === 'directory') return sendFramedReply(reply, headers, services.contents.tarDirectory(target.path));
+    return sendFramedReply(reply, headers, services.contents.openFile(target.path), target.size);
   }
   void reply.header(TARGET_TYPE_HEADER, target.kind);
   if (target.kind === 'directory') {

@@ -1,0 +1,150 @@
+// A large body sent on a connection taken over with HTTP Upgrade (as Docker's API does for its
+// streams) instead of inside an HTTP response. Node's HTTP client copies every body byte once more
+// and runs JavaScript for each 64 KiB piece: a 1 GiB download cost about 1 s more CPU that way than
+// read straight from the socket, on the side that also unpacks it (bench/transfers.mjs).
+//
+// The raw bytes come in frames, so that a connection cut short is not taken for a whole body:
+//   [u32 length][length bytes] ...   a piece of the body
+//   [u32 0]                           the end of the body
+//   [u32 0xffffffff][u32 n][n bytes]  the sender failed; the bytes are its message (UTF-8)
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { COALESCED_CHUNK_BYTES } from './coalesce.js';
+
+const HEADER_BYTES = 4;
+const END = 0;
+const FAILED = 0xffffffff;
+/** The longest piece a frame carries: a length must stay below FAILED. */
+const MAX_FRAME = 64 * 1024 * 1024;
+
+function header(value: number): Buffer {
+  const bytes = Buffer.allocUnsafe(HEADER_BYTES);
+  bytes.writeUInt32BE(value, 0);
+  return bytes;
+}
+
+/**
+ * Writes `source` to `socket` as frames, waiting for the socket to drain, and ends it. A failure of
+ * the source is sent as a failed frame with its message; a closed socket stops reading the source.
+ */
+export async function sendFramed(source: Readable, socket: Writable): Promise<void> {
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      for (let start = 0; start < chunk.length; start += MAX_FRAME) {
+        const piece = start === 0 && chunk.length <= MAX_FRAME ? chunk : chunk.subarray(start, start + MAX_FRAME);
+        socket.write(header(piece.length));
+        if (!socket.write(piece)) await drained(socket);
+      }
+    }
+    socket.end(header(END));
+  } catch (error) {
+    source.destroy();
+    if (socket.destroyed) return;
+    const message = Buffer.from(error instanceof Error ? error.message : String(error), 'utf8');
+    socket.end(Buffer.concat([header(FAILED), header(message.length), message]));
+  }
+}
+
+async function drained(socket: Writable): Promise<void> {
+  if (socket.destroyed) throw new Error('The receiver closed the connection.');
+  await Promise.race([once(socket, 'drain'), once(socket, 'close').then(() => Promise.reject(new Error('The receiver closed the connection.')))]);
+}
+
+export class FramedBodyError extends Error {}
+
+type Reading = 'header' | 'payload' | 'failure-length' | 'failure-message' | 'done';
+
+/**
+ * Turns the framed bytes back into the body, in chunks of about `target` bytes (so that whoever
+ * writes them to disk makes few large writes: see coalesce.ts). It fails when the sender reported a
+ * failure, and when the bytes end before the end frame.
+ */
+export function decodeFrames(target = COALESCED_CHUNK_BYTES): Transform {
+  let reading: Reading = 'header';
+  /** Bytes of the current header or failure message gathered so far, and how many it needs. */
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let wanted = HEADER_BYTES;
+  /** Payload bytes still to come in the current frame. */
+  let remaining = 0;
+  let out: Buffer | null = null;
+  let filled = 0;
+
+  const emit = (stream: Transform): void => {
+    if (out === null || filled === 0) return;
+    stream.push(filled === out.length ? out : out.subarray(0, filled));
+    out = null;
+    filled = 0;
+  };
+
+  /** Copies payload from `chunk` at `at`; returns where it stopped. */
+  const takePayload = (stream: Transform, chunk: Buffer, at: number): number => {
+    const take = Math.min(remaining, chunk.length - at);
+    remaining -= take;
+    if (filled === 0 && take >= target) {
+      stream.push(chunk.subarray(at, at + take)); // already large: no copy
+      return at + take;
+    }
+    let from = at;
+    while (from < at + take) {
+      out ??= Buffer.allocUnsafe(target);
+      const copied = chunk.copy(out, filled, from, at + take);
+      filled += copied;
+      from += copied;
+      if (filled === out.length) emit(stream);
+    }
+    return from;
+  };
+
+  return new Transform({
+    readableHighWaterMark: target * 2,
+    transform(chunk: Buffer, _encoding, callback) {
+      let at = 0;
+      while (at < chunk.length && reading !== 'done') {
+        if (reading === 'payload') {
+          at = takePayload(this, chunk, at);
+          if (remaining === 0) reading = 'header';
+          continue;
+        }
+        const part = chunk.subarray(at, at + wanted - heldBytes);
+        held.push(part);
+        heldBytes += part.length;
+        at += part.length;
+        if (heldBytes < wanted) break;
+        const whole = held.length === 1 ? part : Buffer.concat(held, heldBytes);
+        held = [];
+        heldBytes = 0;
+        if (reading === 'failure-message') {
+          callback(new FramedBodyError(`The server failed while sending: ${whole.toString('utf8')}`));
+          return;
+        }
+        const value = whole.readUInt32BE(0);
+        if (reading === 'failure-length') {
+          reading = 'failure-message';
+          wanted = value;
+          if (value === 0) {
+            callback(new FramedBodyError('The server failed while sending.'));
+            return;
+          }
+        } else if (value === END) {
+          reading = 'done';
+        } else if (value === FAILED) {
+          reading = 'failure-length';
+        } else {
+          reading = 'payload';
+          remaining = value;
+        }
+      }
+      callback();
+    },
+    flush(callback) {
+      if (reading !== 'done') {
+        callback(new FramedBodyError('The connection closed before the whole body arrived; try again.'));
+        return;
+      }
+      emit(this);
+      callback();
+    },
+  });
+}
