@@ -26,7 +26,7 @@ async function decode(wire: Buffer, cut: number, target?: number): Promise<Buffe
   const pieces: Buffer[] = [];
   for (let at = 0; at < wire.length; at += cut) pieces.push(wire.subarray(at, at + cut));
   const out: Buffer[] = [];
-  await pipeline(Readable.from(pieces), decodeFrames(target), async (chunks: AsyncIterable<Buffer>) => {
+  await pipeline(Readable.from(pieces), decodeFrames(target === undefined ? {} : { target }), async (chunks: AsyncIterable<Buffer>) => {
     for await (const chunk of chunks) out.push(Buffer.from(chunk));
   });
   return out;

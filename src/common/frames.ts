@@ -7,7 +7,6 @@
 //   [u32 length][length bytes] ...   a piece of the body
 //   [u32 0]                           the end of the body
 //   [u32 0xffffffff][u32 n][n bytes]  the sender failed; the bytes are its message (UTF-8)
-import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { COALESCED_CHUNK_BYTES } from './coalesce.js';
@@ -25,10 +24,12 @@ function header(value: number): Buffer {
 }
 
 /**
- * Writes `source` to `socket` as frames, waiting for the socket to drain, and ends it. A failure of
- * the source is sent as a failed frame with its message; a closed socket stops reading the source.
+ * Writes `source` to `socket` as frames, waiting for the socket to drain, and ends it (unless
+ * `keepOpen`: an upload's sender still reads the answer). A failure of the source is sent as a
+ * failed frame with its message; a closed socket stops reading the source.
  */
-export async function sendFramed(source: Readable, socket: Writable): Promise<void> {
+export async function sendFramed(source: Readable, socket: Writable, options: { keepOpen?: boolean } = {}): Promise<void> {
+  const finish = (last: Buffer): void => void (options.keepOpen ? socket.write(last) : socket.end(last));
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       for (let start = 0; start < chunk.length; start += MAX_FRAME) {
@@ -37,18 +38,33 @@ export async function sendFramed(source: Readable, socket: Writable): Promise<vo
         if (!socket.write(piece)) await drained(socket);
       }
     }
-    socket.end(header(END));
+    finish(header(END));
   } catch (error) {
     source.destroy();
     if (socket.destroyed) return;
     const message = Buffer.from(error instanceof Error ? error.message : String(error), 'utf8');
-    socket.end(Buffer.concat([header(FAILED), header(message.length), message]));
+    finish(Buffer.concat([header(FAILED), header(message.length), message]));
   }
 }
 
-async function drained(socket: Writable): Promise<void> {
-  if (socket.destroyed) throw new Error('The receiver closed the connection.');
-  await Promise.race([once(socket, 'drain'), once(socket, 'close').then(() => Promise.reject(new Error('The receiver closed the connection.')))]);
+function drained(socket: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed) return reject(new Error('The receiver closed the connection.'));
+    const done = (): void => {
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+    };
+    const onDrain = (): void => {
+      done();
+      resolve();
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error('The receiver closed the connection.'));
+    };
+    socket.on('drain', onDrain);
+    socket.on('close', onClose);
+  });
 }
 
 export class FramedBodyError extends Error {}
@@ -57,10 +73,11 @@ type Reading = 'header' | 'payload' | 'failure-length' | 'failure-message' | 'do
 
 /**
  * Turns the framed bytes back into the body, in chunks of about `target` bytes (so that whoever
- * writes them to disk makes few large writes: see coalesce.ts). It fails when the sender reported a
- * failure, and when the bytes end before the end frame.
+ * writes them to disk makes few large writes: see coalesce.ts). It fails when the sender (named so
+ * in the message) reported a failure, and when the bytes end before the end frame.
  */
-export function decodeFrames(target = COALESCED_CHUNK_BYTES): Transform {
+export function decodeFrames(options: { sender?: string; target?: number } = {}): Transform {
+  const { sender = 'server', target = COALESCED_CHUNK_BYTES } = options;
   let reading: Reading = 'header';
   /** Bytes of the current header or failure message gathered so far, and how many it needs. */
   let held: Buffer[] = [];
@@ -116,7 +133,7 @@ export function decodeFrames(target = COALESCED_CHUNK_BYTES): Transform {
         held = [];
         heldBytes = 0;
         if (reading === 'failure-message') {
-          callback(new FramedBodyError(`The server failed while sending: ${whole.toString('utf8')}`));
+          callback(new FramedBodyError(`The ${sender} failed while sending: ${whole.toString('utf8')}`));
           return;
         }
         const value = whole.readUInt32BE(0);
@@ -124,11 +141,15 @@ export function decodeFrames(target = COALESCED_CHUNK_BYTES): Transform {
           reading = 'failure-message';
           wanted = value;
           if (value === 0) {
-            callback(new FramedBodyError('The server failed while sending.'));
+            callback(new FramedBodyError(`The ${sender} failed while sending.`));
             return;
           }
         } else if (value === END) {
+          // The body is whole: end it now, even though the connection may stay open (an upload's
+          // sender waits on it for the answer).
           reading = 'done';
+          emit(this);
+          this.push(null);
         } else if (value === FAILED) {
           reading = 'failure-length';
         } else {

@@ -7,8 +7,9 @@ import { pipeline, type Duplex, type Readable } from 'node:stream';
 import type { z } from 'zod';
 import { ApiError, ErrorBody, FRAMED_SIZE_HEADER, FRAMES_PROTOCOL, RETRY_AFTER_HEADER } from '../protocol/index.js';
 import { decodeFrames } from './frames.js';
-import type { FileSlice } from './file-slice.js';
 import { HttpResponse } from './http-response.js';
+import { isFileSlice, type FileSlice } from './file-slice.js';
+import { framedUpload, type FramedUploadOptions } from './framed-upload.js';
 import { streamRequest } from './stream-request.js';
 
 export interface HttpClientOptions {
@@ -29,8 +30,9 @@ export interface RequestOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   /**
-   * A large download: ask the server to send the body as frames on the connection itself (see
-   * frames.ts). The answer reads like any other; a server that does not upgrade sends it plainly.
+   * Large contents: ask to move them as frames on the connection itself (see frames.ts), a
+   * download's answer or an upload's `body` (a stream). The answer reads like any other; where the
+   * connection is not switched, the bytes go as an ordinary body.
    */
   framed?: boolean;
 }
@@ -79,9 +81,10 @@ export class HttpClient {
     const method = options.method ?? (body === undefined && !options.body ? 'GET' : 'POST');
     let response: HttpResponse;
     try {
-      response = options.body
-        ? await sendStream(url, { method, headers, body: options.body, ...(signal ? { signal } : {}) })
-        : await sendBuffered(url, method, headers, body, signal, options.framed === true);
+      const streamed = options.body ? { method, headers, body: options.body, ...(signal ? { signal } : {}) } : undefined;
+      if (streamed === undefined) response = await sendBuffered(url, method, headers, body, signal, options.framed === true);
+      else if (options.framed === true && !isFileSlice(streamed.body)) response = await sendFramedStream(url, { ...streamed, body: streamed.body });
+      else response = await sendStream(url, streamed);
     } catch (error) {
       throw connectionError(this.baseUrl, error);
     }
@@ -147,6 +150,13 @@ function framedResponse(answer: http.IncomingMessage, socket: Duplex, head: Buff
  */
 async function sendStream(url: string, options: Parameters<typeof streamRequest>[1]): Promise<HttpResponse> {
   const answer = await streamRequest(url, options);
+  return HttpResponse.fromText(answer.status, answer.text, answer.headers, answer.statusText);
+}
+
+/** A framed upload (framed-upload.ts); sent plainly when the connection could not be switched (426). */
+async function sendFramedStream(url: string, options: FramedUploadOptions): Promise<HttpResponse> {
+  const answer = await framedUpload(url, options);
+  if (answer.status === 426) return sendStream(url, options);
   return HttpResponse.fromText(answer.status, answer.text, answer.headers, answer.statusText);
 }
 

@@ -138,5 +138,13 @@ export const TargetInfo: z.ZodType<TargetInfo> = z.lazy(() =>
 export const TARGET_TYPE_HEADER = 'x-codalab-target-type';
 /** The `Upgrade` token a client sends to ask for a download as frames (see common/frames.ts). */
 export const FRAMES_PROTOCOL = 'codalab-frames';
+/**
+ * Marks an upload whose body will come as frames once the connection is switched. Unlike Upgrade,
+ * proxies pass it on: an upload that has it on a connection that was not switched (a proxy dropped
+ * Upgrade) is refused with HTTP 426 and FRAMES_NOT_UPGRADED, never stored empty, and the client then
+ * sends it as an ordinary body.
+ */
+export const FRAMED_UPLOAD_HEADER = 'x-codalab-framed-upload';
+export const FRAMES_NOT_UPGRADED = 'This upload asked for frames, but its connection was not switched to them; send it as an ordinary body.';
 /** A framed download's byte count, where the server knows it (a file): a 101 answer has no Content-Length. */
 export const FRAMED_SIZE_HEADER = 'x-codalab-size';

@@ -83,6 +83,7 @@ async function sendContents(ctx: CliContext, uuid: string, plan: UploadPlan): Pr
     await session.api.json(routes.uploadContents(uuid, { unpack: plan.unpack, filename: plan.filename }), Bundle, {
       method: 'PUT',
       body: tracked.stream,
+      framed: true,
     });
   } catch (error) {
     if (error instanceof ApiError) {

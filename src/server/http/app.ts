@@ -1,8 +1,6 @@
 // The HTTP shell: fastify set-up, body parsing (JSON validated by zod; raw streams for contents),
 // bearer authentication, and the one place where errors become JSON error bodies.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { ZodError } from 'zod';
-import { UserInputError } from '../../common/user-input-error.js';
 import { ApiError, HTTP_STATUS_OF, JSON_BODY_MAX_BYTES, RETRY_AFTER_HEADER, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Services } from '../services/services.js';
@@ -11,6 +9,8 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerBundleOpsRoutes } from './bundle-ops-routes.js';
 import { registerBundleRoutes } from './bundle-routes.js';
 import { registerContentsRoutes } from './contents-routes.js';
+import { toErrorBody } from './error-body.js';
+import { routeUpgrades } from './upgrades.js';
 import { registerGroupRoutes } from './group-routes.js';
 import { registerLiveRoutes } from './live-routes.js';
 import { registerPortRoutes } from './port-routes.js';
@@ -31,6 +31,8 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
   // Contents travel as raw streams: hand the request stream itself to the route (size limits are
   // enforced while storing, since this bypasses fastify's bodyLimit).
   app.addContentTypeParser(['application/octet-stream', 'application/x-tar'], (_request, payload, done) => done(null, payload));
+  // Large contents may travel as frames on a connection taken over from HTTP (framed-reply.ts).
+  routeUpgrades(app);
 
   app.setErrorHandler((error, request, reply) => {
     const body = isTooLarge(error) ? tooLargeBody(request) : toErrorBody(error);
@@ -69,23 +71,6 @@ function bearerToken(request: FastifyRequest): string {
   const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
   if (!match?.[1]) throw new ApiError('unauthorized', 'Log in first: this request has no access token.');
   return match[1];
-}
-
-function toErrorBody(error: unknown): ErrorBody {
-  if (error instanceof ApiError) return { error: { code: error.code, message: error.message } };
-  if (error instanceof ZodError) {
-    const issue = error.issues[0];
-    // Our own checks (limits.ts) write whole sentences that name the field already.
-    if (issue?.code === 'custom') return { error: { code: 'bad_request', message: issue.message } };
-    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    return { error: { code: 'bad_request', message: `Invalid request: ${where}${issue?.message ?? 'malformed'}` } };
-  }
-  if (error instanceof UserInputError) return { error: { code: 'bad_request', message: error.message } };
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    return { error: { code: 'bad_request', message: (error as Error).message } };
-  }
-  return { error: { code: 'internal', message: 'Internal server error; see the server log.' } };
 }
 
 function isTooLarge(error: unknown): boolean {

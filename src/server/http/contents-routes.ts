@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { ApiError, REST, Uuid } from '../../protocol/index.js';
+import { ApiError, FRAMED_UPLOAD_HEADER, FRAMES_NOT_UPGRADED, REST, Uuid } from '../../protocol/index.js';
+import { receiveFramedUpload, wantsFrames } from './framed-reply.js';
 import type { RouteContext } from './app.js';
 import { UuidParams } from './route-params.js';
 import { clientGone } from './live-routes.js';
@@ -16,10 +17,16 @@ const UploadQuery = z.object({
 });
 
 export function registerContentsRoutes(app: FastifyInstance, { services, authenticate }: RouteContext): void {
-  app.put(`${REST}/bundles/:uuid/contents`, async (request) => {
+  app.put(`${REST}/bundles/:uuid/contents`, async (request, reply) => {
     const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
     const query = UploadQuery.parse(request.query);
+    if (request.headers[FRAMED_UPLOAD_HEADER] !== undefined) {
+      // A proxy that dropped the Upgrade header left a request with no body: never store that.
+      if (!wantsFrames(reply)) return reply.status(426).send({ error: { code: 'bad_request', message: FRAMES_NOT_UPGRADED } });
+      const store = await services.contents.prepareUpload(user, uuid, query.unpack === '1', query.filename);
+      return receiveFramedUpload(reply, store);
+    }
     const body = request.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') {
       throw new ApiError('bad_request', 'Send the contents as an application/octet-stream body.');

@@ -64,30 +64,40 @@ export class ContentsService {
 
   /** Stores an uploaded dataset's contents; any failure leaves the bundle `failed` with the reason. */
   async upload(user: User, uuid: string, body: Readable, unpack: boolean, fileName: string): Promise<Bundle> {
+    return (await this.prepareUpload(user, uuid, unpack, fileName))(body);
+  }
+
+  /**
+   * Checks that `user` may upload to `uuid` now, before any byte is read; the function it returns
+   * stores a body there (a framed upload switches protocols in between, so refusals stay ordinary).
+   */
+  async prepareUpload(user: User, uuid: string, unpack: boolean, fileName: string): Promise<(body: Readable) => Promise<Bundle>> {
     const row = await this.bundles.getRowFor(user, uuid, 'all', 'upload to');
     if (row.bundle_type !== 'dataset' || row.state !== 'uploading') {
       throw new ApiError('conflict', `Bundle ${uuid} is ${row.state}; contents can only be uploaded to a new dataset.`);
     }
-    this.uploadsInProgress.add(uuid);
-    try {
-      const stored = await this.blobs.store(uuid, body, { unpack, fileName, maxBytes: this.limits.maxUploadBytes });
-      await this.store.updateBundle(
-        uuid,
-        { state: 'ready', is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
-        { states: ['uploading'] },
-      );
-    } catch (error) {
-      const message = error instanceof ApiError ? error.message : describeUnexpected(error);
-      await this.store.updateBundle(
-        uuid,
-        { state: 'failed', last_updated: this.clock.now(), metadata: { failure_message: `Upload failed: ${message}` } },
-        { states: ['uploading'] },
-      );
-      throw error instanceof ApiError ? error : new ApiError('internal', `Upload failed: ${message}`, { cause: error });
-    } finally {
-      this.uploadsInProgress.delete(uuid);
-    }
-    return this.bundles.get(user, uuid);
+    return async (body) => {
+      this.uploadsInProgress.add(uuid);
+      try {
+        const stored = await this.blobs.store(uuid, body, { unpack, fileName, maxBytes: this.limits.maxUploadBytes });
+        await this.store.updateBundle(
+          uuid,
+          { state: 'ready', is_dir: stored.is_dir, last_updated: this.clock.now(), metadata: { data_size: stored.data_size } },
+          { states: ['uploading'] },
+        );
+      } catch (error) {
+        const message = error instanceof ApiError ? error.message : describeUnexpected(error);
+        await this.store.updateBundle(
+          uuid,
+          { state: 'failed', last_updated: this.clock.now(), metadata: { failure_message: `Upload failed: ${message}` } },
+          { states: ['uploading'] },
+        );
+        throw error instanceof ApiError ? error : new ApiError('internal', `Upload failed: ${message}`, { cause: error });
+      } finally {
+        this.uploadsInProgress.delete(uuid);
+      }
+      return this.bundles.get(user, uuid);
+    };
   }
 
   /** `reader`: who asks, checked on every bundle the path passes through; null when already authorised. */

@@ -1,0 +1,53 @@
+// Requests that ask to take their connection over with HTTP Upgrade. Node gives those to 'upgrade'
+// listeners, the connection already detached from its HTTP parser, and never to the app. Those
+// asking for frames (common/frames.ts) are sent through the app like any request here, the
+// connection kept beside them for the route that switches to frames; a route that does not switch
+// answers in plain HTTP on it, and the connection then closes. Any other protocol is refused.
+import type { FastifyInstance } from 'fastify';
+import http, { type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { FRAMES_PROTOCOL } from '../../protocol/index.js';
+
+export interface FramesConnection {
+  socket: Duplex;
+  /** Bytes that arrived with the request's head: the start of what the client sent next. */
+  head: Buffer;
+}
+
+const connections = new WeakMap<IncomingMessage, FramesConnection>();
+
+/** The connection of a request that asked for frames, or undefined. */
+export function framesConnection(request: IncomingMessage): FramesConnection | undefined {
+  return connections.get(request);
+}
+
+/** Sends framed requests through `app`; a closing app cuts the framed transfers still open. */
+export function routeUpgrades(app: FastifyInstance): void {
+  const server = app.server;
+  const open = new Set<Duplex>();
+  // Like fastify's own connections: a stopping server does not wait for a long transfer to end.
+  app.addHook('preClose', (done) => {
+    for (const socket of open) socket.destroy();
+    done();
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (request.headers.upgrade !== FRAMES_PROTOCOL) {
+      const body = JSON.stringify({ error: { code: 'bad_request', message: `This server upgrades connections only to ${FRAMES_PROTOCOL}.` } });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    connections.set(request, { socket, head });
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    const response = new http.ServerResponse(request);
+    response.shouldKeepAlive = false;
+    response.assignSocket(socket as Socket);
+    response.once('finish', () => {
+      response.detachSocket(socket as Socket);
+      socket.end();
+    });
+    socket.once('error', () => socket.destroy());
+    server.emit('request', request, response);
+  });
+}
