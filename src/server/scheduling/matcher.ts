@@ -6,7 +6,7 @@ import { formatSize } from '../../common/sizes.js';
 import type { RunResources } from '../../protocol/index.js';
 import { parallelRunQuotaReason } from '../quotas/quota-rules.js';
 import { explainWaiting, WaitingExplainer } from './explain-waiting.js';
-import { canUse, fits, plural, usersOf } from './worker-predicates.js';
+import { canUse, fits, isOpen, plural, usersOf } from './worker-predicates.js';
 import { bestFitIn, compareFit, PassPools, rankOfSlot, type Pool, type RankedClass, type Slot } from './worker-pools.js';
 import { RunKinds } from './run-kinds.js';
 import { addToList } from '../../common/lists-by-key.js';
@@ -99,7 +99,8 @@ function dependencyWeight(run: StagedRun, key: string): number {
 /**
  * Sets each slot's `warmth` to the run's dependency bytes it caches, from an index of who caches
  * what (so ranking never hashes keys per worker); puts the warm slots, each once, in `warm` (the
- * pass's scratch list, emptied first). coolDown undoes it.
+ * pass's scratch list, emptied first). coolDown undoes it. Drops from the index the workers that
+ * filled up: they take no more runs this pass.
  */
 function warmUp(run: StagedRun, holders: ReadonlyMap<string, Slot[]>, warm: Slot[]): void {
   warm.length = 0;
@@ -107,10 +108,15 @@ function warmUp(run: StagedRun, holders: ReadonlyMap<string, Slot[]>, warm: Slot
     const list = holders.get(key);
     if (list === undefined) continue;
     const weight = dependencyWeight(run, key);
+    let kept = 0;
     for (const slot of list) {
+      if (!isOpen(slot.worker)) continue;
+      list[kept] = slot;
+      kept += 1;
       if (slot.warmth === 0) warm.push(slot);
       slot.warmth += weight;
     }
+    list.length = kept;
   }
 }
 
