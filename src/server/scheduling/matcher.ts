@@ -97,12 +97,14 @@ function dependencyWeight(run: StagedRun, key: string): number {
 }
 
 /**
- * Sets each slot's `warmth` to the run's dependency bytes it caches, from an index of who caches
- * what (so ranking never hashes keys per worker); puts the warm slots, each once, in `warm` (the
- * pass's scratch list, emptied first). coolDown undoes it. Drops from the index the workers that
- * filled up: they take no more runs this pass.
+ * Puts in `warm` (the pass's scratch list, emptied first) each worker that caches some of the
+ * run's dependencies and could take it (`takesShared`: shared workers too), once, with its
+ * `warmth` set to the dependency bytes it caches; coolDown undoes it. The index of who caches what
+ * spares hashing keys per worker. A worker that cannot take the run needs no warmth: ranking
+ * only ever compares workers that can. Workers that filled up leave the index for the rest of
+ * the pass.
  */
-function warmUp(run: StagedRun, holders: ReadonlyMap<string, Slot[]>, warm: Slot[]): void {
+function warmUp(run: StagedRun, holders: ReadonlyMap<string, Slot[]>, takesShared: boolean, warm: Slot[]): void {
   warm.length = 0;
   for (const key of run.dependency_keys) {
     const list = holders.get(key);
@@ -110,9 +112,11 @@ function warmUp(run: StagedRun, holders: ReadonlyMap<string, Slot[]>, warm: Slot
     const weight = dependencyWeight(run, key);
     let kept = 0;
     for (const slot of list) {
-      if (!isOpen(slot.worker)) continue;
+      const w = slot.worker;
+      if (!isOpen(w)) continue;
       list[kept] = slot;
       kept += 1;
+      if (!fits(run, w) || (!takesShared && w.owner_is_root)) continue;
       if (slot.warmth === 0) warm.push(slot);
       slot.warmth += weight;
     }
@@ -150,13 +154,12 @@ const NO_CLASSES: readonly RankedClass[] = [];
  * cache them; any other can only win as the best fit of its class, the first with room in the
  * class's sorted list. So the search looks at the warm workers, then at one worker per class,
  * best rank first (the two pools' lists merged, shared first among equals), and stops at a rank
- * below what it has.
+ * below what it has. `warm`: the warm workers that can take the run (warmUp).
  */
 function bestWorker(run: StagedRun, requestId: number, shared: Pool | null, mine: Pool | undefined, warm: readonly Slot[]): Slot | null {
   let best: Slot | null = null;
   let bestRank = -1;
   for (const slot of warm) {
-    if (!fits(run, slot.worker) || (shared === null && slot.worker.owner_is_root)) continue;
     const rank = rankOfSlot(run, slot);
     if (isBetter(slot, rank, best, bestRank)) {
       best = slot;
@@ -210,7 +213,7 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
       waiting.set(run.uuid, kind.reason);
       continue;
     }
-    warmUp(run, holders, warm);
+    warmUp(run, holders, !limited, warm);
     const slot = bestWorker(run, kind.requestId, limited ? null : pools.shared, mine, warm);
     coolDown(warm);
     if (slot === null && limited) {
