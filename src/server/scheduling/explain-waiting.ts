@@ -101,19 +101,15 @@ function merge(a: Survey, b: Survey): Survey {
 /** The key of the survey for runs that name no queue (no queue is named by a NUL). */
 const NO_QUEUE = '\u0000';
 
-const FREE_FIGURES: readonly FreeFigure[] = ['cpus', 'gpus', 'memory', 'disk'];
-
 /**
- * Takes the worker's placement out of the survey's largest free figures; false where a largest
- * figure was the worker's alone (it may have shrunk, so only a new survey can tell).
+ * Takes one of the worker's free figures, `before` the placement and `now`, out of the survey's
+ * largest; false where the largest was the worker's alone (it may have shrunk, so only a new
+ * survey can tell).
  */
-function keepsLargestFree(s: Survey, worker: WorkerSnapshot, before: Survey['free'], hasSlot: boolean): boolean {
-  const now = { cpus: worker.free_cpus, gpus: worker.free_gpus, memory: worker.free_memory, disk: worker.free_disk };
-  for (const figure of FREE_FIGURES) {
-    if (before[figure] !== s.free[figure] || (hasSlot && now[figure] === before[figure])) continue;
-    if (s.freeHolders[figure] <= 1) return false;
-    s.freeHolders[figure] -= 1;
-  }
+function keepsLargestFree(s: Survey, figure: FreeFigure, before: number, now: number, hasSlot: boolean): boolean {
+  if (before !== s.free[figure] || (hasSlot && now === before)) return true;
+  if (s.freeHolders[figure] <= 1) return false;
+  s.freeHolders[figure] -= 1;
   return true;
 }
 
@@ -151,16 +147,19 @@ export class WaitingExplainer {
     const r = run.resources;
     const lost = worker.runs_left === 0 || worker.total_cpus === undefined || worker.total_gpus === undefined || worker.total_memory === undefined;
     const hasSlot = worker.free_slots >= 1;
-    const before = { cpus: worker.free_cpus + r.cpus, gpus: worker.free_gpus + r.gpus, memory: worker.free_memory + r.memory, disk: worker.free_disk + (r.disk > 0 ? r.disk : 0) };
-    for (const [queueKey, s] of this.sharedSurveys) {
+    const disk = r.disk > 0 ? r.disk : 0;
+    this.sharedSurveys.forEach((s, queueKey) => {
       const queue = queueKey === NO_QUEUE ? null : queueKey;
-      if (queue !== null ? worker.tag !== queue : worker.tag_exclusive) continue;
-      if (lost || !keepsLargestFree(s, worker, before, hasSlot)) {
-        this.sharedSurveys.delete(queueKey);
-        continue;
-      }
-      if (!hasSlot) s.withSlot -= 1;
-    }
+      if (queue !== null ? worker.tag !== queue : worker.tag_exclusive) return;
+      const kept =
+        !lost &&
+        keepsLargestFree(s, 'cpus', worker.free_cpus + r.cpus, worker.free_cpus, hasSlot) &&
+        keepsLargestFree(s, 'gpus', worker.free_gpus + r.gpus, worker.free_gpus, hasSlot) &&
+        keepsLargestFree(s, 'memory', worker.free_memory + r.memory, worker.free_memory, hasSlot) &&
+        keepsLargestFree(s, 'disk', worker.free_disk + disk, worker.free_disk, hasSlot);
+      if (!kept) this.sharedSurveys.delete(queueKey);
+      else if (!hasSlot) s.withSlot -= 1;
+    });
   }
 
   explain(run: StagedRun): string {
@@ -171,8 +170,10 @@ export class WaitingExplainer {
       for (const { worker, index } of this.shared) count(shared, run, worker, index);
       this.sharedSurveys.set(queueKey, shared);
     }
+    const privately = this.privateByUser.get(run.owner_id);
+    if (privately === undefined) return explainSurvey(run, shared);
     const mine = emptySurvey(this.workers.length);
-    for (const { worker, index } of this.privateByUser.get(run.owner_id) ?? []) count(mine, run, worker, index);
+    for (const { worker, index } of privately) count(mine, run, worker, index);
     return explainSurvey(run, merge(shared, mine));
   }
 }
