@@ -17,6 +17,8 @@ interface Survey {
   /** Largest totals among live workers, and largest free figures among those with a free slot. */
   capacity: { cpus: number; gpus: number; memory: number };
   free: { cpus: number; gpus: number; memory: number; disk: number };
+  /** How many workers counted in `withSlot` have each largest free figure: while one does, it stands. */
+  freeHolders: { cpus: number; gpus: number; memory: number; disk: number };
   /** Live workers that lost their GPUs, by input position. */
   lostGpus: { index: number; name: string }[];
 }
@@ -24,7 +26,8 @@ interface Survey {
 function emptySurvey(total: number): Survey {
   return {
     total, usable: 0, queued: 0, withDocker: 0, live: 0, withSlot: 0,
-    capacity: { cpus: 0, gpus: 0, memory: 0 }, free: { cpus: 0, gpus: 0, memory: 0, disk: 0 }, lostGpus: [],
+    capacity: { cpus: 0, gpus: 0, memory: 0 }, free: { cpus: 0, gpus: 0, memory: 0, disk: 0 },
+    freeHolders: { cpus: 0, gpus: 0, memory: 0, disk: 0 }, lostGpus: [],
   };
 }
 
@@ -43,10 +46,22 @@ function count(s: Survey, run: StagedRun, w: WorkerSnapshot, index: number): voi
   s.capacity.memory = Math.max(s.capacity.memory, w.total_memory ?? w.free_memory);
   if (w.free_slots < 1) return;
   s.withSlot += 1;
-  s.free.cpus = Math.max(s.free.cpus, w.free_cpus);
-  s.free.gpus = Math.max(s.free.gpus, w.free_gpus);
-  s.free.memory = Math.max(s.free.memory, w.free_memory);
-  s.free.disk = Math.max(s.free.disk, w.free_disk);
+  countFree(s, 'cpus', w.free_cpus);
+  countFree(s, 'gpus', w.free_gpus);
+  countFree(s, 'memory', w.free_memory);
+  countFree(s, 'disk', w.free_disk);
+}
+
+type FreeFigure = keyof Survey['free'];
+
+/** Keeps the largest free figure and how many workers have it. */
+function countFree(s: Survey, figure: FreeFigure, value: number): void {
+  if (value > s.free[figure]) {
+    s.free[figure] = value;
+    s.freeHolders[figure] = 1;
+  } else if (value === s.free[figure]) {
+    s.freeHolders[figure] += 1;
+  }
 }
 
 function survey(run: StagedRun, workers: readonly WorkerSnapshot[]): Survey {
@@ -77,12 +92,26 @@ function merge(a: Survey, b: Survey): Survey {
       memory: Math.max(a.free.memory, b.free.memory),
       disk: Math.max(a.free.disk, b.free.disk),
     },
+    // Only kept surveys are adjusted, and a merged one is never kept.
+    freeHolders: { cpus: 0, gpus: 0, memory: 0, disk: 0 },
     lostGpus: [...a.lostGpus, ...b.lostGpus].sort((x, y) => x.index - y.index),
   };
 }
 
 /** The key of the survey for runs that name no queue (no queue is named by a NUL). */
 const NO_QUEUE = '\u0000';
+
+/**
+ * Takes one of the worker's free figures, `before` the placement and `now`, out of the survey's
+ * largest; false where the largest was the worker's alone (it may have shrunk, so only a new
+ * survey can tell).
+ */
+function keepsLargestFree(s: Survey, figure: FreeFigure, before: number, now: number, hasSlot: boolean): boolean {
+  if (before !== s.free[figure] || (hasSlot && now === before)) return true;
+  if (s.freeHolders[figure] <= 1) return false;
+  s.freeHolders[figure] -= 1;
+  return true;
+}
 
 /**
  * explainWaiting for the runs of one matcher pass, over the pass's own worker copies. Shared
@@ -109,28 +138,28 @@ export class WaitingExplainer {
   }
 
   /**
-   * Call after the pass placed `run` on `worker`. A kept shared survey is adjusted when that is
-   * exact (the worker stays live and held none of the largest free figures) and dropped otherwise.
+   * Call after the pass placed `run` on `worker`. A kept shared survey is adjusted where that is
+   * exact: the worker stays live, and each largest free figure it no longer has (it shrank, or
+   * the worker has no free slot left) is still had by another worker. Otherwise it is dropped.
    */
   placed(worker: WorkerSnapshot, run: StagedRun): void {
     if (!worker.owner_is_root || !worker.docker_ok) return;
     const r = run.resources;
     const lost = worker.runs_left === 0 || worker.total_cpus === undefined || worker.total_gpus === undefined || worker.total_memory === undefined;
-    for (const [queueKey, s] of this.sharedSurveys) {
+    const hasSlot = worker.free_slots >= 1;
+    const disk = r.disk > 0 ? r.disk : 0;
+    this.sharedSurveys.forEach((s, queueKey) => {
       const queue = queueKey === NO_QUEUE ? null : queueKey;
-      if (queue !== null ? worker.tag !== queue : worker.tag_exclusive) continue;
-      const f = s.free;
-      const heldMax =
-        worker.free_cpus + r.cpus === f.cpus ||
-        worker.free_gpus + r.gpus === f.gpus ||
-        worker.free_memory + r.memory === f.memory ||
-        (r.disk > 0 && worker.free_disk + r.disk === f.disk);
-      if (lost || heldMax) {
-        this.sharedSurveys.delete(queueKey);
-        continue;
-      }
-      if (worker.free_slots < 1) s.withSlot -= 1;
-    }
+      if (queue !== null ? worker.tag !== queue : worker.tag_exclusive) return;
+      const kept =
+        !lost &&
+        keepsLargestFree(s, 'cpus', worker.free_cpus + r.cpus, worker.free_cpus, hasSlot) &&
+        keepsLargestFree(s, 'gpus', worker.free_gpus + r.gpus, worker.free_gpus, hasSlot) &&
+        keepsLargestFree(s, 'memory', worker.free_memory + r.memory, worker.free_memory, hasSlot) &&
+        keepsLargestFree(s, 'disk', worker.free_disk + disk, worker.free_disk, hasSlot);
+      if (!kept) this.sharedSurveys.delete(queueKey);
+      else if (!hasSlot) s.withSlot -= 1;
+    });
   }
 
   explain(run: StagedRun): string {
@@ -141,8 +170,10 @@ export class WaitingExplainer {
       for (const { worker, index } of this.shared) count(shared, run, worker, index);
       this.sharedSurveys.set(queueKey, shared);
     }
+    const privately = this.privateByUser.get(run.owner_id);
+    if (privately === undefined) return explainSurvey(run, shared);
     const mine = emptySurvey(this.workers.length);
-    for (const { worker, index } of this.privateByUser.get(run.owner_id) ?? []) count(mine, run, worker, index);
+    for (const { worker, index } of privately) count(mine, run, worker, index);
     return explainSurvey(run, merge(shared, mine));
   }
 }

@@ -314,3 +314,90 @@ describe('matchRuns on a large seeded load', () => {
     expect(matchRuns(runs, workers).assignments).toEqual(expected);
   });
 });
+
+describe('matchRuns explains waiting runs as the plain rule does', () => {
+  /**
+   * The plain rule for reasons: the first run of each kind (same owner where they have private
+   * workers, queue and request) that finds no worker is explained over every worker as the pass
+   * has left them; the rest of its kind wait for the same reason.
+   */
+  function reasonsOneByOne(runs: StagedRun[], workers: WorkerSnapshot[], assignments: { uuid: string; worker_key: string }[]): Map<string, string> {
+    const ws = workers.map((w) => ({ ...w }));
+    const placedOn = new Map(assignments.map((a) => [a.uuid, ws.find((w) => w.key === a.worker_key) as WorkerSnapshot]));
+    const privateUsers = new Set(ws.filter((w) => !w.owner_is_root).flatMap((w) => [w.owner_id, ...(w.group_member_ids ?? [])]));
+    const byKind = new Map<string, string>();
+    const out = new Map<string, string>();
+    for (const r of runs) {
+      const w = placedOn.get(r.uuid);
+      if (w !== undefined) {
+        w.free_cpus -= r.resources.cpus;
+        w.free_gpus -= r.resources.gpus;
+        w.free_memory -= r.resources.memory;
+        if (r.resources.disk > 0) w.free_disk -= r.resources.disk;
+        w.free_slots -= 1;
+        if (w.runs_left !== null) w.runs_left -= 1;
+        continue;
+      }
+      const { cpus, gpus, memory, disk } = r.resources;
+      const kind = JSON.stringify([privateUsers.has(r.owner_id) ? r.owner_id : null, r.queue, cpus, gpus, memory, disk]);
+      if (!byKind.has(kind)) byKind.set(kind, explainWaiting(r, ws));
+      out.set(r.uuid, byKind.get(kind) as string);
+    }
+    return out;
+  }
+
+  it('no longer counts the free disk of a worker whose last slot was just taken', () => {
+    const tight = worker({ key: 'tight', free_cpus: 1, total_cpus: 1, total_gpus: 0, total_memory: 4 * GB, free_memory: 4 * GB, free_disk: 1000 * GB });
+    const roomy = worker({
+      key: 'roomy', free_cpus: 4, total_cpus: 4, free_gpus: 1, total_gpus: 1, free_memory: 8 * GB, total_memory: 8 * GB, free_disk: 10 * GB, free_slots: 3,
+    });
+    const runs = [run({ uuid: 'huge' }, { cpus: 8 }), run({ uuid: 'small' }), run({ uuid: 'disk' }, { disk: 20 * GB })];
+    const result = matchRuns(runs, [tight, roomy]);
+    expect(result.assignments).toEqual([{ uuid: 'small', worker_key: 'tight' }]);
+    expect(result.waiting.get('disk')).toBe('No worker can take this run: needs 20g disk; best worker has 10g free.');
+  });
+
+  it('gives every waiting run the plain rule’s reason on seeded loads', () => {
+    for (let seed = 1; seed <= 30; seed += 1) {
+      let state = seed;
+      const random = (): number => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state / 2147483648;
+      };
+      const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)] as T;
+      const workers = Array.from({ length: 80 }, (_, i) => {
+        const own = random() < 0.2;
+        const tagged = random() < 0.2;
+        const cpus = pick([2, 4, 8]);
+        const gpus = random() < 0.3 ? pick([1, 2]) : 0;
+        const memory = pick([4, 8, 16]) * GB;
+        return worker({
+          key: `w${i}`,
+          owner_id: own ? pick(['u1', 'u2']) : '0',
+          owner_is_root: !own,
+          ...(own && random() < 0.3 ? { group_member_ids: new Set(['u3']) } : {}),
+          tag: tagged ? pick(['a', 'b']) : null,
+          tag_exclusive: tagged && random() < 0.5,
+          ...(random() < 0.8 ? { total_cpus: cpus, total_gpus: gpus, total_memory: memory } : {}),
+          free_cpus: Math.ceil(cpus * random()),
+          free_gpus: random() < 0.8 ? gpus : 0,
+          free_memory: Math.ceil(memory * random()),
+          free_disk: pick([0, 10, 100, 1000]) * GB,
+          free_slots: pick([0, 1, 2, 4]),
+          runs_left: random() < 0.1 ? pick([0, 1, 3]) : null,
+          docker_ok: random() > 0.05,
+          gpus_lost: random() < 0.05,
+        });
+      });
+      const runs = Array.from({ length: 500 }, (_, i) =>
+        run(
+          { uuid: `r${i}`, owner_id: pick(['u1', 'u2', 'u3', 'u4']), queue: random() < 0.15 ? pick(['a', 'b']) : null },
+          { cpus: pick([1, 1, 2, 4, 16]), gpus: random() < 0.15 ? pick([1, 4]) : 0, memory: pick([1, 2, 4, 32]) * GB, disk: random() < 0.3 ? pick([1, 20, 500]) * GB : 0 },
+        ),
+      );
+      const result = matchRuns(runs, workers);
+      expect(result.waiting.size + result.assignments.length).toBe(runs.length);
+      expect(result.waiting).toEqual(reasonsOneByOne(runs, workers, result.assignments));
+    }
+  });
+});

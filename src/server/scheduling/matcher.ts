@@ -6,8 +6,9 @@ import { formatSize } from '../../common/sizes.js';
 import type { RunResources } from '../../protocol/index.js';
 import { parallelRunQuotaReason } from '../quotas/quota-rules.js';
 import { explainWaiting, WaitingExplainer } from './explain-waiting.js';
-import { canUse, fits, plural, usersOf } from './worker-predicates.js';
-import { bestFitIn, compareFit, PassPools, rankOfWorker, type Pool, type Slot } from './worker-pools.js';
+import { canUse, fits, isOpen, plural, usersOf } from './worker-predicates.js';
+import { bestFitIn, compareFit, PassPools, rankOfSlot, type Pool, type RankedClass, type Slot } from './worker-pools.js';
+import { RunKinds } from './run-kinds.js';
 import { addToList } from '../../common/lists-by-key.js';
 
 export { explainWaiting };
@@ -88,20 +89,6 @@ export function rejectionReason(run: StagedRun, worker: WorkerSnapshot): string 
 }
 
 /**
- * Runs that agree on this key are placeable on exactly the same workers. The owner matters only
- * for owners who have workers of their own; everyone else sees the same shared workers.
- */
-function feasibilityKey(run: StagedRun, owner: string, requestKey: string): string {
-  return `${owner}\u0000${run.queue ?? ''}\u0000${requestKey}`;
-}
-
-/** What a worker must have free for the run: runs with equal keys fit the same workers of a class. */
-function requestKeyOf(run: StagedRun): string {
-  const r = run.resources;
-  return `${r.cpus}\u0000${r.gpus}\u0000${r.memory}\u0000${r.disk}`;
-}
-
-/**
  * A cached dependency counts its bytes, plus one: a dependency of unknown size (a sub-path) still
  * counts for a little, and with no sizes known the worker caching more dependencies comes first.
  */
@@ -110,21 +97,31 @@ function dependencyWeight(run: StagedRun, key: string): number {
 }
 
 /**
- * Sets each slot's `warmth` to the run's dependency bytes it caches, from an index of who caches
- * what (so ranking never hashes keys per worker); returns the warm slots, each once. coolDown undoes it.
+ * Puts in `warm` (the pass's scratch list, emptied first) each worker that caches some of the
+ * run's dependencies and could take it (`takesShared`: shared workers too), once, with its
+ * `warmth` set to the dependency bytes it caches; coolDown undoes it. The index of who caches what
+ * spares hashing keys per worker. A worker that cannot take the run needs no warmth: ranking
+ * only ever compares workers that can. Workers that filled up leave the index for the rest of
+ * the pass.
  */
-function warmUp(run: StagedRun, holders: ReadonlyMap<string, Slot[]>): Slot[] {
-  const warm: Slot[] = [];
+function warmUp(run: StagedRun, holders: ReadonlyMap<string, Slot[]>, takesShared: boolean, warm: Slot[]): void {
+  warm.length = 0;
   for (const key of run.dependency_keys) {
     const list = holders.get(key);
     if (list === undefined) continue;
     const weight = dependencyWeight(run, key);
+    let kept = 0;
     for (const slot of list) {
+      const w = slot.worker;
+      if (!isOpen(w)) continue;
+      list[kept] = slot;
+      kept += 1;
+      if (!fits(run, w) || (!takesShared && w.owner_is_root)) continue;
       if (slot.warmth === 0) warm.push(slot);
       slot.warmth += weight;
     }
+    list.length = kept;
   }
-  return warm;
 }
 
 function coolDown(warm: readonly Slot[]): void {
@@ -141,41 +138,49 @@ function holdersOf(slots: readonly Slot[]): Map<string, Slot[]> {
   return holders;
 }
 
-interface Candidate {
-  slot: Slot;
-  rank: number;
+/** Best first: rank (rankOf), then cached dependency bytes, then best fit (compareFit). */
+function isBetter(slot: Slot, rank: number, best: Slot | null, bestRank: number): boolean {
+  if (best === null) return true;
+  if (rank !== bestRank) return rank > bestRank;
+  if (slot.warmth !== best.warmth) return slot.warmth > best.warmth;
+  return compareFit(slot, best) < 0;
 }
 
-/** Best first: rank (rankOf), then cached dependency bytes, then best fit (compareFit). */
-function isBetter(a: Candidate, b: Candidate | null): boolean {
-  if (b === null) return true;
-  if (a.rank !== b.rank) return a.rank > b.rank;
-  if (a.slot.warmth !== b.slot.warmth) return a.slot.warmth > b.slot.warmth;
-  return compareFit(a.slot, b.slot) < 0;
-}
+const NO_CLASSES: readonly RankedClass[] = [];
 
 /**
- * The best worker in `pools` for the run. A worker caching some of its dependencies can only be
- * found among the few that cache them; any other can only win as the best fit of its class, the
- * first with room in the class's sorted list. So the search looks at the warm workers, then at
- * one worker per class, best rank first, and stops at a rank below what it has.
+ * The best worker for the run in the shared pool (null: the run may not use it) and the owner's
+ * private one. A worker caching some of its dependencies can only be found among the few that
+ * cache them; any other can only win as the best fit of its class, the first with room in the
+ * class's sorted list. So the search looks at the warm workers, then at one worker per class,
+ * best rank first (the two pools' lists merged, shared first among equals), and stops at a rank
+ * below what it has. `warm`: the warm workers that can take the run (warmUp).
  */
-function bestWorker(run: StagedRun, requestKey: string, pools: readonly Pool[], warm: readonly Slot[], takesShared: boolean): Slot | null {
-  let best: Candidate | null = null;
+function bestWorker(run: StagedRun, requestId: number, shared: Pool | null, mine: Pool | undefined, warm: readonly Slot[]): Slot | null {
+  let best: Slot | null = null;
+  let bestRank = -1;
   for (const slot of warm) {
-    if (!fits(run, slot.worker) || (!takesShared && slot.worker.owner_is_root)) continue;
-    const candidate = { slot, rank: rankOfWorker(run, slot.worker) };
-    if (isBetter(candidate, best)) best = candidate;
+    const rank = rankOfSlot(run, slot);
+    if (isBetter(slot, rank, best, bestRank)) {
+      best = slot;
+      bestRank = rank;
+    }
   }
-  const classes = pools.length === 1 ? (pools[0] as Pool).classesFor(run) : pools.flatMap((p) => p.classesFor(run)).sort((a, b) => b.rank - a.rank);
-  for (const { cls, rank } of classes) {
-    if (best !== null && rank < best.rank) break;
-    const slot = bestFitIn(run, requestKey, cls);
-    if (slot === null) continue;
-    const candidate = { slot, rank };
-    if (isBetter(candidate, best)) best = candidate;
+  const a = shared?.classesFor(run) ?? NO_CLASSES;
+  const b = mine?.classesFor(run) ?? NO_CLASSES;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const next = (j >= b.length || (i < a.length && (a[i] as RankedClass).rank >= (b[j] as RankedClass).rank) ? a[i++] : b[j++]) as RankedClass;
+    if (next.cls.slots.length === 0) continue;
+    if (best !== null && next.rank < bestRank) break;
+    const slot = bestFitIn(run, requestId, next.cls);
+    if (slot !== null && isBetter(slot, next.rank, best, bestRank)) {
+      best = slot;
+      bestRank = next.rank;
+    }
   }
-  return best?.slot ?? null;
+  return best;
 }
 
 /** Places `runs` in the order given (see orderStagedRuns) on copies of `workers`. */
@@ -192,9 +197,10 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
   // Owners with private workers, open or not: their explanations count those workers too.
   const privateOwners = new Set(all.filter((w) => !w.owner_is_root).flatMap(usersOf));
   const holders = holdersOf(pools.open);
+  const kinds = new RunKinds();
+  const warm: Slot[] = [];
   const assignments: MatchResult['assignments'] = [];
   const waiting = new Map<string, string>();
-  const unplaceable = new Map<string, string>();
   for (const run of runs) {
     const mine = pools.private.get(run.owner_id);
     const limited = atQuota(run.owner_id);
@@ -202,17 +208,13 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
       waiting.set(run.uuid, quotaWaiting(sharedRuns.get(run.owner_id) ?? 0));
       continue;
     }
-    const requestKey = requestKeyOf(run);
-    const key = feasibilityKey(run, privateOwners.has(run.owner_id) ? run.owner_id : '', requestKey);
-    const known = unplaceable.get(key);
-    if (known !== undefined) {
-      waiting.set(run.uuid, known);
+    const kind = kinds.of(run, privateOwners.has(run.owner_id) ? run.owner_id : null);
+    if (kind.reason !== undefined) {
+      waiting.set(run.uuid, kind.reason);
       continue;
     }
-    const candidatePools = limited ? [] : [pools.shared];
-    if (mine !== undefined) candidatePools.push(mine);
-    const warm = warmUp(run, holders);
-    const slot = bestWorker(run, requestKey, candidatePools, warm, !limited);
+    warmUp(run, holders, !limited, warm);
+    const slot = bestWorker(run, kind.requestId, limited ? null : pools.shared, mine, warm);
     coolDown(warm);
     if (slot === null && limited) {
       // Not cached as unplaceable: the owner's own workers may free up, and the reason is the quota.
@@ -220,9 +222,8 @@ export function matchRuns(runs: readonly StagedRun[], workers: readonly WorkerSn
       continue;
     }
     if (slot === null) {
-      const reason = explainer.explain(run);
-      unplaceable.set(key, reason);
-      waiting.set(run.uuid, reason);
+      kind.reason = explainer.explain(run);
+      waiting.set(run.uuid, kind.reason);
       continue;
     }
     pools.place(run, slot);

@@ -10,16 +10,46 @@ import { addToList } from '../../common/lists-by-key.js';
  * to finalizing). Returns a new array; ties keep creation order.
  */
 export function orderStagedRuns(runs: readonly StagedRun[], active: ReadonlyMap<string, number>): StagedRun[] {
-  const byOwner = new Map<string, { run: StagedRun; index: number }[]>();
-  runs.forEach((run, index) => {
-    addToList(byOwner, run.owner_id, { run, index });
-  });
-  const placed: { run: StagedRun; index: number; turn: number }[] = [];
-  for (const [owner, list] of byOwner) {
-    list.sort((a, b) => (b.run.priority ?? 0) - (a.run.priority ?? 0) || a.index - b.index);
-    const held = active.get(owner) ?? 0;
-    list.forEach((entry, rank) => placed.push({ ...entry, turn: held + rank }));
+  const turns = turnsOf(runs, active);
+  const n = runs.length;
+  // Each run's (turn, index) packed into one number, so that a plain numeric sort orders them
+  // without a comparator: a pass orders thousands of runs, and comparator calls were most of it.
+  let largest = 0;
+  let packable = true;
+  for (let i = 0; i < n; i += 1) {
+    const turn = turns[i] as number;
+    if (!Number.isInteger(turn) || turn < 0) packable = false;
+    largest = Math.max(largest, turn);
   }
-  placed.sort((a, b) => a.turn - b.turn || a.index - b.index);
-  return placed.map((p) => p.run);
+  if (!packable || !Number.isSafeInteger((largest + 1) * n)) return orderByComparator(runs, turns);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) keys[i] = (turns[i] as number) * n + i;
+  keys.sort();
+  const ordered = new Array<StagedRun>(n);
+  for (let i = 0; i < n; i += 1) ordered[i] = runs[(keys[i] as number) % n] as StagedRun;
+  return ordered;
+}
+
+/** Each run's turn (by input position): its owner's runs already held, plus its rank among the owner's staged runs. */
+function turnsOf(runs: readonly StagedRun[], active: ReadonlyMap<string, number>): number[] {
+  const byOwner = new Map<string, number[]>();
+  for (let i = 0; i < runs.length; i += 1) addToList(byOwner, (runs[i] as StagedRun).owner_id, i);
+  const turns = new Array<number>(runs.length);
+  for (const [owner, indices] of byOwner) {
+    const priorityOf = (i: number): number => (runs[i] as StagedRun).priority ?? 0;
+    // The sort is stable and the indices ascend, so equal priorities keep creation order.
+    if (indices.some((i) => priorityOf(i) !== priorityOf(indices[0] as number))) indices.sort((a, b) => priorityOf(b) - priorityOf(a));
+    const held = active.get(owner) ?? 0;
+    indices.forEach((index, rank) => {
+      turns[index] = held + rank;
+    });
+  }
+  return turns;
+}
+
+/** The same order where turns do not pack with the index (a count too large, or not a count). */
+function orderByComparator(runs: readonly StagedRun[], turns: readonly number[]): StagedRun[] {
+  const indices = runs.map((_, i) => i);
+  indices.sort((a, b) => (turns[a] as number) - (turns[b] as number) || a - b);
+  return indices.map((i) => runs[i] as StagedRun);
 }

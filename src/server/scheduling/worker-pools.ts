@@ -11,6 +11,8 @@ export interface Slot {
   index: number;
   /** The class it is in (classKeyOf at its last placement). */
   classKey: string;
+  /** hasNoGpus at its last placement: the one part of classKeyOf a placement can change. */
+  noGpus: boolean;
   /** Scratch for the run being placed: its dependency bytes this worker caches (0 between runs). */
   warmth: number;
 }
@@ -32,13 +34,27 @@ interface WorkerClass {
   maxGpus: number;
   maxMemory: number;
   maxDisk: number;
-  /** Requests (requestKey) that fit no member: members only shrink, so they never will in this pass. */
-  full: Set<string>;
+  /** Requests (RunKinds' request ids) that fit no member: members only shrink, so they never will in this pass. */
+  full: Set<number>;
+}
+
+/** A class as one kind of run ranks it (rankOf). */
+export interface RankedClass {
+  cls: WorkerClass;
+  rank: number;
 }
 
 /** The classes of one pool: shared (root) workers, or those one user may use privately. */
 export class Pool {
   private readonly classes = new Map<string, WorkerClass>();
+  /** The owners of its classes: only for these owners does a run's owner change the ranking. */
+  private readonly owners = new Set<string>();
+  /**
+   * classesFor's answers, by the three things ranking and queue filtering look at: the run's
+   * owner (null for all who own no class here), queue and GPU-lessness. Kept until a class is added; a
+   * class that empties stays listed and is skipped by the caller, which keeps the order.
+   */
+  private readonly ranked = new Map<string | null, Map<string | null, [RankedClass[] | undefined, RankedClass[] | undefined]>>();
 
   /** Puts the slot in its class; `newcomer`: it was not in that class before this pass re-sorted it. */
   add(slot: Slot, newcomer: boolean): void {
@@ -50,6 +66,8 @@ export class Pool {
         slots: [], maxGpus: 0, maxMemory: 0, maxDisk: 0, full: new Set(),
       };
       this.classes.set(slot.classKey, cls);
+      this.owners.add(w.owner_id);
+      this.ranked.clear();
     } else if (newcomer) {
       // A newcomer may fit what the members could not.
       cls.full.clear();
@@ -68,15 +86,34 @@ export class Pool {
     if (slots[at] === slot) slots.splice(at, 1);
   }
 
-  /** The classes whose workers serve the run's queue, best rank first. */
-  classesFor(run: StagedRun): { cls: WorkerClass; rank: number }[] {
-    const out: { cls: WorkerClass; rank: number }[] = [];
-    for (const cls of this.classes.values()) {
-      if (cls.slots.length === 0) continue;
-      if (run.queue !== null ? cls.tag !== run.queue : cls.tag_exclusive) continue;
-      out.push({ cls, rank: rankOf(run, cls) });
+  /**
+   * The classes whose workers serve the run's queue, best rank first (ties in the order the
+   * classes were made). May list classes that have emptied since: skip those. Do not modify.
+   */
+  classesFor(run: StagedRun): readonly RankedClass[] {
+    const owner = this.owners.has(run.owner_id) ? run.owner_id : null;
+    let byQueue = this.ranked.get(owner);
+    if (byQueue === undefined) {
+      byQueue = new Map();
+      this.ranked.set(owner, byQueue);
     }
-    return out.sort((a, b) => b.rank - a.rank);
+    let lists = byQueue.get(run.queue);
+    if (lists === undefined) {
+      lists = [undefined, undefined];
+      byQueue.set(run.queue, lists);
+    }
+    const gpuLess = run.resources.gpus === 0 ? 1 : 0;
+    let list = lists[gpuLess];
+    if (list === undefined) {
+      list = [];
+      for (const cls of this.classes.values()) {
+        if (run.queue !== null ? cls.tag !== run.queue : cls.tag_exclusive) continue;
+        list.push({ cls, rank: rankOf(run, cls, cls.noGpus) });
+      }
+      list.sort((a, b) => b.rank - a.rank);
+      lists[gpuLess] = list;
+    }
+    return list;
   }
 }
 
@@ -85,12 +122,13 @@ export class Pool {
  * their groups'), then (for CPU-only runs) workers without GPUs. Within a rank, more cached
  * dependency bytes, then best fit, then input order.
  */
-export function rankOf(run: StagedRun, w: Pick<WorkerSnapshot, 'tag_exclusive' | 'owner_is_root' | 'owner_id'> & { noGpus: boolean }): number {
-  return (w.tag_exclusive ? 8 : 0) + (w.owner_is_root ? 0 : 4) + (w.owner_id === run.owner_id ? 2 : 0) + (run.resources.gpus === 0 && w.noGpus ? 1 : 0);
+export function rankOf(run: StagedRun, w: Pick<WorkerSnapshot, 'tag_exclusive' | 'owner_is_root' | 'owner_id'>, noGpus: boolean): number {
+  return (w.tag_exclusive ? 8 : 0) + (w.owner_is_root ? 0 : 4) + (w.owner_id === run.owner_id ? 2 : 0) + (run.resources.gpus === 0 && noGpus ? 1 : 0);
 }
 
-export function rankOfWorker(run: StagedRun, w: WorkerSnapshot): number {
-  return rankOf(run, { tag_exclusive: w.tag_exclusive, owner_is_root: w.owner_is_root, owner_id: w.owner_id, noGpus: hasNoGpus(w) });
+/** rankOf for one worker (its slot knows whether it counts as GPU-less). */
+export function rankOfSlot(run: StagedRun, slot: Slot): number {
+  return rankOf(run, slot.worker, slot.noGpus);
 }
 
 /** Negative when `a` fits tighter (fewer free CPUs, then less free memory, then earlier in the input). */
@@ -127,16 +165,16 @@ function firstWithCpus(slots: readonly Slot[], cpus: number): number {
 }
 
 /** The best-fitting member of `cls` with room for the run, or null (remembered per request). */
-export function bestFitIn(run: StagedRun, requestKey: string, cls: WorkerClass): Slot | null {
+export function bestFitIn(run: StagedRun, requestId: number, cls: WorkerClass): Slot | null {
   const r = run.resources;
   if (r.gpus > cls.maxGpus || r.memory > cls.maxMemory || (r.disk > 0 ? r.disk > cls.maxDisk : cls.maxDisk <= 0)) return null;
-  if (cls.full.has(requestKey)) return null;
+  if (cls.full.has(requestId)) return null;
   const slots = cls.slots;
   for (let i = firstWithCpus(slots, r.cpus); i < slots.length; i += 1) {
     const slot = slots[i] as Slot;
     if (hasRoomFor(run, slot.worker)) return slot;
   }
-  cls.full.add(requestKey);
+  cls.full.add(requestId);
   tightenBounds(cls);
   return null;
 }
@@ -166,7 +204,7 @@ export class PassPools {
   constructor(workers: readonly WorkerSnapshot[]) {
     workers.forEach((worker, index) => {
       if (!isOpen(worker)) return;
-      const slot: Slot = { worker, index, classKey: classKeyOf(worker), warmth: 0 };
+      const slot: Slot = { worker, index, classKey: classKeyOf(worker), noGpus: hasNoGpus(worker), warmth: 0 };
       const pools = worker.owner_is_root ? [this.shared] : usersOf(worker).map((user) => this.privatePool(user));
       for (const pool of pools) pool.add(slot, true);
       this.memberships.set(slot, pools);
@@ -196,8 +234,12 @@ export class PassPools {
     w.free_slots -= 1;
     if (w.runs_left !== null) w.runs_left -= 1;
     if (!isOpen(w)) return;
-    const before = slot.classKey;
-    slot.classKey = classKeyOf(w);
-    for (const pool of pools) pool.add(slot, slot.classKey !== before);
+    // Owner, tag and exclusivity never change; only the GPU-lessness can move it to another class.
+    const moved = hasNoGpus(w) !== slot.noGpus;
+    if (moved) {
+      slot.noGpus = !slot.noGpus;
+      slot.classKey = classKeyOf(w);
+    }
+    for (const pool of pools) pool.add(slot, moved);
   }
 }
