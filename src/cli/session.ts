@@ -71,6 +71,15 @@ export class Session {
     }
   }
 
+  /**
+   * The current worksheet's uuid as saved, without the check (no request): for a command whose one
+   * request names the worksheet anyway, and that asks currentWorksheet() only to explain a refusal.
+   * Undefined until one is chosen (the home worksheet is then looked up).
+   */
+  savedWorksheet(): string | undefined {
+    return this.state.worksheet(this.instance);
+  }
+
   /** True when `uuid` is the worksheet this session has selected. */
   isCurrentWorksheet(uuid: string): boolean {
     return this.state.worksheet(this.instance) === uuid;

@@ -3,11 +3,10 @@
 // the caller may upload, the body follows as frames, and the server's answer comes back framed. A
 // server that answers in plain HTTP instead (a refusal, or 426 when a proxy dropped the Upgrade
 // header) is answered here as it would be for any request; the body is then left unread.
-import http from 'node:http';
-import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { FRAMED_UPLOAD_HEADER, FRAMES_PROTOCOL } from '../protocol/index.js';
 import { decodeFrames, sendFramed } from './frames.js';
+import { transportFor } from './http-transport.js';
 import type { StreamAnswer } from './stream-request.js';
 
 export interface FramedUploadOptions {
@@ -21,7 +20,7 @@ export function framedUpload(url: string, options: FramedUploadOptions): Promise
   const target = new URL(url);
   const headers = { ...options.headers, connection: 'Upgrade', upgrade: FRAMES_PROTOCOL, [FRAMED_UPLOAD_HEADER]: '1', 'content-length': '0' };
   return new Promise<StreamAnswer>((resolve, reject) => {
-    const request = (target.protocol === 'https:' ? https : http).request(target, {
+    const request = transportFor(target).request(target, {
       method: options.method,
       headers,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -1,8 +1,8 @@
 // A thin HTTP client for the REST API, used by the CLI and the worker: bearer token, JSON bodies
 // validated against protocol schemas, streamed bodies, and errors mapped to ApiError in one place.
 // It holds no client or worker logic. Requests go through node:http, not fetch (see http-response.ts).
-import http from 'node:http';
-import https from 'node:https';
+// node:https is loaded only for an https address (http-transport.ts).
+import type http from 'node:http';
 import { pipeline, type Duplex, type Readable } from 'node:stream';
 import type { z } from 'zod';
 import { ApiError, ErrorBody, FRAMED_SIZE_HEADER, FRAMES_PROTOCOL, RETRY_AFTER_HEADER } from '../protocol/index.js';
@@ -11,6 +11,7 @@ import { HttpResponse } from './http-response.js';
 import { isFileSlice, type FileSlice } from './file-slice.js';
 import { framedUpload, type FramedUploadOptions } from './framed-upload.js';
 import { streamRequest } from './stream-request.js';
+import { transportFor } from './http-transport.js';
 
 export interface HttpClientOptions {
   baseUrl: string;
@@ -106,7 +107,7 @@ function sendBuffered(
   if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
   if (framed) Object.assign(headers, { connection: 'Upgrade', upgrade: FRAMES_PROTOCOL });
   return new Promise((resolve, reject) => {
-    const request = (target.protocol === 'https:' ? https : http).request(target, { method, headers, ...(signal ? { signal } : {}) });
+    const request = transportFor(target).request(target, { method, headers, ...(signal ? { signal } : {}) });
     request.once('error', reject);
     request.once('response', (answer) => {
       // The signal also ends reading the body; its errors reach whoever reads it.

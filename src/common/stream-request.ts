@@ -3,8 +3,8 @@
 // the speed of a plain pipe. It returns the answer's status and text; mapping them to errors and
 // parsing them is the caller's (HttpClient's) job.
 import http from 'node:http';
-import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { transportFor } from './http-transport.js';
 import { isFileSlice, writeFileSlice, type FileSlice } from './file-slice.js';
 
 export interface StreamRequestOptions {
@@ -46,7 +46,7 @@ export function streamRequest(url: string, options: StreamRequestOptions): Promi
       request.destroy();
       reject(error);
     };
-    const request = (target.protocol === 'https:' ? https : http).request(target, {
+    const request = transportFor(target).request(target, {
       method: options.method,
       headers: options.headers,
       ...(options.signal ? { signal: options.signal } : {}),

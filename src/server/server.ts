@@ -88,7 +88,11 @@ export async function startServer(
   // Work cut off by a restart of this server: nothing of it is in progress now.
   await restageInterruptedMakes(store, clock, log);
   manager.addPassStep(() => assembleStagedMakes(store, blobs, clock, log));
-  const onChange = (): void => manager.trigger();
+  // A run's end reaches the requests waiting for it at once, before the scheduling pass it triggers.
+  const onChange = (): void => {
+    bundles.noteChange();
+    manager.trigger();
+  };
   const access = new AccessControl(store);
   const groups = new GroupService(store, clock, randomIds);
   const bundles = new BundleService(store, clock, randomIds, hub, onChange, quotas, access, {

@@ -2,7 +2,7 @@
 // (run-args.ts) before anything is created; dependencies are resolved to uuids; the uuid is printed
 // alone on stdout. -W waits for the end, -t follows the output; both exit 1 unless the run is ready.
 import { Command, Option } from 'commander';
-import { Bundle, routes, type CreateBundleRequest, type Dependency } from '../../protocol/index.js';
+import { ApiError, Bundle, routes, type CreateBundleRequest, type Dependency } from '../../protocol/index.js';
 import { waitForRun } from '../bundle-watch.js';
 import { writeLine } from '../io.js';
 import { resolveTarget, worksheetFor } from '../resolve.js';
@@ -62,7 +62,9 @@ export function registerRun(program: Command, ctx: CliContext, commandWords: () 
 async function runRun(ctx: CliContext, args: string[], commandWords: string[] | undefined, options: RunOptions): Promise<void> {
   const plan = planRun(args, commandWords, options);
   const session = await ctx.session();
-  const worksheet = await worksheetFor(session, options.worksheetSpec);
+  // The common `cl run CMD` into the current worksheet sends one request, not a check first.
+  const unchecked = plan.dependencies.length === 0 && !options.memoize && !options.worksheetSpec ? session.savedWorksheet() : undefined;
+  const worksheet = unchecked ?? (await worksheetFor(session, options.worksheetSpec));
   const dependencies: Dependency[] = [];
   for (const dep of plan.dependencies) {
     const resolved = await resolveTarget(session, dep.target, options.worksheetSpec);
@@ -71,7 +73,11 @@ async function runRun(ctx: CliContext, args: string[], commandWords: string[] | 
   const request: CreateBundleRequest = { bundle_type: 'run', command: plan.command, metadata: plan.metadata, dependencies };
   const bundle = options.memoize
     ? await createOrReuseRun(session, worksheet, request, ctx.io)
-    : await session.api.json(routes.createBundle(worksheet), Bundle, { method: 'POST', json: request });
+    : await session.api.json(routes.createBundle(worksheet), Bundle, { method: 'POST', json: request }).catch(async (error: unknown) => {
+        // A deleted current worksheet is reported as every other command reports it.
+        if (unchecked !== undefined && error instanceof ApiError && error.code === 'not_found') await session.currentWorksheet();
+        throw error;
+      });
   writeLine(ctx.io.stdout, bundle.uuid);
   if (!options.tail && !options.wait) return;
   const final = await waitForRun(session.api, ctx.io, bundle.uuid, options.tail === true);

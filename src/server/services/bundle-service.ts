@@ -18,7 +18,7 @@ import {
   type Permission,
   type User,
 } from '../../protocol/index.js';
-import { sleep, type Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { IdSource } from '../ids.js';
 import { requestLimitViolation, resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
 import type { QuotaService } from '../quotas/quota-service.js';
@@ -28,11 +28,14 @@ import { checkMakeTargets, defaultMakeName } from './make-targets.js';
 import type { AccessControl, Caller } from '../permissions/access-control.js';
 import type { WorkerHub } from './worker-hub.js';
 import { WorkerHub as Hub } from './worker-hub.js';
+import { ChangeSignal } from './change-signal.js';
 
 /** How often a waiting request looks at its bundle again (one indexed read each). */
 const WAIT_POLL_MS = 25;
 
 export class BundleService {
+  private readonly changes = new ChangeSignal();
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -118,18 +121,24 @@ export class BundleService {
 
   /**
    * The bundle once it is final, or as it is when `seconds` have passed or the caller left: `cl
-   * wait` and `cl run --wait` learn of the end within WAIT_POLL_MS, with one request, instead of
-   * polling from afar with backing-off delays. Reads the store, so it holds across servers too.
+   * wait` and `cl run --wait` learn of the end with one request, instead of polling from afar with
+   * backing-off delays: at once when this server recorded it (noteChange), else within
+   * WAIT_POLL_MS. Reads the store, so it holds across servers too.
    */
   async waitFinal(user: User, uuid: string, seconds: number, signal: AbortSignal): Promise<Bundle> {
     let row = await this.getRowFor(user, uuid, 'read', 'read');
     const deadline = this.clock.now() + seconds * 1000;
     while (!isFinalState(row.state) && this.clock.now() < deadline && !signal.aborted) {
-      await sleep(WAIT_POLL_MS, signal);
+      await this.changes.wait(WAIT_POLL_MS, signal);
       row = await this.getRow(uuid);
     }
     const [bundle] = await toApiBundles(this.store, [row], user, this.access);
     return bundle as Bundle;
+  }
+
+  /** Something in the store changed (a worker reported a run's end, ...): held waits look again now. */
+  noteChange(): void {
+    this.changes.notify();
   }
 
   /** The row of a bundle the caller holds `needed` on; `action` completes "You may not ...". */
