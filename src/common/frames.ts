@@ -24,46 +24,56 @@ function header(value: number): Buffer {
 }
 
 /**
- * Writes `source` to `socket` as frames, waiting for the socket to drain, and ends it (unless
- * `keepOpen`: an upload's sender still reads the answer). A failure of the source is sent as a
- * failed frame with its message; a closed socket stops reading the source.
+ * Writes `source` to `socket` as frames, pausing it while the socket drains, and ends the socket
+ * (unless `keepOpen`: an upload's sender still reads the answer). A failure of the source is sent
+ * as a failed frame with its message; a closed socket stops (destroys) the source. Chunks are taken
+ * as 'data' events: an async iterator would read whatever is buffered as one concatenated copy.
  */
-export async function sendFramed(source: Readable, socket: Writable, options: { keepOpen?: boolean } = {}): Promise<void> {
+export function sendFramed(source: Readable, socket: Writable, options: { keepOpen?: boolean } = {}): Promise<void> {
   const finish = (last: Buffer): void => void (options.keepOpen ? socket.write(last) : socket.end(last));
-  try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+  return new Promise<void>((resolve) => {
+    let done = false;
+    const stop = (): void => {
+      done = true;
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      let flowing = true;
       for (let start = 0; start < chunk.length; start += MAX_FRAME) {
         const piece = start === 0 && chunk.length <= MAX_FRAME ? chunk : chunk.subarray(start, start + MAX_FRAME);
         socket.write(header(piece.length));
-        if (!socket.write(piece)) await drained(socket);
+        flowing = socket.write(piece);
       }
-    }
-    finish(header(END));
-  } catch (error) {
-    source.destroy();
-    if (socket.destroyed) return;
-    const message = Buffer.from(error instanceof Error ? error.message : String(error), 'utf8');
-    finish(Buffer.concat([header(FAILED), header(message.length), message]));
-  }
-}
-
-function drained(socket: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.destroyed) return reject(new Error('The receiver closed the connection.'));
-    const done = (): void => {
-      socket.off('drain', onDrain);
-      socket.off('close', onClose);
+      if (!flowing) source.pause();
     };
-    const onDrain = (): void => {
-      done();
-      resolve();
+    const onDrain = (): void => void source.resume();
+    const onEnd = (): void => {
+      finish(header(END));
+      stop();
+    };
+    const onError = (error: Error): void => {
+      if (!socket.destroyed) {
+        const message = Buffer.from(error.message, 'utf8');
+        finish(Buffer.concat([header(FAILED), header(message.length), message]));
+      }
+      stop();
     };
     const onClose = (): void => {
-      done();
-      reject(new Error('The receiver closed the connection.'));
+      if (done) return;
+      stop();
+      source.destroy();
     };
+    if (socket.destroyed) return onClose();
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
     socket.on('drain', onDrain);
-    socket.on('close', onClose);
+    socket.once('close', onClose);
   });
 }
 
@@ -115,7 +125,7 @@ export function decodeFrames(options: { sender?: string; target?: number } = {})
   };
 
   return new Transform({
-    readableHighWaterMark: target * 2,
+    readableHighWaterMark: target * 8,
     transform(chunk: Buffer, _encoding, callback) {
       let at = 0;
       while (at < chunk.length && reading !== 'done') {

@@ -156,6 +156,37 @@ function uploadByHand(path: string, body: Buffer, options: { token?: string; cut
   });
 }
 
+describe('hostile upgrades', () => {
+  it('refuses an upgrade to any other protocol, changing nothing', async () => {
+    const bundle = await newDataset('other-protocol');
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(`${testServer.server.url}${routes.uploadContents(bundle.uuid, { unpack: false, filename: 'x' })}`, {
+        method: 'PUT',
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'content-length': '0', authorization: `Bearer ${client.token}` },
+      });
+      request.once('error', reject);
+      request.once('upgrade', (answer, socket) => {
+        socket.destroy();
+        resolve(answer.statusCode ?? 0);
+      });
+      request.once('response', (answer) => {
+        answer.resume();
+        resolve(answer.statusCode ?? 0);
+      });
+      request.end();
+    });
+    expect(status).toBe(400);
+    expect((await client.json(routes.bundle(bundle.uuid), Bundle)).state).toBe('uploading');
+  });
+
+  it("refuses a user's token on a worker's dependency route before switching", async () => {
+    const bundle = await dataset('dep-read', Readable.from([big]), 'big.bin', false);
+    const answer = await upgradeAnswer(routes.dependencyBlob('some-worker', bundle.uuid, ''), client.token);
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+  });
+});
+
 describe('framed uploads', () => {
   const upload = (uuid: string, filename = 'big.bin') => routes.uploadContents(uuid, { unpack: false, filename });
 

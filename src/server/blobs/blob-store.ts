@@ -102,15 +102,19 @@ export class BlobStore {
 
   /** Streams an upload into staging, unpacks it when asked, and commits it as the bundle's contents. */
   async store(uuid: string, source: Readable, options: UploadOptions): Promise<StoredContents> {
+    // A source that already failed (a framed upload whose connection was cut at once) would never
+    // end: say why instead of waiting for it.
+    if (source.destroyed) throw source.errored ?? new ApiError('bad_request', 'The upload ended before any of it arrived.');
+    // Joined before the first wait, so that a failure of the source meanwhile is not missed.
+    const limit = byteLimit(options.maxBytes);
+    const limited = source.pipe(limit).pipe(coalesceChunks());
+    source.on('error', (error) => limited.destroy(error));
+    limit.on('error', (error) => limited.destroy(error));
+    // The refusal reaches the caller through the unpacking pipeline, which may already have
+    // settled and let go of the stream when it is emitted: it must not surface as uncaught.
+    limited.on('error', () => undefined);
     const stage = await this.newStage(uuid);
     try {
-      const limit = byteLimit(options.maxBytes);
-      const limited = source.pipe(limit).pipe(coalesceChunks());
-      source.on('error', (error) => limited.destroy(error));
-      limit.on('error', (error) => limited.destroy(error));
-      // The refusal reaches the caller through the unpacking pipeline, which may already have
-      // settled and let go of the stream when it is emitted: it must not surface as uncaught.
-      limited.on('error', () => undefined);
       const kind = options.unpack ? archiveKindOf(options.fileName) : null;
       let content: string;
       if (kind) {
