@@ -255,12 +255,7 @@ describe('matchRuns on a large seeded load', () => {
       });
       if (best === null) continue;
       const w = ws[(best as { i: number }).i] as WorkerSnapshot;
-      w.free_cpus -= r.resources.cpus;
-      w.free_gpus -= r.resources.gpus;
-      w.free_memory -= r.resources.memory;
-      if (r.resources.disk > 0) w.free_disk -= r.resources.disk;
-      w.free_slots -= 1;
-      if (w.runs_left !== null) w.runs_left -= 1;
+      takeRoom(w, r);
       out.push({ uuid: r.uuid, worker_key: w.key });
     }
     return out;
@@ -330,12 +325,7 @@ describe('matchRuns explains waiting runs as the plain rule does', () => {
     for (const r of runs) {
       const w = placedOn.get(r.uuid);
       if (w !== undefined) {
-        w.free_cpus -= r.resources.cpus;
-        w.free_gpus -= r.resources.gpus;
-        w.free_memory -= r.resources.memory;
-        if (r.resources.disk > 0) w.free_disk -= r.resources.disk;
-        w.free_slots -= 1;
-        if (w.runs_left !== null) w.runs_left -= 1;
+        takeRoom(w, r);
         continue;
       }
       const { cpus, gpus, memory, disk } = r.resources;
@@ -401,3 +391,13 @@ describe('matchRuns explains waiting runs as the plain rule does', () => {
     }
   });
 });
+
+/** What placing `run` on `worker` uses up, as the matcher counts it (for the reference models above). */
+function takeRoom(worker: WorkerSnapshot, run: { resources: { cpus: number; gpus: number; memory: number; disk: number } }): void {
+  worker.free_cpus -= run.resources.cpus;
+  worker.free_gpus -= run.resources.gpus;
+  worker.free_memory -= run.resources.memory;
+  if (run.resources.disk > 0) worker.free_disk -= run.resources.disk;
+  worker.free_slots -= 1;
+  if (worker.runs_left !== null) worker.runs_left -= 1;
+}
