@@ -1,5 +1,5 @@
-// Framed bodies (the raw half of a transfer taken over with HTTP Upgrade): whatever way the bytes
-// are cut on the wire, the decoder gives back exactly the body; a failure the
+// Framed bodies (the raw half of a download taken over with HTTP Upgrade): whatever way the bytes
+// are cut on the wire, the decoder gives back exactly the body, in large chunks; a failure the
 // sender reports, or a connection cut before the end frame, is an error and never a short body.
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
@@ -23,11 +23,11 @@ async function framedBytes(chunks: Buffer[], failWith?: string): Promise<Buffer>
 }
 
 /** Feeds `wire` to a decoder in pieces of `cut` bytes; returns the chunks it gives. */
-async function decode(wire: Buffer, cut: number): Promise<Buffer[]> {
+async function decode(wire: Buffer, cut: number, target?: number): Promise<Buffer[]> {
   const pieces: Buffer[] = [];
   for (let at = 0; at < wire.length; at += cut) pieces.push(wire.subarray(at, at + cut));
   const out: Buffer[] = [];
-  await pipeline(Readable.from(pieces), decodeFrames(), async (chunks: AsyncIterable<Buffer>) => {
+  await pipeline(Readable.from(pieces), decodeFrames(target === undefined ? {} : { target }), async (chunks: AsyncIterable<Buffer>) => {
     for await (const chunk of chunks) out.push(Buffer.from(chunk));
   });
   return out;
@@ -39,8 +39,10 @@ describe('framed bodies', () => {
 
   it.each([1, 3, 4, 5, 4096, 65_536, 1 << 20])('gives back the exact body whatever the wire cuts it into (%i-byte reads)', async (cut) => {
     const wire = await framedBytes(body);
-    const out = await decode(wire, cut);
+    const out = await decode(wire, cut, 64 * 1024);
     expect(Buffer.concat(out).equals(whole)).toBe(true);
+    // Every chunk but the last holds at least the target: few large writes downstream.
+    for (const chunk of out.slice(0, -1)) expect(chunk.length).toBeGreaterThanOrEqual(64 * 1024);
   });
 
   it('gives back an empty body', async () => {

@@ -1,7 +1,7 @@
-// A large body (a download, an upload) sent on a connection taken over with HTTP Upgrade, as
-// Docker's API does for its streams, instead of inside an HTTP message. Node's HTTP parser copies
-// every body byte once more and runs JavaScript for each 64 KiB piece: a 1 GiB download cost about
-// 1 s more CPU that way than read straight from the socket, on the side that also unpacks it.
+// A large body sent on a connection taken over with HTTP Upgrade (as Docker's API does for its
+// streams) instead of inside an HTTP response. Node's HTTP client copies every body byte once more
+// and runs JavaScript for each 64 KiB piece: a 1 GiB download cost about 1 s more CPU that way than
+// read straight from the socket, on the side that also unpacks it (bench/transfers.mjs).
 //
 // The raw bytes come in frames, so that a connection cut short is not taken for a whole body:
 //   [u32 length][length bytes] ...   a piece of the body
@@ -9,6 +9,7 @@
 //   [u32 0xffffffff][u32 n][n bytes]  the sender failed; the bytes are its message (UTF-8)
 import type { Readable, Writable } from 'node:stream';
 import { Transform } from 'node:stream';
+import { COALESCED_CHUNK_BYTES } from './coalesce.js';
 
 const HEADER_BYTES = 4;
 const END = 0;
@@ -80,18 +81,13 @@ export class FramedBodyError extends Error {}
 
 type Reading = 'header' | 'payload' | 'failure-length' | 'failure-message' | 'done';
 
-/** Room for a few MiB of the body, so that the connection is read while its reader writes to disk. */
-const DECODED_HIGH_WATER_MARK = 8 * 1024 * 1024;
-
 /**
- * Turns the framed bytes back into the body: pieces of the chunks it is given, never copied (a
- * reader that writes files gathers them itself: see coalesce.ts; copying here into buffers that
- * stay half-filled across many reads made V8 collect garbage several times as often). It fails
- * when the sender (named so in the message) reported a failure, and when the bytes end before the
- * end frame.
+ * Turns the framed bytes back into the body, in chunks of about `target` bytes (so that whoever
+ * writes them to disk makes few large writes: see coalesce.ts). It fails when the sender (named so
+ * in the message) reported a failure, and when the bytes end before the end frame.
  */
-export function decodeFrames(options: { sender?: string } = {}): Transform {
-  const { sender = 'server' } = options;
+export function decodeFrames(options: { sender?: string; target?: number } = {}): Transform {
+  const { sender = 'server', target = COALESCED_CHUNK_BYTES } = options;
   let reading: Reading = 'header';
   /** Bytes of the current header or failure message gathered so far, and how many it needs. */
   let held: Buffer[] = [];
@@ -99,17 +95,42 @@ export function decodeFrames(options: { sender?: string } = {}): Transform {
   let wanted = HEADER_BYTES;
   /** Payload bytes still to come in the current frame. */
   let remaining = 0;
+  let out: Buffer | null = null;
+  let filled = 0;
+
+  const emit = (stream: Transform): void => {
+    if (out === null || filled === 0) return;
+    stream.push(filled === out.length ? out : out.subarray(0, filled));
+    out = null;
+    filled = 0;
+  };
+
+  /** Copies payload from `chunk` at `at`; returns where it stopped. */
+  const takePayload = (stream: Transform, chunk: Buffer, at: number): number => {
+    const take = Math.min(remaining, chunk.length - at);
+    remaining -= take;
+    if (filled === 0 && take >= target) {
+      stream.push(chunk.subarray(at, at + take)); // already large: no copy
+      return at + take;
+    }
+    let from = at;
+    while (from < at + take) {
+      out ??= Buffer.allocUnsafe(target);
+      const copied = chunk.copy(out, filled, from, at + take);
+      filled += copied;
+      from += copied;
+      if (filled === out.length) emit(stream);
+    }
+    return from;
+  };
 
   return new Transform({
-    readableHighWaterMark: DECODED_HIGH_WATER_MARK,
+    readableHighWaterMark: target * 2,
     transform(chunk: Buffer, _encoding, callback) {
       let at = 0;
       while (at < chunk.length && reading !== 'done') {
         if (reading === 'payload') {
-          const take = Math.min(remaining, chunk.length - at);
-          this.push(chunk.subarray(at, at + take));
-          remaining -= take;
-          at += take;
+          at = takePayload(this, chunk, at);
           if (remaining === 0) reading = 'header';
           continue;
         }
@@ -137,6 +158,7 @@ export function decodeFrames(options: { sender?: string } = {}): Transform {
           // The body is whole: end it now, even though the connection may stay open (an upload's
           // sender waits on it for the answer).
           reading = 'done';
+          emit(this);
           this.push(null);
         } else if (value === FAILED) {
           reading = 'failure-length';
@@ -152,6 +174,7 @@ export function decodeFrames(options: { sender?: string } = {}): Transform {
         callback(new FramedBodyError('The connection closed before the whole body arrived; try again.'));
         return;
       }
+      emit(this);
       callback();
     },
   });
