@@ -173,6 +173,15 @@ describe('hostile upgrades', () => {
     expect((await client.json(routes.bundle(bundle.uuid), Bundle)).state).toBe('uploading');
   });
 
+  it('refuses an upgrade that declares an HTTP body, and an upload switched without the marker, storing nothing', async () => {
+    const bundle = await newDataset('upgrade-with-body');
+    const path = routes.uploadContents(bundle.uuid, { unpack: false, filename: 'x' });
+    expect((await upgradeAnswer(path, client.token, { method: 'PUT', headers: { 'content-length': '5' } })).status).toBe(400);
+    expect((await upgradeAnswer(routes.createBundle('x'), client.token, { method: 'POST' })).status).toBe(400);
+    expect((await upgradeAnswer(path, client.token, { method: 'PUT' })).status).toBe(400);
+    expect((await client.json(routes.bundle(bundle.uuid), Bundle)).state).toBe('uploading');
+  });
+
   it("refuses a user's token on a worker's dependency route before switching", async () => {
     const bundle = await dataset('dep-read', Readable.from([big]), 'big.bin', false);
     const answer = await upgradeAnswer(routes.dependencyBlob('some-worker', bundle.uuid, ''), client.token);

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { ApiError, FRAMED_UPLOAD_HEADER, FRAMES_NOT_UPGRADED, REST, Uuid } from '../../protocol/index.js';
+import { ApiError, FRAMED_UPLOAD_HEADER, FRAMES_NOT_UPGRADED, FRAMES_PROTOCOL, REST, Uuid } from '../../protocol/index.js';
 import { receiveFramedUpload, wantsFrames } from './framed-reply.js';
 import type { RouteContext } from './app.js';
 import { UuidParams } from './route-params.js';
@@ -21,6 +21,10 @@ export function registerContentsRoutes(app: FastifyInstance, { services, authent
     const user = await authenticate(request);
     const { uuid } = UuidParams.parse(request.params);
     const query = UploadQuery.parse(request.query);
+    // Switched without the marker: the body would be read as empty. Never store that.
+    if (wantsFrames(reply) && request.headers[FRAMED_UPLOAD_HEADER] === undefined) {
+      throw new ApiError('bad_request', `An upload asking for ${FRAMES_PROTOCOL} also sends ${FRAMED_UPLOAD_HEADER}: 1.`);
+    }
     if (request.headers[FRAMED_UPLOAD_HEADER] !== undefined) {
       // A proxy that dropped the Upgrade header left a request with no body: never store that.
       if (!wantsFrames(reply)) return reply.status(426).send({ error: { code: 'bad_request', message: FRAMES_NOT_UPGRADED } });

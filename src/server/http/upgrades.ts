@@ -32,8 +32,9 @@ export function routeUpgrades(app: FastifyInstance): void {
     done();
   });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (request.headers.upgrade !== FRAMES_PROTOCOL) {
-      const body = JSON.stringify({ error: { code: 'bad_request', message: `This server upgrades connections only to ${FRAMES_PROTOCOL}.` } });
+    const refusal = upgradeRefusal(request);
+    if (refusal !== null) {
+      const body = JSON.stringify({ error: { code: 'bad_request', message: refusal } });
       socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
@@ -50,4 +51,19 @@ export function routeUpgrades(app: FastifyInstance): void {
     socket.once('error', () => socket.destroy());
     server.emit('request', request, response);
   });
+}
+
+/**
+ * Why an upgrade request is refused, or null. Past the switch Node reads no HTTP body, so a request
+ * that declares one would leave its route waiting for it with no timeout: only GET and PUT without
+ * a body may ask (a framed upload's bytes come as frames, after the switch).
+ */
+function upgradeRefusal(request: IncomingMessage): string | null {
+  if (request.headers.upgrade !== FRAMES_PROTOCOL) return `This server upgrades connections only to ${FRAMES_PROTOCOL}.`;
+  if (request.method !== 'GET' && request.method !== 'PUT') return `Only GET and PUT requests may ask for ${FRAMES_PROTOCOL}.`;
+  const declared = request.headers['content-length'];
+  if (request.headers['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0')) {
+    return `A request asking for ${FRAMES_PROTOCOL} carries no HTTP body: send its bytes as frames.`;
+  }
+  return null;
 }
