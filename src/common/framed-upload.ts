@@ -75,7 +75,7 @@ function exchange(socket: Duplex, head: Buffer, options: FramedUploadOptions): P
     });
     if (head.length > 0) answer.write(head);
     socket.pipe(answer);
-    socket.once('error', () => undefined); // its end shows in `answer`
+    socket.on('error', () => undefined); // its end shows in `answer`
     body.once('error', (error) => settle(() => reject(error)));
     void sendFramed(body, socket, { keepOpen: true });
   });

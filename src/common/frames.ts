@@ -1,7 +1,7 @@
-// A large body sent on a connection taken over with HTTP Upgrade (as Docker's API does for its
-// streams) instead of inside an HTTP response. Node's HTTP client copies every body byte once more
-// and runs JavaScript for each 64 KiB piece: a 1 GiB download cost about 1 s more CPU that way than
-// read straight from the socket, on the side that also unpacks it (bench/transfers.mjs).
+// A large body (a download, an upload) sent on a connection taken over with HTTP Upgrade, as
+// Docker's API does for its streams, instead of inside an HTTP message. Node's HTTP parser copies
+// every body byte once more and runs JavaScript for each 64 KiB piece: a 1 GiB download cost about
+// 1 s more CPU that way than read straight from the socket, on the side that also unpacks it.
 //
 // The raw bytes come in frames, so that a connection cut short is not taken for a whole body:
 //   [u32 length][length bytes] ...   a piece of the body
@@ -38,6 +38,8 @@ export function sendFramed(source: Readable, socket: Writable, options: { keepOp
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', onError);
+      // A source destroyed or failing after this must not surface as an uncaught error.
+      source.on('error', () => undefined);
       socket.off('drain', onDrain);
       socket.off('close', onClose);
       resolve();

@@ -48,7 +48,8 @@ export function routeUpgrades(app: FastifyInstance): void {
       response.detachSocket(socket as Socket);
       socket.end();
     });
-    socket.once('error', () => socket.destroy());
+    // Every failure of the connection ends it; none may surface as uncaught.
+    socket.on('error', () => socket.destroy());
     server.emit('request', request, response);
   });
 }
