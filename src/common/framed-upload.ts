@@ -75,7 +75,13 @@ function exchange(socket: Duplex, head: Buffer, options: FramedUploadOptions): P
     });
     if (head.length > 0) answer.write(head);
     socket.pipe(answer);
-    socket.on('error', () => undefined); // its end shows in `answer`
+    socket.on('error', () => undefined); // what follows it is the 'close' below
+    // A connection cut (a server killed) never ends `answer`: without this the upload would wait on
+    // nothing, and the process would exit as if it had succeeded. A turn later, so that an answer
+    // that did arrive whole is taken first.
+    socket.once('close', () => {
+      setImmediate(() => settle(() => reject(new Error('The connection to the server closed before it answered the upload; upload it again.'))));
+    });
     body.once('error', (error) => settle(() => reject(error)));
     void sendFramed(body, socket, { keepOpen: true });
   });

@@ -2,7 +2,7 @@
 // uploads a run's results, and for two minutes while runs go on. After its restart no bundle may
 // stay `uploading`, no run may be lost, and a cut upload must say what to do (issue 11).
 import { randomBytes } from 'node:crypto';
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,20 @@ async function uploadingBundle(client: FaultClient, name: string): Promise<strin
   }, 60_000, `dataset ${name} to be uploading`);
 }
 
+/** Waits until some, not all, of an upload of BIG_MiB has reached the server's staging directory. */
+async function partlyStaged(cluster: Cluster, uuid: string): Promise<void> {
+  const staging = join(cluster.serverHome, 'store', 'staging');
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const entries = existsSync(staging) ? readdirSync(staging, { withFileTypes: true }) : [];
+    const stage = entries.find((entry) => entry.name.startsWith(`${uuid}-`));
+    const size = stage ? (statSync(join(staging, stage.name, 'file'), { throwIfNoEntry: false })?.size ?? 0) : 0;
+    if (size > 0) return;
+    await sleep(2);
+  }
+  throw new Error(`Timed out waiting for part of ${uuid}'s upload to reach the server.`);
+}
+
 describe('a server killed', () => {
   it('kill -9 during a 200 MB cl upload: the dataset ends failed with "upload it again", and the next upload works', async () => {
     const started = await startFaultCluster();
@@ -67,6 +81,9 @@ describe('a server killed', () => {
 
     const upload = cluster.cl(['upload', file, '-n', 'cut-upload'], { timeoutMs: 120_000 });
     const cut = await uploadingBundle(client, 'cut-upload');
+    // Killed once part of it has reached the server's staging area: 200 MB take well under a
+    // second to upload, so a kill timed by the bundle's state alone may come after the end.
+    await partlyStaged(cluster, cut);
     await cluster.killServer('SIGKILL');
     // The client sees its upload cut; had it finished first, this scenario would test nothing.
     expect((await upload).code).not.toBe(0);
