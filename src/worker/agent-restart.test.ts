@@ -77,7 +77,11 @@ describe('a worker started again on the same work dir (real Docker)', () => {
   it('takes up a run still running: it goes on in the same container and ends ready with all its output', async () => {
     const first = await start();
     const run = await createRun('for i in 1 2 3 4 5 6; do echo $i; sleep 1; done');
-    await waitUntil(async () => (await rig.cat(run.uuid, 'stdout').catch(() => '')).startsWith('1\n'), 'the run to print its first line');
+    // Its first line can be read before the worker's report of `running` reached the server.
+    await waitUntil(
+      async () => (await rig.bundle(run.uuid)).state === 'running' && (await rig.cat(run.uuid, 'stdout').catch(() => '')).startsWith('1\n'),
+      'the run to be running and print its first line',
+    );
     await first.stop();
     const [container] = await containersOf(run.uuid);
     expect(container?.running).toBe(true);
