@@ -1,7 +1,7 @@
 // The HTTP shell: fastify set-up, body parsing (JSON validated by zod; raw streams for contents),
 // bearer authentication, and the one place where errors become JSON error bodies.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { ApiError, HTTP_STATUS_OF, JSON_BODY_MAX_BYTES, RETRY_AFTER_HEADER, type ErrorBody, type User } from '../../protocol/index.js';
+import { ApiError, JSON_BODY_MAX_BYTES, RETRY_AFTER_HEADER, type ErrorBody, type User } from '../../protocol/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Services } from '../services/services.js';
 import { registerAccountRoutes } from './account-routes.js';
@@ -9,7 +9,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerBundleOpsRoutes } from './bundle-ops-routes.js';
 import { registerBundleRoutes } from './bundle-routes.js';
 import { registerContentsRoutes } from './contents-routes.js';
-import { toErrorBody } from './error-body.js';
+import { errorStatus, toErrorBody } from './error-body.js';
 import { routeUpgrades } from './upgrades.js';
 import { registerGroupRoutes } from './group-routes.js';
 import { registerLiveRoutes } from './live-routes.js';
@@ -36,7 +36,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const body = isTooLarge(error) ? tooLargeBody(request) : toErrorBody(error);
-    const status = error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
+    const status = errorStatus(error, body);
     // Only unexpected failures have a stack worth logging; the others are answers.
     if (status === 500) log.child({ request: request.id }).error(`request failed: ${describeForLog(error)}`, { method: request.method, url: request.url });
     if (error instanceof ApiError && error.retryAfterSeconds !== undefined) void reply.header(RETRY_AFTER_HEADER, String(error.retryAfterSeconds));

@@ -2,7 +2,7 @@
 // first issue, or a generic internal error (whose detail goes to the server log, not the client).
 import { ZodError } from 'zod';
 import { UserInputError } from '../../common/user-input-error.js';
-import { ApiError, type ErrorBody } from '../../protocol/index.js';
+import { ApiError, HTTP_STATUS_OF, type ErrorBody } from '../../protocol/index.js';
 
 export function toErrorBody(error: unknown): ErrorBody {
   if (error instanceof ApiError) return { error: { code: error.code, message: error.message } };
@@ -19,4 +19,9 @@ export function toErrorBody(error: unknown): ErrorBody {
     return { error: { code: 'bad_request', message: (error as Error).message } };
   }
   return { error: { code: 'internal', message: 'Internal server error; see the server log.' } };
+}
+
+/** The HTTP status of a failed request, given its body (toErrorBody's, or another the caller chose). */
+export function errorStatus(error: unknown, body: ErrorBody): number {
+  return error instanceof ApiError ? error.status : HTTP_STATUS_OF[body.error.code];
 }

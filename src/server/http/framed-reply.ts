@@ -6,8 +6,8 @@
 import type { FastifyReply } from 'fastify';
 import { Readable, type Duplex } from 'node:stream';
 import { decodeFrames, sendFramed } from '../../common/frames.js';
-import { ApiError, FRAMED_SIZE_HEADER, FRAMES_PROTOCOL, HTTP_STATUS_OF } from '../../protocol/index.js';
-import { toErrorBody } from './error-body.js';
+import { ApiError, FRAMED_SIZE_HEADER, FRAMES_PROTOCOL } from '../../protocol/index.js';
+import { errorStatus, toErrorBody } from './error-body.js';
 import { framesConnection, type FramesConnection } from './upgrades.js';
 
 export function wantsFrames(reply: FastifyReply): boolean {
@@ -48,7 +48,7 @@ export function receiveFramedUpload(reply: FastifyReply, store: (body: Readable)
       stopReading();
       socket.resume();
       const errorBody = toErrorBody(error);
-      answerFramed(socket, error instanceof ApiError ? error.status : HTTP_STATUS_OF[errorBody.error.code], errorBody);
+      answerFramed(socket, errorStatus(error, errorBody), errorBody);
     },
   );
   return reply;
