@@ -2,6 +2,7 @@
 // `cl: ...` line on stderr with exit status 1 (stack traces only with CODALAB_DEBUG=1). Loaded by
 // main.ts only when a command runs, so that `cl --version` loads none of it.
 import { CommanderError } from 'commander';
+import { config as zodConfig } from 'zod';
 import { UserInputError } from '../common/user-input-error.js';
 import { ApiError } from '../protocol/index.js';
 import type { CliConfig } from './config.js';
@@ -13,6 +14,9 @@ import { openSession, type CliContext, type Session } from './session.js';
 import { StateStore } from './state-store.js';
 
 /** Runs one `cl` invocation and returns its exit status; never throws. */
+// A command parses a few answers once: compiling a parser for each schema costs more than it saves.
+zodConfig({ jitless: true });
+
 export async function runCli(argv: readonly string[], config: CliConfig, io: CliIo): Promise<number> {
   const state = new StateStore(config.home);
   let session: Promise<Session> | undefined;
