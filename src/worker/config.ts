@@ -73,7 +73,7 @@ export interface WorkerConfig {
   readonly exitAfterNumRuns: number | null;
   /** Unix socket of the Docker Engine API (default /var/run/docker.sock). */
   readonly dockerSocket: string;
-  /** Docker network of runs that have a network (default codalab-runs, made by the worker; see DockerRuntime). */
+  /** Docker network of runs that have a network (default codalab-runs: one that isolates runs; see DockerRuntime). */
   readonly runNetwork: string;
   /** Seconds between SIGTERM and SIGKILL when a run is stopped (default 10). */
   readonly killGraceSeconds: number;
@@ -180,8 +180,8 @@ function buildCommand(): Command {
     .option('--docker-socket <path>', 'Docker Engine API socket', '/var/run/docker.sock')
     .option(
       '--run-network <name>',
-      `Docker network of runs with a network: ${RUN_NETWORK} (made here; runs cannot reach each other), ` +
-        "bridge (Docker's default: starts runs ~0.15 s sooner, but they can reach each other), or one you made",
+      `Docker network of runs with a network: ${RUN_NETWORK} (runs cannot reach each other: Docker's default bridge ` +
+        'where dockerd runs with --icc=false, else a bridge made here), bridge (the default bridge as it is), or one you made',
       RUN_NETWORK,
     )
     .option('--shared-memory-size-gb <gb>', 'size of /dev/shm in each run container, in GiB', '1')

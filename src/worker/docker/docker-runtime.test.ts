@@ -34,14 +34,14 @@ function spec(overrides: Partial<ContainerSpec> & { script: string }): Container
   };
 }
 
-async function runToEnd(s: ContainerSpec): Promise<{ exitCode: number; oomKilled: boolean; out: (f: string) => string }> {
-  const id = await runtime.createContainer(s);
+async function runToEnd(s: ContainerSpec, on = runtime): Promise<{ exitCode: number; oomKilled: boolean; out: (f: string) => string }> {
+  const id = await on.createContainer(s);
   try {
-    await runtime.startContainer(id);
-    const exit = await runtime.waitContainer(id);
+    await on.startContainer(id);
+    const exit = await on.waitContainer(id);
     return { ...exit, out: (f) => readFileSync(path.join(dir, 'out', f), 'utf8') };
   } finally {
-    await runtime.removeContainer(id);
+    await on.removeContainer(id);
   }
 }
 
@@ -107,14 +107,13 @@ describe('DockerRuntime (real dockerd)', () => {
     expect(r.oomKilled).toBe(true);
   });
 
-  it('has no network with network off, and joins the run network with it on', async () => {
+  it('has no network with network off, and keeps to the limits it was given', async () => {
     const off = await runToEnd(spec({ script: 'ls /sys/class/net > nets', user: '0:0' }));
     expect(off.out('nets').split('\n').filter(Boolean)).toEqual(['lo']);
-    // Only create (not start) the bridged one: some hosts have no docker0 bridge to attach to.
-    const id = await runtime.createContainer(spec({ script: 'true', network: true }));
+    const id = await runtime.createContainer(spec({ script: 'true' }));
     try {
       const info = await new Docker({ socketPath: DOCKER_SOCKET }).getContainer(id).inspect();
-      expect(info.HostConfig.NetworkMode).toBe(RUN_NETWORK);
+      expect(info.HostConfig.NetworkMode).toBe('none');
       expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
       expect(info.HostConfig.MemorySwap).toBe(64 * 1024 * 1024);
       expect(info.HostConfig.NanoCpus).toBe(1e9);
@@ -124,29 +123,59 @@ describe('DockerRuntime (real dockerd)', () => {
     }
   });
 
-  it('keeps runs on the run network from reaching each other, while this host reaches them', async () => {
-    const server = await runtime.createContainer(spec({ script: 'while true; do echo served | nc -l -p 7000; done', user: '0:0', network: true }));
-    try {
-      await runtime.startContainer(server);
-      const address = await runtime.containerAddress(server);
-      if (address === null) throw new Error('the server container has no address');
-      const fromHost = await new Promise<string>((resolve, reject) => {
-        const attempt = (left: number): void => {
-          const socket = net.connect({ host: address, port: 7000 });
-          let text = '';
-          socket.on('data', (c: Buffer) => (text += c.toString()));
-          socket.on('end', () => resolve(text));
-          socket.on('error', (error) => (left > 0 ? setTimeout(() => attempt(left - 1), 100) : reject(error)));
-        };
-        attempt(50);
-      });
-      expect(fromHost).toBe('served\n');
-      const peer = await runToEnd(spec({ script: `nc -w 3 ${address} 7000 </dev/null > got; echo $? > code`, user: '0:0', network: true }));
-      expect(peer.out('got')).toBe('');
-      expect(peer.out('code').trim()).not.toBe('0');
-    } finally {
-      await runtime.removeContainer(server);
-    }
+  // The default run network is one on which runs cannot reach each other: the engine's default
+  // bridge where inter-container traffic is off there, else codalab-runs. Each case stands in a
+  // bridge of the test's own for the default one, since the engine's own cannot be changed here.
+  describe.each([
+    { engine: 'a default bridge with inter-container traffic off', icc: 'false', joins: 'the default bridge' },
+    { engine: 'a default bridge with inter-container traffic on', icc: 'true', joins: RUN_NETWORK },
+  ])('with $engine, runs with a network join $joins', ({ icc }) => {
+    const docker = new Docker({ socketPath: DOCKER_SOCKET });
+    const bridgeName = `cl-test-bridge-${icc}-${process.pid}`;
+    const onEngine = new DockerRuntime(DOCKER_SOCKET, RUN_NETWORK, bridgeName);
+    const expected = icc === 'false' ? bridgeName : RUN_NETWORK;
+
+    beforeAll(async () => {
+      await docker.createNetwork({ Name: bridgeName, Driver: 'bridge', Options: { 'com.docker.network.bridge.enable_icc': icc } });
+    });
+    afterAll(async () => {
+      await docker.getNetwork(bridgeName).remove();
+    });
+
+    it('joins that network', async () => {
+      // Only create (not start) it: some hosts have no bridge to attach to.
+      const id = await onEngine.createContainer(spec({ script: 'true', network: true }));
+      try {
+        expect((await docker.getContainer(id).inspect()).HostConfig.NetworkMode).toBe(expected);
+      } finally {
+        await onEngine.removeContainer(id);
+      }
+    });
+
+    it('keeps runs from reaching each other, while this host reaches them', async () => {
+      const server = await onEngine.createContainer(spec({ script: 'while true; do echo served | nc -l -p 7000; done', user: '0:0', network: true }));
+      try {
+        await onEngine.startContainer(server);
+        const address = await onEngine.containerAddress(server);
+        if (address === null) throw new Error('the server container has no address');
+        const fromHost = await new Promise<string>((resolve, reject) => {
+          const attempt = (left: number): void => {
+            const socket = net.connect({ host: address, port: 7000 });
+            let text = '';
+            socket.on('data', (c: Buffer) => (text += c.toString()));
+            socket.on('end', () => resolve(text));
+            socket.on('error', (error) => (left > 0 ? setTimeout(() => attempt(left - 1), 100) : reject(error)));
+          };
+          attempt(50);
+        });
+        expect(fromHost).toBe('served\n');
+        const peer = await runToEnd(spec({ script: `nc -w 3 ${address} 7000 </dev/null > got; echo $? > code`, user: '0:0', network: true }), onEngine);
+        expect(peer.out('got')).toBe('');
+        expect(peer.out('code').trim()).not.toBe('0');
+      } finally {
+        await onEngine.removeContainer(server);
+      }
+    });
   });
 
   it("puts runs on the network it was given instead, such as Docker's default bridge", async () => {

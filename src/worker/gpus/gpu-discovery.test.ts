@@ -93,7 +93,7 @@ describe('GPU assignment', () => {
       workerId: 'w', runDir: '/r', user: '65534:65534', cpuset: [3], gpus: [UUID1], imageRef: 'cuda:12', logMaxBytes: 1024,
     });
     expect(plan.spec.env).toMatchObject({ NVIDIA_VISIBLE_DEVICES: UUID1, CUDA_VISIBLE_DEVICES: UUID1 });
-    const options = toCreateOptions(plan.spec);
+    const options = toCreateOptions(plan.spec, 'none');
     expect(options.HostConfig?.DeviceRequests).toEqual([{ Driver: 'nvidia', DeviceIDs: [UUID1], Capabilities: [['gpu']] }]);
     expect(options.HostConfig?.CpusetCpus).toBe('3');
   });
@@ -106,6 +106,6 @@ describe('GPU assignment', () => {
     const plan = planContainer(run, [], { workerId: 'w', runDir: '/r', user: '1:1', cpuset: [], imageRef: 'img:1', logMaxBytes: 1024 });
     expect(plan.spec.env.NVIDIA_VISIBLE_DEVICES).toBe('void');
     expect(plan.spec.env.CUDA_VISIBLE_DEVICES).toBeUndefined();
-    expect(toCreateOptions(plan.spec).HostConfig?.DeviceRequests).toBeUndefined();
+    expect(toCreateOptions(plan.spec, 'none').HostConfig?.DeviceRequests).toBeUndefined();
   });
 });
