@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_USER_NAME } from '../protocol/index.js';
+import { preferAtomicGarbageCollection } from '../common/gc-tuning.js';
 import { createLogger } from '../common/log.js';
 import { startServer } from '../server/server.js';
 import { createWorkerConfig } from '../worker/config.js';
@@ -14,6 +15,7 @@ import { UsageError } from '../common/usage-error.js';
 import { parseServerArgs, type ServerArgs } from './server-args.js';
 
 export async function main(argv: string[]): Promise<void> {
+  preferAtomicGarbageCollection();
   let args: ServerArgs;
   try {
     const parsed = parseServerArgs(argv, process.env);

@@ -4,11 +4,13 @@ import os from 'node:os';
 import { UsageError } from '../common/usage-error.js';
 import { UserInputError } from '../common/user-input-error.js';
 import { errorMessage } from '../common/error-message.js';
+import { preferAtomicGarbageCollection } from '../common/gc-tuning.js';
 import { parseWorkerArgs } from './config.js';
 import { startWorker, type RunningWorker } from './index.js';
 import { createLogger } from '../common/log.js';
 
 export async function main(argv: string[]): Promise<void> {
+  preferAtomicGarbageCollection();
   let parsed;
   try {
     parsed = parseWorkerArgs(argv, process.env, { cwd: process.cwd(), hostname: os.hostname(), cpuCount: os.cpus().length });
