@@ -13,10 +13,10 @@ import { bindOptionalBooleans, splitAtSeparator } from './run-args.js';
 import { openSession, type CliContext, type Session } from './session.js';
 import { StateStore } from './state-store.js';
 
-/** Runs one `cl` invocation and returns its exit status; never throws. */
 // A command parses a few answers once: compiling a parser for each schema costs more than it saves.
 zodConfig({ jitless: true });
 
+/** Runs one `cl` invocation and returns its exit status; never throws. */
 export async function runCli(argv: readonly string[], config: CliConfig, io: CliIo): Promise<number> {
   const state = new StateStore(config.home);
   let session: Promise<Session> | undefined;
