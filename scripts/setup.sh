@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The common set-up behind quickstart.sh and test.sh: Node check, npm dependencies, build,
-# Docker engine, images. Every step is skipped when already done, so a second run takes seconds
-# and prints nothing. On a fresh machine it takes about 2-3 minutes (npm ci compiles
+# Docker engine, Slurm packages (for the Slurm tests), images. Every step is skipped when already
+# done, so a second run takes seconds and prints nothing. On a fresh machine it takes about 2-3 minutes (npm ci compiles
 # better-sqlite3; the default image is built with debootstrap), the two running side by side.
 set -euo pipefail
 
@@ -31,9 +31,10 @@ command -v node >/dev/null 2>&1 \
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 15) ? 0 : 1)' \
   || die "node $(node --version) is too old; this project needs Node.js 20.15 or newer"
 
-# 2. Docker engine and images, in the background: on a fresh machine they take about as long as
-# npm ci, and neither needs the other. Their scripts print only when they do something.
-(bash "$SCRIPTS/ensure-docker.sh" && bash "$SCRIPTS/build-images.sh") </dev/null >&2 &
+# 2. Docker engine, Slurm packages and images, in the background: on a fresh machine they take
+# about as long as npm ci, and neither needs the other. Their scripts print only when they do
+# something. Slurm comes after Docker because both may run apt, which takes one lock.
+(bash "$SCRIPTS/ensure-docker.sh" && bash "$SCRIPTS/ensure-slurm.sh" && bash "$SCRIPTS/build-images.sh") </dev/null >&2 &
 docker_pid=$!
 # Even when a later step fails, let it finish (apt or debootstrap must not be cut off halfway)
 # rather than leave it running after this script has returned.
@@ -64,4 +65,4 @@ run_quietly "npm run build" npm run --silent build
 # 5. Wait for the Docker side.
 docker_rc=0
 wait "$docker_pid" || docker_rc=$?
-[ "$docker_rc" = 0 ] || die "Docker set-up failed (exit $docker_rc; output above)"
+[ "$docker_rc" = 0 ] || die "Docker or Slurm set-up failed (exit $docker_rc; output above)"
