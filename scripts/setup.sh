@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The common set-up behind quickstart.sh and test.sh: Node check, npm dependencies, build,
 # Docker engine, Slurm packages (for the Slurm tests), images. Every step is skipped when already
-# done, so a second run takes seconds and prints nothing. On a fresh machine it takes about 2-3 minutes (npm ci compiles
-# better-sqlite3; the default image is built with debootstrap), the two running side by side.
+# done, so a second run takes seconds and prints nothing. On a fresh machine it takes about 2-3
+# minutes (npm ci compiles better-sqlite3; the default image is built with debootstrap), the two
+# running side by side.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
