@@ -50,7 +50,7 @@ export async function runCopyDatabase(argv: readonly string[]): Promise<void> {
   } catch (error) {
     const message = error instanceof UsageError || error instanceof CopyDatabaseError
       ? error.message
-      : `copy failed, the target is unchanged: ${(error as Error).message}`;
+      : `copy failed, the target is unchanged: ${(error as Error).message}; check --from, --to and that PostgreSQL is running.`;
     process.stderr.write(`cl-server ${COPY_DATABASE_COMMAND}: ${message}\n`);
     process.exit(error instanceof UsageError ? 2 : 1);
   }

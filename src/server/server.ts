@@ -29,7 +29,7 @@ import { WorkerRelay } from './services/worker-relay.js';
 import { WorkerHub } from './services/worker-hub.js';
 import { WorkerService } from './services/worker-service.js';
 import { WorksheetService } from './services/worksheet-service.js';
-import { isPostgresUrl } from './store/database-url.js';
+import { isPostgresUrl, redactDatabaseUrl } from './store/database-url.js';
 import { openStore } from './store/open-store.js';
 import { QuotaService } from './quotas/quota-service.js';
 
@@ -53,7 +53,16 @@ export async function startServer(
   const sqlitePath = isPostgresUrl(config.databaseUrl) ? null : config.databaseUrl;
   await secureHome(config.home, sqlitePath);
   const store = openStore(config.databaseUrl);
-  await store.migrate();
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {
+      // The migration's error is the one to report.
+    });
+    if (sqlitePath !== null) throw error;
+    const reason = (error as Error).message;
+    throw new Error(`Could not open the database ${redactDatabaseUrl(config.databaseUrl)}: ${reason}; check --database-url and that PostgreSQL is running.`, { cause: error });
+  }
   if (sqlitePath !== null) await secureDatabaseFiles(sqlitePath);
   const storeRoot = join(config.home, 'store');
   const blobs = new BlobStore(storeRoot);

@@ -22,15 +22,15 @@ export interface PostgresCluster {
 }
 
 /** The bin directory of the newest installed PostgreSQL; throws with the fix when there is none. */
-export function findPostgresBin(): string {
-  const versions = existsSync(POSTGRES_ROOT)
-    ? readdirSync(POSTGRES_ROOT).filter((v) => existsSync(join(POSTGRES_ROOT, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+export function findPostgresBin(root = POSTGRES_ROOT): string {
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
     : [];
   const newest = versions[0];
   if (newest === undefined) {
-    throw new Error(`PostgreSQL server binaries not found (${POSTGRES_ROOT}/*/bin/initdb): run scripts/setup.sh, or apt-get install postgresql.`);
+    throw new Error(`PostgreSQL server binaries not found (${root}/*/bin/initdb): run scripts/setup.sh, or apt-get install postgresql.`);
   }
-  return join(POSTGRES_ROOT, newest, 'bin');
+  return join(root, newest, 'bin');
 }
 
 export async function startPostgres(): Promise<PostgresCluster> {

@@ -144,18 +144,21 @@ export async function listWorksheetItems(db: Queryable, worksheetUuid: string): 
   );
 }
 
-export async function removeWorksheetBundleItems(db: Queryable, worksheetUuid: string, bundleUuid: string, index: number | null): Promise<number> {
-  const ids = (
-    await all<{ id: number }>(
-      db,
-      "SELECT id FROM worksheet_items WHERE worksheet_uuid = ? AND bundle_uuid = ? AND item_type = 'bundle' ORDER BY id DESC",
-      [worksheetUuid, bundleUuid],
-    )
-  ).map((r) => r.id);
-  const chosen = index === null ? ids : ids.slice(index - 1, index);
-  if (chosen.length === 0) return 0;
-  await run(db, 'DELETE FROM worksheet_items WHERE id = ANY(?::bigint[])', [chosen.map(String)]);
-  return chosen.length;
+export async function removeWorksheetBundleItems(pool: pg.Pool, worksheetUuid: string, bundleUuid: string, index: number | null): Promise<number> {
+  // One transaction: SQLite runs the pick and the delete with no writer in between, and so must this.
+  return transaction(pool, async (db) => {
+    const ids = (
+      await all<{ id: number }>(
+        db,
+        "SELECT id FROM worksheet_items WHERE worksheet_uuid = ? AND bundle_uuid = ? AND item_type = 'bundle' ORDER BY id DESC FOR UPDATE",
+        [worksheetUuid, bundleUuid],
+      )
+    ).map((r) => r.id);
+    const chosen = index === null ? ids : ids.slice(index - 1, index);
+    if (chosen.length === 0) return 0;
+    await run(db, 'DELETE FROM worksheet_items WHERE id = ANY(?::bigint[])', [chosen.map(String)]);
+    return chosen.length;
+  });
 }
 
 /** ` AND <readable>` with its values, or nothing when every row is visible (root, the system). */

@@ -2,6 +2,9 @@
 // the same files (migration-sql.ts), booleans are 0/1 integers and metadata is JSON text, so the
 // row conversions in sqlite-rows.ts serve both. Queries live in pg-users.ts, pg-access.ts and
 // pg-bundles.ts; this file holds migrations, workers, worksheets and the delegation.
+// Known differences from SQLite, all at the edges: a metadata update replaces a nested object
+// where SQLite's json_patch merges it; a metadata match sees JSON true as 'true' (SQLite: '1');
+// a numeric sort reads '12abc' as 0 (SQLite: 12); metadata text may not hold \u0000 (jsonb refuses).
 import type pg from 'pg';
 import type { BundleState, Dependency } from '../../protocol/index.js';
 import type { BundleQuery } from './bundle-query.js';
