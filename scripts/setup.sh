@@ -32,6 +32,19 @@ command -v node >/dev/null 2>&1 \
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 15) ? 0 : 1)' \
   || die "node $(node --version) is too old; this project needs Node.js 20.15 or newer"
 
+# 2a. PostgreSQL server binaries, for the tests that run the Store on a private cluster (they fail
+# without them, never skip). Debian's package, as root only; the cluster it may start is not used.
+# Before the Docker step, which may run apt-get too: two at once would fight over apt's lock.
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
+    log "installing PostgreSQL (apt-get install postgresql)"
+    run_quietly "apt-get update" apt-get update -qq
+    run_quietly "apt-get install postgresql" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+  else
+    log "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); its tests will fail: install Debian's postgresql package"
+  fi
+fi
+
 # 2. Docker engine, Slurm packages and images, in the background: on a fresh machine they take
 # about as long as npm ci, and neither needs the other. Their scripts print only when they do
 # something. Slurm comes after Docker because both may run apt, which takes one lock.

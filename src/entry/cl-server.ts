@@ -12,10 +12,12 @@ import { createWorkerConfig } from '../worker/config.js';
 import { defaultSlots } from '../worker/flag-values.js';
 import { startWorker } from '../worker/index.js';
 import { UsageError } from '../common/usage-error.js';
+import { COPY_DATABASE_COMMAND, runCopyDatabase } from './copy-database-command.js';
 import { parseServerArgs, type ServerArgs } from './server-args.js';
 
 export async function main(argv: string[]): Promise<void> {
   preferAtomicGarbageCollection();
+  if (argv[0] === COPY_DATABASE_COMMAND) return runCopyDatabase(argv.slice(1));
   let args: ServerArgs;
   try {
     const parsed = parseServerArgs(argv, process.env);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../common/usage-error.js';
-import { parseDatabaseUrl, parseServerArgs, POSTGRES_NOT_SUPPORTED } from './server-args.js';
+import { parseDatabaseUrl, parseServerArgs } from './server-args.js';
 
 const env = { CODALAB_HOME: '/h' };
 
@@ -93,7 +93,7 @@ describe('cl-server flags', () => {
     [['--max-request-cpus', '1.5'], "Invalid --max-request-cpus '1.5': expected a whole number, 0 or more."],
     [['--default-request-network', 'maybe'], "Invalid --default-request-network 'maybe': expected true or false."],
     [['--max-request-memory', '1m'], 'Invalid --max-request-memory 1m: it is below --min-request-memory (4m, the default).'],
-    [['--database-url', 'postgresql://db/codalab'], POSTGRES_NOT_SUPPORTED],
+    [['--database-url', 'postgresql://db'], "Invalid --database-url 'postgresql://db': expected sqlite:PATH, a file path or postgres://USER@HOST[:PORT]/DATABASE."],
     [['--log-format', 'pretty'], "Invalid --log-format 'pretty': expected text or json."],
   ])('refuses %j with one line naming the flag', (argv, message) => {
     const text = refusal(argv);
@@ -112,9 +112,17 @@ describe('parseDatabaseUrl', () => {
     expect(parseDatabaseUrl('sqlite:///rel.sqlite', '/home')).toBe(resolve('rel.sqlite'));
   });
 
-  it('refuses PostgreSQL, other URLs and an empty path', () => {
-    expect(() => parseDatabaseUrl('postgres://u@h/db', '/home')).toThrow(POSTGRES_NOT_SUPPORTED);
-    expect(() => parseDatabaseUrl('mysql://h/db', '/home')).toThrow("Invalid --database-url 'mysql://h/db': expected sqlite:PATH or a file path.");
+  it('keeps a postgres:// or postgresql:// URL as given', () => {
+    expect(parseDatabaseUrl('postgres://u@h/db', '/home')).toBe('postgres://u@h/db');
+    expect(parseDatabaseUrl('postgresql://u:pw@h:5433/codalab?sslmode=require', '/home')).toBe('postgresql://u:pw@h:5433/codalab?sslmode=require');
+  });
+
+  it('refuses a PostgreSQL URL without a host or database, other URLs and an empty path', () => {
+    expect(() => parseDatabaseUrl('postgres://u:secret@h', '/home')).toThrow("Invalid --database-url 'postgres://u:***@h': expected");
+    expect(() => parseDatabaseUrl('postgres:///db', '/home')).toThrow(/expected sqlite:PATH/);
+    expect(() => parseDatabaseUrl('mysql://h/db', '/home')).toThrow(
+      "Invalid --database-url 'mysql://h/db': expected sqlite:PATH, a file path or postgres://USER@HOST[:PORT]/DATABASE.",
+    );
     expect(() => parseDatabaseUrl('sqlite:', '/home')).toThrow(/expected sqlite:PATH/);
     expect(() => parseDatabaseUrl('sqlite://host/db', '/home')).toThrow(/expected sqlite:PATH/);
   });

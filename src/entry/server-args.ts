@@ -9,6 +9,7 @@ import { formatSize, parseDuration, parseSize } from '../common/sizes.js';
 import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import { passwordProblem } from '../protocol/index.js';
 import { SERVER_DEFAULTS, type ServerConfig } from '../server/config.js';
+import { redactDatabaseUrl } from '../server/store/database-url.js';
 import type { RequestLimits } from '../server/scheduling/resources.js';
 
 export interface ServerArgs {
@@ -19,8 +20,6 @@ export interface ServerArgs {
 }
 
 export type ParsedServerArgs = { kind: 'run'; args: ServerArgs } | { kind: 'help'; text: string };
-
-export const POSTGRES_NOT_SUPPORTED = 'PostgreSQL is not supported yet; use sqlite:PATH or leave --database-url out.';
 
 interface RawOptions {
   home: string;
@@ -55,11 +54,14 @@ interface RawOptions {
 function buildCommand(codalabHome: string): Command {
   const d = SERVER_DEFAULTS;
   return new Command('cl-server')
-    .description('Runs the server: REST API, bundle store, database and scheduler.')
+    .description(
+      'Runs the server: REST API, bundle store, database and scheduler.\n' +
+        'cl-server copy-database --from sqlite:PATH --to postgres://... copies an SQLite instance into an empty PostgreSQL database.',
+    )
     .option('--home <dir>', 'database and bundle store', join(codalabHome, 'server'))
     .option('--host <host>', 'address to listen on', d.host)
     .option('--port <port>', `port to listen on; 0 picks a free one (default ${d.port})`)
-    .option('--database-url <url>', 'sqlite:PATH or a file path (default: <home>/codalab.sqlite); PostgreSQL is not supported yet')
+    .option('--database-url <url>', 'sqlite:PATH, a file path (default: <home>/codalab.sqlite), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE')
     .option('--default-cpu-image <image>', 'image for runs that name none', d.defaultCpuImage)
     .option('--default-gpu-image <image>', 'image for GPU runs that name none', d.defaultGpuImage)
     .option('--worker-timeout-seconds <s>', `a worker silent this long is offline (default ${d.workerTimeoutSeconds})`)
@@ -136,12 +138,13 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
 }
 
 /**
- * The SQLite file `--database-url` names: a plain path, `sqlite:PATH`, or SQLAlchemy's
- * `sqlite:///PATH` (as CodaLab's own configs write it). Relative paths are taken from the cwd.
+ * The database `--database-url` names: a postgres:// or postgresql:// URL, kept as given, or an
+ * SQLite file: a plain path, `sqlite:PATH`, or SQLAlchemy's `sqlite:///PATH` (as CodaLab's own
+ * configs write it). Relative paths are taken from the cwd.
  */
 export function parseDatabaseUrl(text: string | undefined, home: string): string {
   if (text === undefined) return join(home, 'codalab.sqlite');
-  if (/^postgres(ql)?:/i.test(text)) throw new UsageError(POSTGRES_NOT_SUPPORTED);
+  if (/^postgres(ql)?:/i.test(text)) return parsePostgresUrl(text);
   let path = text;
   if (/^sqlite:/i.test(text)) {
     const rest = text.slice('sqlite:'.length);
@@ -154,8 +157,21 @@ export function parseDatabaseUrl(text: string | undefined, home: string): string
   return resolve(path);
 }
 
+function parsePostgresUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw badDatabaseUrl(text);
+  }
+  // No host is fine when ?host= names a socket directory, as libpq allows.
+  if ((url.hostname === '' && !url.searchParams.has('host')) || url.pathname.length <= 1) throw badDatabaseUrl(text);
+  return text;
+}
+
 function badDatabaseUrl(text: string): UsageError {
-  return new UsageError(`Invalid --database-url '${text}': expected sqlite:PATH or a file path.`);
+  // Never echo a password back into logs and terminals.
+  return new UsageError(`Invalid --database-url '${redactDatabaseUrl(text)}': expected sqlite:PATH, a file path or postgres://USER@HOST[:PORT]/DATABASE.`);
 }
 
 function parsePort(text: string): number {

@@ -10,7 +10,7 @@ export interface ServerConfig {
   readonly host: string;
   /** 0 picks any free port; the chosen address is written to `<home>/address.json`. */
   readonly port: number;
-  /** SQLite file path; `postgres://` URLs are not supported yet. */
+  /** SQLite file path, or a `postgres://`/`postgresql://` URL (store/open-store.ts picks the engine). */
   readonly databaseUrl: string;
   readonly defaultCpuImage: string;
   readonly defaultGpuImage: string;

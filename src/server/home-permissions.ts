@@ -10,9 +10,10 @@ const PRIVATE_FILE = 0o600;
 const DATABASE_SUFFIXES = ['', '-wal', '-shm', '-journal'];
 
 /** Creates (or fixes) the home as 0700 and the database file as 0600, before SQLite opens it. */
-export async function secureHome(home: string, databasePath: string): Promise<void> {
+export async function secureHome(home: string, databasePath: string | null): Promise<void> {
   await mkdir(home, { recursive: true, mode: PRIVATE_DIR });
   await chmod(home, PRIVATE_DIR);
+  if (databasePath === null) return;
   // Created empty with its mode first: SQLite gives the -wal and -shm it creates later the
   // database file's mode, so they are born private too.
   await (await open(databasePath, 'a', PRIVATE_FILE)).close();

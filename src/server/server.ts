@@ -29,7 +29,8 @@ import { WorkerRelay } from './services/worker-relay.js';
 import { WorkerHub } from './services/worker-hub.js';
 import { WorkerService } from './services/worker-service.js';
 import { WorksheetService } from './services/worksheet-service.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { isPostgresUrl, redactDatabaseUrl } from './store/database-url.js';
+import { openStore } from './store/open-store.js';
 import { QuotaService } from './quotas/quota-service.js';
 
 export interface RunningServer {
@@ -48,10 +49,21 @@ export async function startServer(
   log: Logger = createLogger({ program: 'cl-server', verbose: false, format: 'text' }),
   deps: ServerDeps = {},
 ): Promise<RunningServer> {
-  await secureHome(config.home, config.databaseUrl);
-  const store = new SqliteStore(config.databaseUrl);
-  await store.migrate();
-  await secureDatabaseFiles(config.databaseUrl);
+  // A PostgreSQL database keeps its own files; only an SQLite file lives in the home.
+  const sqlitePath = isPostgresUrl(config.databaseUrl) ? null : config.databaseUrl;
+  await secureHome(config.home, sqlitePath);
+  const store = openStore(config.databaseUrl);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {
+      // The migration's error is the one to report.
+    });
+    if (sqlitePath !== null) throw error;
+    const reason = (error as Error).message;
+    throw new Error(`Could not open the database ${redactDatabaseUrl(config.databaseUrl)}: ${reason}; check --database-url and that PostgreSQL is running.`, { cause: error });
+  }
+  if (sqlitePath !== null) await secureDatabaseFiles(sqlitePath);
   const storeRoot = join(config.home, 'store');
   const blobs = new BlobStore(storeRoot);
   await blobs.init();

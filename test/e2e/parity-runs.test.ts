@@ -168,8 +168,8 @@ describe('usage errors of cl-server and cl-worker', () => {
   afterAll(() => cluster.stop());
 
   it.each([
-    [['--database-url', 'postgres://u@localhost/codalab'], 'cl-server: PostgreSQL is not supported yet; use sqlite:PATH or leave --database-url out.'],
-    [['--database-url', 'mysql://localhost/x'], "cl-server: Invalid --database-url 'mysql://localhost/x': expected sqlite:PATH or a file path."],
+    [['--database-url', 'postgres://u:pw@localhost'], "cl-server: Invalid --database-url 'postgres://u:***@localhost': expected sqlite:PATH, a file path or postgres://USER@HOST[:PORT]/DATABASE."],
+    [['--database-url', 'mysql://localhost/x'], "cl-server: Invalid --database-url 'mysql://localhost/x': expected sqlite:PATH, a file path or postgres://USER@HOST[:PORT]/DATABASE."],
     [['--max-request-memory', '1m', '--min-request-memory', '2m'], 'cl-server: Invalid --max-request-memory 1m: it is below --min-request-memory (2m).'],
     [['--frobnicate'], "cl-server: unknown option '--frobnicate' (see cl-server --help)."],
     [['--port', 'eighty'], "cl-server: Invalid --port 'eighty': expected a whole number from 0 to 65535."],

@@ -1,5 +1,6 @@
-// Row conversions for the SQLite store: SQLite has no booleans or JSON columns, so rows carry
-// 0/1 integers and JSON text, turned into typed rows here and nowhere else.
+// Row conversions for both stores: SQLite has no booleans or JSON columns, so rows carry 0/1
+// integers and JSON text, turned into typed rows here and nowhere else. The PostgreSQL schema is
+// the same migrations, so PgStore's rows have the same shape and use these too.
 import type { BundleState, Metadata } from '../../protocol/index.js';
 import type { BundleRow, UserRow, WorkerRow } from './store.js';
 

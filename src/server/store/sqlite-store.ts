@@ -1,10 +1,9 @@
 // The Store on SQLite (better-sqlite3, in process). Every operation is one statement or one
 // transaction; guarded updates put their guard in the WHERE clause, so a stale writer changes nothing.
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { BundleState, Dependency } from '../../protocol/index.js';
 import type { BundleQuery } from './bundle-query.js';
+import { loadMigrations, SCHEMA_MIGRATIONS_TABLE } from './migration-sql.js';
 import { bundleQuerySql } from './sqlite-bundle-query.js';
 import { cacheStatements } from './sqlite-statement-cache.js';
 import { addUserTimeUsed, getUserDiskUsage, updateUserAccount } from './sqlite-user-accounts.js';
@@ -29,9 +28,6 @@ import type {
   WorksheetRow,
 } from './store.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
-
-
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
 
@@ -45,17 +41,15 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)');
+    this.db.exec(SCHEMA_MIGRATIONS_TABLE);
     const applied = new Set(
       (this.db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name),
     );
-    const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
-    for (const file of files) {
-      if (applied.has(file)) continue;
-      const sql = readFileSync(`${MIGRATIONS_DIR}${file}`, 'utf8');
+    for (const migration of loadMigrations('sqlite')) {
+      if (applied.has(migration.name)) continue;
       this.db.transaction(() => {
-        this.db.exec(sql);
-        this.db.prepare('INSERT INTO schema_migrations (name, applied) VALUES (?, ?)').run(file, Date.now());
+        this.db.exec(migration.sql);
+        this.db.prepare('INSERT INTO schema_migrations (name, applied) VALUES (?, ?)').run(migration.name, Date.now());
       })();
     }
   }

@@ -1,53 +1,17 @@
-// The Store conformance suite. Every implementation runs it through its factory; today that is
-// SQLite in a temp file (PostgreSQL joins when it is supported).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from './sqlite-store.js';
+// The Store conformance suite. Every implementation runs it through its factory: SQLite in a temp
+// file and PostgreSQL on a throwaway database (test/support/store-factories.ts).
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bundleRow as bundle, storeFactories } from '../../../test/support/store-factories.js';
 import { PUBLIC_GROUP_UUID } from './access-store.js';
-import type { NewBundleRow, Store } from './store.js';
+import type { Store } from './store.js';
 
-interface Factory {
-  name: string;
-  create(): Promise<{ store: Store; cleanup(): Promise<void> }>;
-}
-
-const factories: Factory[] = [
-  {
-    name: 'sqlite',
-    create: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'cl-store-'));
-      const store = new SqliteStore(join(dir, 'db.sqlite'));
-      return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
-    },
-  },
-];
-
-function bundle(uuid: string, overrides: Partial<NewBundleRow> = {}): NewBundleRow {
-  return {
-    uuid,
-    bundle_type: 'run',
-    command: 'true',
-    state: 'created',
-    owner_id: 'u1',
-    is_dir: null,
-    created: 1000,
-    last_updated: 1000,
-    metadata: { name: 'r' },
-    name: 'r',
-    worker_owner_id: null,
-    worker_id: null,
-    assignment_id: null,
-    kill_requested: false,
-    ...overrides,
-  };
-}
-
-for (const factory of factories) {
+for (const factory of storeFactories()) {
   describe(`Store on ${factory.name}`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
+
+    beforeAll(() => factory.setup());
+    afterAll(() => factory.teardown());
 
     beforeEach(async () => {
       ({ store, cleanup } = await factory.create());
