@@ -109,6 +109,7 @@ function buildProgram(host: ManagerHostFacts): { program: Command; backends: Com
     .description(`Starts cl-workers where staged runs need them, and lets them exit when idle. Backends: ${BACKENDS}.`)
     .usage('BACKEND [flags]')
     .helpOption('-h, --help', 'show this help')
+    .helpCommand(false)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} });
   const docker = addCommonOptions(program.command('docker').description('each worker is a Docker container on this host'))
@@ -174,7 +175,8 @@ export function parseManagerArgs(
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
-        return { kind: 'help', text: (help ?? program).helpInformation() };
+        const text = (help ?? program).helpInformation();
+        return { kind: 'help', text: help === null ? `${text}\nEach backend's flags: cl-worker-manager BACKEND --help\n` : text };
       }
       if (error.code === 'commander.unknownCommand' || error.code === 'commander.excessArguments') {
         throw new UsageError(`Unknown backend '${argv[0]}': use one of ${BACKENDS} (see cl-worker-manager --help).`);
