@@ -7,6 +7,7 @@ import type { Clock } from '../common/clock.js';
 import { sleep } from '../common/clock.js';
 import type { Credentials } from '../common/credentials.js';
 import { errorMessage } from '../common/error-message.js';
+import { formatSize } from '../common/sizes.js';
 import type { Logger } from '../common/log.js';
 import { ApiError, type StagedRunInfo } from '../protocol/index.js';
 import { decideWorkers, type ManagedWorker, type ScalingDecision, type ScalingPolicy } from './decide-workers.js';
@@ -93,7 +94,7 @@ export class WorkerManagerLoop {
     for (const start of decision.start) {
       const id = newWorkerId(this.options.name);
       const s = start.shape;
-      this.log.info(`starting a worker (${s.cpus} CPUs, ${s.gpus} GPUs, ${s.memoryBytes} bytes) for ${start.reason}`, { worker: id });
+      this.log.info(`starting a worker (${s.cpus} CPUs, ${s.gpus} GPUs, ${formatSize(s.memoryBytes)} memory) for ${start.reason}`, { worker: id });
       await this.backend.startJob({ id, shape: s, args: workerArgs(id, start, this.options.workerArgs), credentials: this.options.credentials });
     }
   }
