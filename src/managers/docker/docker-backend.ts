@@ -44,6 +44,8 @@ export class DockerWorkerBackend implements WorkerBackend {
       name: launch.id,
       Image: this.config.image,
       Cmd: [NODE_IN_CONTAINER, path.join(this.config.codalabRoot, 'bin', 'cl-worker'), ...launch.args, '--work-dir', workDir, '--docker-socket', SOCKET_IN_CONTAINER],
+      // In the environment, so the password file need not be readable in the container: whoever can
+      // inspect the container can use the Docker socket too, which is root on this host anyway.
       Env: [`CODALAB_USERNAME=${launch.credentials.username}`, `CODALAB_PASSWORD=${launch.credentials.password}`],
       Labels: { [MANAGER_LABEL]: this.managerName, [MANAGED_WORKER_LABEL]: launch.id },
       HostConfig: { NetworkMode: 'host', Binds: this.binds(workDir) },
