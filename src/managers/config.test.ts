@@ -54,7 +54,7 @@ describe('parseManagerArgs', () => {
 
   it('lists the backends and flags in --help', () => {
     const top = parseManagerArgs(['--help'], env, host);
-    expect(top.kind === 'help' && top.text).toMatch(/docker[\s\S]*kubernetes/);
+    expect(top.kind === 'help' && top.text).toMatch(/docker[\s\S]*kubernetes[\s\S]*Each backend's flags: cl-worker-manager BACKEND --help/);
     const docker = parseManagerArgs(['docker', '--help'], env, host);
     expect(docker.kind === 'help' && docker.text).toContain('--max-workers');
   });

@@ -175,8 +175,9 @@ export function parseManagerArgs(
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
-        const text = (help ?? program).helpInformation();
-        return { kind: 'help', text: help === null ? `${text}\nEach backend's flags: cl-worker-manager BACKEND --help\n` : text };
+        const shown = help ?? program;
+        const text = shown.helpInformation();
+        return { kind: 'help', text: shown === program ? `${text}\nEach backend's flags: cl-worker-manager BACKEND --help\n` : text };
       }
       if (error.code === 'commander.unknownCommand' || error.code === 'commander.excessArguments') {
         throw new UsageError(`Unknown backend '${argv[0]}': use one of ${BACKENDS} (see cl-worker-manager --help).`);
