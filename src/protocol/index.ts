@@ -14,3 +14,4 @@ export * from './live-runs.js';
 export * from './limits.js';
 export * from './accounts.js';
 export * from './groups.js';
+export * from './staged-runs.js';

@@ -26,6 +26,7 @@
 //   GET  /rest/bundles/:uuid/contents/blob/PATH?head=N&tail=N  -> file bytes, or a tar of a directory
 //   POST /rest/bundle-actions                      BundleAction -> BundleActionResponse
 //   GET  /rest/workers/info                        -> WorkerInfo[]
+//   GET  /rest/runs/staged?queue=Q&user=NAME       -> StagedRunsResponse (root: all users; others: their own runs)
 //   POST /rest/workers/:id/checkin                 WorkerCheckin -> CheckinResponse
 //   GET  /rest/workers/:id/messages?wait=SECONDS   -> MessagesResponse (long poll)
 //   POST /rest/workers/:id/runs/:uuid/start        StartRunRequest -> AcceptedResponse
@@ -67,6 +68,13 @@ export const routes = {
   contentsBlob: (uuid: string, path: string) => `${REST}/bundles/${uuid}/contents/blob/${subPath(path)}`,
   bundleActions: () => `${REST}/bundle-actions`,
   workersInfo: () => `${REST}/workers/info`,
+  stagedRuns: (filter: { queue?: string | undefined; user?: string | undefined } = {}) => {
+    const query = new URLSearchParams();
+    if (filter.queue !== undefined) query.set('queue', filter.queue);
+    if (filter.user !== undefined) query.set('user', filter.user);
+    const text = query.toString();
+    return text === '' ? `${REST}/runs/staged` : `${REST}/runs/staged?${text}`;
+  },
   checkin: (workerId: string) => `${REST}/workers/${segment(workerId)}/checkin`,
   messages: (workerId: string, waitSeconds: number) =>
     `${REST}/workers/${segment(workerId)}/messages?wait=${waitSeconds}`,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../common/usage-error.js';
 import { parseWorkerArgs, type WorkerConfig } from './config.js';
-import { checkPasswordFileMode } from './credentials.js';
+import { checkPasswordFileMode } from '../common/credentials.js';
 import { parseCpuset, parseGpuset } from './flag-values.js';
 
 const host = { cwd: '/home/u', hostname: 'box', cpuCount: 4 };

@@ -10,7 +10,7 @@ import { addDroppedFlags, droppedFlagsHelp, rejectDroppedFlags } from '../common
 import { RUN_NETWORK } from './docker/container-runtime.js';
 import { DROPPED_WORKER_FLAGS } from './dropped-flags.js';
 import type { PullPolicy } from './images/pull-policy.js';
-import { credentialsFromEnv, readPasswordFile } from './credentials.js';
+import { credentialsFromEnv, readPasswordFile } from '../common/credentials.js';
 import {
   defaultSlots,
   normalizeServerUrl,

@@ -91,6 +91,11 @@ export class Cluster {
     ]);
   }
 
+  /** Starts `cl-worker-manager BACKEND ...` against this cluster's server, logged in as root (from the environment). */
+  startWorkerManager(backend: string, extraArgs: string[] = []): ChildProcess {
+    return this.spawnLogged(`worker-manager-${backend}`, join(REPO_ROOT, 'bin', 'cl-worker-manager'), [backend, '--server', this.url, ...extraArgs]);
+  }
+
   /** The work dir `startWorker` gives a worker with this id unless told another. */
   workDirFor(id: string): string {
     return join(this.root, `work-${id}`);

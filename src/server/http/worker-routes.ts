@@ -7,6 +7,7 @@ import {
   ApiError,
   FinishRunRequest,
   REST,
+  StagedRunsQuery,
   StartRunRequest,
   Uuid,
   WorkerCheckin,
@@ -23,6 +24,11 @@ const BlobParams = RunParams.extend({ '*': z.string().default('') });
 export function registerWorkerRoutes(app: FastifyInstance, { services, authenticate, authenticateWorker }: RouteContext): void {
   app.get(routes.workersInfo(), async (request) => {
     return services.workers.list(await authenticate(request));
+  });
+
+  app.get(`${REST}/runs/staged`, async (request) => {
+    const user = await authenticate(request);
+    return { runs: await services.workers.stagedRuns(user, StagedRunsQuery.parse(request.query)) };
   });
 
   app.post(`${REST}/workers/:id/checkin`, async (request) => {

@@ -13,7 +13,7 @@ import { orderStagedRuns } from './run-order.js';
 import { requestedQueue, resolveResources, type ResourceDefaults } from './resources.js';
 import { AccessControl } from '../permissions/access-control.js';
 import { allowsFailedDependencies, decideStaging } from './staging.js';
-import { BOUNDED_RUN_STATES, decideRunBounds, restagedRun, withRestageNote, type StateBoundsOptions } from './state-bounds.js';
+import { BOUNDED_RUN_STATES, FIRST_STAGED_STATUS, decideRunBounds, restagedRun, withRestageNote, type StateBoundsOptions } from './state-bounds.js';
 import { addToList } from '../../common/lists-by-key.js';
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
@@ -171,7 +171,7 @@ export class BundleManager {
       } else if (decision.kind === 'stage') {
         await this.store.updateBundle(
           run.uuid,
-          { state: 'staged', last_updated: now, metadata: { staged_status: 'Waiting for a worker.' } },
+          { state: 'staged', last_updated: now, metadata: { staged_status: FIRST_STAGED_STATUS } },
           { states: ['created'] },
         );
         this.changed = true;

@@ -104,6 +104,20 @@ export function withRestageNote(previous: unknown, reason: string): string {
   return end < 0 ? reason : `${(previous as string).slice(0, end + RESTAGE_NOTE_END.length)} ${reason}`;
 }
 
+/** The staged_status of a run just staged, before any scheduling pass has looked at it. */
+export const FIRST_STAGED_STATUS = 'Waiting for a worker.';
+
+/**
+ * The scheduler's reason why a staged run waits, out of its staged_status; null while no pass has
+ * given one since the run was staged (or staged again), so a worker that is connected may still
+ * take it at the next pass.
+ */
+export function schedulerWaitingReason(stagedStatus: unknown): string | null {
+  if (typeof stagedStatus !== 'string' || stagedStatus === FIRST_STAGED_STATUS) return null;
+  if (stagedStatus.endsWith(RESTAGE_NOTE_END)) return null;
+  return stagedStatus;
+}
+
 /**
  * The change that puts a run back to `staged` for another worker, saying why; what its last worker
  * reported about it is cleared. A run whose kill was requested meanwhile is killed instead.

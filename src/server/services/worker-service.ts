@@ -13,6 +13,8 @@ import {
   type CheckinResponse,
   type FinishRunRequest,
   type RunReport,
+  type StagedRunInfo,
+  type StagedRunsQuery,
   type User,
   type WorkerCheckin,
   type WorkerInfo,
@@ -29,6 +31,7 @@ import type { QuotaService } from '../quotas/quota-service.js';
 import type { BundleRow, Store } from '../store/store.js';
 import { checkinFingerprint, isNewsCheckin, type LastCheckin } from './checkin-news.js';
 import { reconcileCheckin } from './checkin-reconcile.js';
+import { listStagedRuns } from './staged-runs.js';
 import { WorkerHub } from './worker-hub.js';
 import type { WorkerRelay } from './worker-relay.js';
 
@@ -255,6 +258,11 @@ export class WorkerService {
    * The workers `user` may use, as the scheduler sees it: root's (shared with everyone) and the
    * user's own; root sees all. Another user's worker is none of theirs, whatever it claims to have.
    */
+  /** Staged runs for worker managers: see staged-runs.ts. */
+  stagedRuns(user: User, query: StagedRunsQuery): Promise<StagedRunInfo[]> {
+    return listStagedRuns(this.store, this.options, user, query);
+  }
+
   async list(user: User): Promise<WorkerInfo[]> {
     const all = await this.store.listWorkers();
     const ownerRows = await this.store.getUsersByIds([...new Set(all.map((w) => w.owner_id))]);

@@ -1,7 +1,8 @@
-// The worker's credentials: a password file (username on line 1, password on line 2, readable by
-// its owner alone) or CODALAB_USERNAME and CODALAB_PASSWORD. Problems are one-line UserInputErrors.
+// Credentials of a process that logs in as a user (cl-worker, cl-worker-manager): a password file
+// (username on line 1, password on line 2, readable by its owner alone) or CODALAB_USERNAME and
+// CODALAB_PASSWORD. Problems are one-line UserInputErrors.
 import { readFileSync, statSync } from 'node:fs';
-import { UserInputError } from '../common/user-input-error.js';
+import { UserInputError } from './user-input-error.js';
 
 export interface Credentials {
   username: string;

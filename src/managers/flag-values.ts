@@ -1,0 +1,77 @@
+// The values of cl-worker-manager's flags, each parsed or refused with a one-line UsageError that
+// names the flag, the value and what is expected. Pure.
+import { parseDuration, parseSize } from '../common/sizes.js';
+import { UsageError } from '../common/usage-error.js';
+import { WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
+
+export function parseServerUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`Invalid --server '${text}': only http:// and https:// are supported.`);
+  }
+  return url.toString().replace(/\/+$/, '').replace(/\/rest$/, '');
+}
+
+export function parseWholeNumber(flag: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
+    throw new UsageError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
+  }
+  return Number(text);
+}
+
+export function parsePositiveSeconds(flag: string, text: string): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(text);
+  } catch {
+    throw new UsageError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
+  }
+  if (seconds <= 0) throw new UsageError(`Invalid ${flag} '${text}': must be more than 0.`);
+  return seconds;
+}
+
+export function parseBytes(flag: string, text: string): number {
+  try {
+    return parseSize(text);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag} '${text}': ${(error as Error).message}`);
+  }
+}
+
+export function parseQueue(text: string): string {
+  if (!WORKER_TAG_PATTERN.test(text)) throw new UsageError(`Invalid --queue '${text}': ${WORKER_TAG_RULE}.`);
+  return text;
+}
+
+/**
+ * The manager's name: labels its jobs and starts each worker id. Lowercase letters, digits and
+ * hyphens, so that ids are valid Kubernetes pod names and Slurm job names as they are.
+ */
+export function parseManagerName(text: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(text)) {
+    throw new UsageError(`Invalid --name '${text}': use 1 to 40 lowercase letters, digits and hyphens, not starting or ending with a hyphen.`);
+  }
+  return text;
+}
+
+/** `--user a,b --user c` -> ['a', 'b', 'c']; none given -> null (every user the server shows). */
+export function parseUsers(values: readonly string[]): string[] | null {
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return names.length === 0 ? null : names;
+}
+
+/** `--node-selector key=value`, repeatable. */
+export function parseNodeSelector(values: readonly string[]): Record<string, string> {
+  const selector: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf('=');
+    if (at <= 0) throw new UsageError(`Invalid --node-selector '${value}': expected KEY=VALUE, e.g. gpu=a100.`);
+    selector[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return selector;
+}
