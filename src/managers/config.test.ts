@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../common/usage-error.js';
 import { parseManagerArgs, type ManagerConfig, type ManagerHostFacts } from './config.js';
 
-const host: ManagerHostFacts = { cwd: '/home/m', nodeBinary: '/usr/bin/node', codalabRoot: '/opt/codalab', readText: () => 'secret-token\n' };
+const host: ManagerHostFacts = { cwd: '/home/m', nodeBinary: '/usr/bin/node', codalabRoot: '/opt/codalab', homeDir: '/home/m', readText: () => 'secret-token\n' };
 const env = { CODALAB_USERNAME: 'manager', CODALAB_PASSWORD: 'pw' };
 
 function config(argv: string[]): ManagerConfig {
@@ -52,16 +52,51 @@ describe('parseManagerArgs', () => {
     expect(c.backend).toMatchObject({ kind: 'kubernetes', image: 'me/worker:1', namespace: 'default', apiServer: 'https://k8s:6443', token: 'secret-token', nodeSelector: { gpu: 'a100' } });
   });
 
+  it('gives the slurm-batch backend its defaults: no partition or time limit, files below home and cwd', () => {
+    expect(config(['slurm-batch', '--name', 'gpu-mgr']).backend).toEqual({
+      kind: 'slurm-batch',
+      partition: null,
+      timeLimitMinutes: null,
+      jobNamePrefix: '',
+      credentialsDir: '/home/m/.codalab/worker-manager-gpu-mgr',
+      workDirRoot: '/home/m/codalab-worker-manager-scratch',
+      nodeBinary: '/usr/bin/node',
+      codalabRoot: '/opt/codalab',
+    });
+  });
+
+  it('reads the slurm-batch flags', () => {
+    const c = config(['slurm-batch', '--partition', 'gpu', '--time-limit', '1-00:00:00', '--job-name-prefix', 'cl.', '--credentials-dir', 'secrets', '--work-dir', '/scratch/w']);
+    expect(c.backend).toMatchObject({ partition: 'gpu', timeLimitMinutes: 24 * 60, jobNamePrefix: 'cl.', credentialsDir: '/home/m/secrets', workDirRoot: '/scratch/w' });
+  });
+
+  it.each([
+    ['90', 90],
+    ['90:30', 91],
+    ['2:00:00', 120],
+    ['1-2', 26 * 60],
+    ['1-2:30', 26 * 60 + 30],
+    ['0-0:0:1', 1],
+  ])('reads --time-limit %s as %i minutes, as Slurm does', (text, minutes) => {
+    expect(config(['slurm-batch', '--time-limit', text]).backend).toMatchObject({ timeLimitMinutes: minutes });
+  });
+
   it('lists the backends and flags in --help', () => {
+    const slurm = parseManagerArgs(['slurm-batch', '--help'], env, host);
+    expect(slurm.kind === 'help' && slurm.text).toMatch(/--partition[\s\S]*--time-limit[\s\S]*--job-name-prefix[\s\S]*--credentials-dir/);
     const top = parseManagerArgs(['--help'], env, host);
-    expect(top.kind === 'help' && top.text).toMatch(/docker[\s\S]*kubernetes[\s\S]*Each backend's flags: cl-worker-manager BACKEND --help/);
+    expect(top.kind === 'help' && top.text).toMatch(/docker[\s\S]*kubernetes[\s\S]*slurm-batch[\s\S]*Each backend's flags: cl-worker-manager BACKEND --help/);
     const docker = parseManagerArgs(['docker', '--help'], env, host);
     expect(docker.kind === 'help' && docker.text).toContain('--max-workers');
   });
 
   it.each([
-    [[], 'Name a backend: cl-worker-manager BACKEND [flags], BACKEND one of docker, kubernetes (see cl-worker-manager --help).'],
-    [['slurm'], "Unknown backend 'slurm': use one of docker, kubernetes (see cl-worker-manager --help)."],
+    [[], 'Name a backend: cl-worker-manager BACKEND [flags], BACKEND one of docker, kubernetes, slurm-batch (see cl-worker-manager --help).'],
+    [['slurm'], "Unknown backend 'slurm': use one of docker, kubernetes, slurm-batch (see cl-worker-manager --help)."],
+    [['slurm-batch', '--time-limit', '1:2:3:4'], "Invalid --time-limit '1:2:3:4': expected minutes or D-HH:MM:SS, e.g. 90 or 1-00:00:00, more than 0."],
+    [['slurm-batch', '--time-limit', '0'], "Invalid --time-limit '0': expected minutes or D-HH:MM:SS, e.g. 90 or 1-00:00:00, more than 0."],
+    [['slurm-batch', '--time-limit', '1h'], "Invalid --time-limit '1h': expected minutes or D-HH:MM:SS, e.g. 90 or 1-00:00:00, more than 0."],
+    [['slurm-batch', '--job-name-prefix', 'cl worker'], "Invalid --job-name-prefix 'cl worker': use at most 40 letters, digits, '.', '_' and '-'."],
     [['docker', '--max-workers', 'x'], "Invalid --max-workers 'x': expected a whole number of at least 1."],
     [['docker', '--min-workers', '3', '--max-workers', '2'], '--min-workers 3 is more than --max-workers 2.'],
     [['docker', '--queue', 'a b'], "Invalid --queue 'a b': use 1 to 100 letters, digits, underscores (_) and hyphens (-)."],

@@ -9,11 +9,13 @@ import { commanderUsageMessage, UsageError } from '../common/usage-error.js';
 import type { ScalingPolicy } from './decide-workers.js';
 import {
   parseBytes,
+  parseJobNamePrefix,
   parseManagerName,
   parseNodeSelector,
   parsePositiveSeconds,
   parseQueue,
   parseServerUrl,
+  parseTimeLimit,
   parseUsers,
   parseWholeNumber,
 } from './flag-values.js';
@@ -49,7 +51,24 @@ export interface KubernetesBackendConfig {
   dockerSocket: string;
 }
 
-export type BackendConfig = DockerBackendConfig | KubernetesBackendConfig;
+export interface SlurmBackendConfig {
+  kind: 'slurm-batch';
+  /** null = the cluster's default partition. */
+  partition: string | null;
+  /** null = the partition's limit. */
+  timeLimitMinutes: number | null;
+  /** Before each worker id in job names; the manager finds its jobs by PREFIX + --name + '-'. */
+  jobNamePrefix: string;
+  /** Absolute; holds the password file the jobs read (mode 600). Compute nodes must see it. */
+  credentialsDir: string;
+  /** Absolute; each worker's work dir (and its Slurm output) is a directory below it. */
+  workDirRoot: string;
+  /** Node and this checkout, at paths the compute nodes see (a shared file system, or one node). */
+  nodeBinary: string;
+  codalabRoot: string;
+}
+
+export type BackendConfig = DockerBackendConfig | KubernetesBackendConfig | SlurmBackendConfig;
 
 export interface ManagerConfig {
   serverUrl: string;
@@ -68,13 +87,15 @@ export interface ManagerHostFacts {
   cwd: string;
   nodeBinary: string;
   codalabRoot: string;
+  /** The manager's home directory (the slurm-batch password file goes below it by default). */
+  homeDir: string;
   /** Reads a file's text (the Kubernetes token file). */
   readText: (file: string) => string;
 }
 
 export type ParsedManagerArgs = { kind: 'config'; config: ManagerConfig } | { kind: 'help'; text: string };
 
-const BACKENDS = 'docker, kubernetes';
+const BACKENDS = 'docker, kubernetes, slurm-batch';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -128,8 +149,16 @@ function buildProgram(host: ManagerHostFacts): { program: Command; backends: Com
     .option('--node-selector <key=value>', 'schedule pods only on nodes with this label (repeatable)', collect, [])
     .option('--work-dir <dir>', "host path of the workers' work dirs on each node", '/var/lib/codalab-workers')
     .option('--docker-socket <path>', "host path of each node's Docker socket", '/var/run/docker.sock');
-  for (const command of [docker, kubernetes]) command.allowExcessArguments(false);
-  return { program, backends: [docker, kubernetes] };
+  const slurm = addCommonOptions(program.command('slurm-batch').description('each worker is a Slurm batch job (sbatch), tracked with squeue'))
+    .option('--partition <name>', "Slurm partition of the jobs (default: the cluster's default)")
+    .option('--time-limit <time>', "each job's time limit: minutes or D-HH:MM:SS (default: the partition's)")
+    .option('--job-name-prefix <prefix>', 'put before each worker id (which begins with --name) in job names', '')
+    .option('--credentials-dir <dir>', "where the password file the jobs read is written (mode 600); compute nodes must see it (default: ~/.codalab/worker-manager-NAME)")
+    .option('--work-dir <dir>', "workers' work dirs and Slurm output go below it; compute nodes must see it", 'codalab-worker-manager-scratch')
+    .option('--node <path>', 'Node binary the jobs run', host.nodeBinary)
+    .option('--codalab-root <dir>', 'this CodaLab checkout (bin/cl-worker, dist/) as compute nodes see it', host.codalabRoot);
+  for (const command of [docker, kubernetes, slurm]) command.allowExcessArguments(false);
+  return { program, backends: [docker, kubernetes, slurm] };
 }
 
 interface CommonOptions {
@@ -222,16 +251,29 @@ function toConfig(command: Command, env: Readonly<Record<string, string | undefi
     sleepSeconds: parsePositiveSeconds('--sleep-time', o.sleepTime),
     verbose: o.verbose,
     logFormat: parseLogFormat(o.logFormat),
-    backend: backendConfig(command, host),
+    backend: backendConfig(command, host, parseManagerName(o.name)),
   };
   // Credentials last, so that a bad flag is reported before a missing password.
   const credentials = o.passwordFile ? readPasswordFile(o.passwordFile) : credentialsFromEnv(env);
   return Object.freeze({ ...settings, credentials });
 }
 
-function backendConfig(command: Command, host: ManagerHostFacts): BackendConfig {
+function backendConfig(command: Command, host: ManagerHostFacts, managerName: string): BackendConfig {
   const o = command.opts<CommonOptions & Record<string, unknown>>();
   const workDirRoot = path.resolve(host.cwd, o.workDir);
+  if (command.name() === 'slurm-batch') {
+    const credentialsDir = typeof o.credentialsDir === 'string' ? o.credentialsDir : path.join(host.homeDir, '.codalab', `worker-manager-${managerName}`);
+    return {
+      kind: 'slurm-batch',
+      partition: typeof o.partition === 'string' ? o.partition : null,
+      timeLimitMinutes: typeof o.timeLimit === 'string' ? parseTimeLimit(o.timeLimit) : null,
+      jobNamePrefix: parseJobNamePrefix(String(o.jobNamePrefix)),
+      credentialsDir: path.resolve(host.cwd, credentialsDir),
+      workDirRoot,
+      nodeBinary: path.resolve(host.cwd, String(o.node)),
+      codalabRoot: path.resolve(host.cwd, String(o.codalabRoot)),
+    };
+  }
   if (command.name() === 'docker') {
     return {
       kind: 'docker',

@@ -2,6 +2,7 @@
 // the loop, and stops on SIGINT or SIGTERM (the workers it started run on and are found again by
 // label on the next start). The only manager module that reads process.env or sets the exit status.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../common/clock.js';
@@ -14,13 +15,23 @@ import { DockerWorkerBackend } from './docker/docker-backend.js';
 import { KubernetesWorkerBackend } from './kubernetes/kubernetes-backend.js';
 import { WorkerManagerLoop } from './manager-loop.js';
 import { ManagerServerClient } from './server-client.js';
+import { SlurmBatchClient } from './slurm/slurm-batch-client.js';
+import { slurmCommandEnv, SlurmWorkerBackend } from './slurm/slurm-backend.js';
 import type { WorkerBackend } from './worker-backend.js';
 
 /** This checkout's root: main.js lives in dist/managers (or src/managers under a test runner). */
 const CODALAB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function createBackend(config: BackendConfig, managerName: string): WorkerBackend {
-  return config.kind === 'docker' ? new DockerWorkerBackend(config, managerName) : new KubernetesWorkerBackend(config, managerName);
+  switch (config.kind) {
+    case 'docker':
+      return new DockerWorkerBackend(config, managerName);
+    case 'kubernetes':
+      return new KubernetesWorkerBackend(config, managerName);
+    case 'slurm-batch':
+      // Slurm's commands read SLURM_CONF and PATH from the environment, and sbatch copies it into each job.
+      return new SlurmWorkerBackend(config, managerName, new SlurmBatchClient({ env: slurmCommandEnv(process.env) }), systemClock);
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -30,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
       cwd: process.cwd(),
       nodeBinary: process.execPath,
       codalabRoot: CODALAB_ROOT,
+      homeDir: os.homedir(),
       readText: (file) => readFileSync(file, 'utf8'),
     });
   } catch (error) {

@@ -92,8 +92,8 @@ export class Cluster {
   }
 
   /** Starts `cl-worker-manager BACKEND ...` against this cluster's server, logged in as root (from the environment). */
-  startWorkerManager(backend: string, extraArgs: string[] = []): ChildProcess {
-    return this.spawnLogged(`worker-manager-${backend}`, join(REPO_ROOT, 'bin', 'cl-worker-manager'), [backend, '--server', this.url, ...extraArgs]);
+  startWorkerManager(backend: string, extraArgs: string[] = [], extraEnv: Record<string, string> = {}): ChildProcess {
+    return this.spawnLogged(`worker-manager-${backend}`, join(REPO_ROOT, 'bin', 'cl-worker-manager'), [backend, '--server', this.url, ...extraArgs], extraEnv);
   }
 
   /** The work dir `startWorker` gives a worker with this id unless told another. */
@@ -247,12 +247,12 @@ export class Cluster {
     return this.url;
   }
 
-  private spawnLogged(name: string, bin: string, args: string[]): ChildProcess {
+  private spawnLogged(name: string, bin: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
     // A restarted process gets its own log, so the one before the fault is kept.
     const starts = this.children.filter((c) => c.name === name || c.name.startsWith(`${name}#`)).length;
     const log = join(this.root, `${starts === 0 ? name : `${name}#${starts + 1}`}.log`);
     const out = createWriteStream(log);
-    const child = spawn(process.execPath, [bin, ...args], { cwd: this.root, env: this.baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: this.root, env: { ...this.baseEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     this.children.push({ name: starts === 0 ? name : `${name}#${starts + 1}`, child, log });

@@ -22,12 +22,13 @@ export interface SlurmJobSpec {
   readonly command: readonly string[];
 }
 
-const NAME_PART = /^[A-Za-z0-9._-]+$/;
+/** Characters a job name may hold: matched by prefix, so no spaces or odd characters. */
+export const SLURM_NAME_PATTERN = /^[A-Za-z0-9._-]*$/;
 
-/** The full job name, or a one-line refusal: names are matched by prefix, so no spaces or odd characters. */
+/** The full job name, or a one-line refusal. The prefix may be empty; the id may not. */
 export function slurmJobName(namePrefix: string, id: string): string {
   for (const [what, value] of [['name prefix', namePrefix], ['job id', id]] as const) {
-    if (!NAME_PART.test(value)) {
+    if (!SLURM_NAME_PATTERN.test(value) || (what === 'job id' && value === '')) {
       throw new Error(`Slurm job ${what} ${JSON.stringify(value)} may hold only letters, digits, '.', '_' and '-'.`);
     }
   }

@@ -9,6 +9,8 @@ export interface SlurmJob {
   readonly state: string;
   /** Why the job waits or ended ("Resources", "BadConstraints"); "None" when Slurm gives none. */
   readonly reason: string;
+  /** Epoch milliseconds when it was submitted; null when squeue did not say. */
+  readonly submittedAt: number | null;
 }
 
 /** States in which a job still holds or waits for a place; any other state is final. */
@@ -32,7 +34,7 @@ export function isActiveSlurmState(state: string): boolean {
 }
 
 /** The flags for the plain format: every state (finished jobs stay listed for MinJobAge), `|`-separated. */
-export const SQUEUE_FORMAT_ARGS = ['--noheader', '--states=all', '--format=%i|%T|%r|%j'];
+export const SQUEUE_FORMAT_ARGS = ['--noheader', '--states=all', '--format=%i|%T|%r|%V|%j'];
 
 /** Parses `squeue --json`. Throws when the text is not that shape. */
 export function parseSqueueJson(text: string): SlurmJob[] {
@@ -47,6 +49,7 @@ export function parseSqueueJson(text: string): SlurmJob[] {
       name: String(job['name']),
       state: Array.isArray(state) ? String(state[0] ?? 'UNKNOWN') : String(state),
       reason: typeof job['state_reason'] === 'string' ? job['state_reason'] : 'None',
+      submittedAt: submitTimeOf(job['submit_time']),
     };
   });
 }
@@ -57,9 +60,17 @@ export function parseSqueueFormat(text: string): SlurmJob[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [jobId = '', state = '', reason = '', ...name] = line.split('|');
-      return { jobId: jobId.trim(), state, reason, name: name.join('|') };
+      const [jobId = '', state = '', reason = '', submitted = '', ...name] = line.split('|');
+      // %V is the controller's local time without a zone, which Date.parse reads as local time too.
+      const submittedAt = Date.parse(submitted);
+      return { jobId: jobId.trim(), state, reason, submittedAt: Number.isNaN(submittedAt) ? null : submittedAt, name: name.join('|') };
     });
+}
+
+/** submit_time: epoch seconds (22.05), or { set, number } (23.02 and later). */
+function submitTimeOf(value: unknown): number | null {
+  const seconds = isRecord(value) ? (value['set'] === false ? undefined : value['number']) : value;
+  return typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : null;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
