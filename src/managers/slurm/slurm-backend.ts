@@ -50,7 +50,8 @@ export class SlurmWorkerBackend implements WorkerBackend {
 
   /** Our jobs as squeue lists them; a job we submitted that squeue no longer lists has finished. */
   async listJobs(): Promise<BackendJob[]> {
-    const listed = await this.client.list(this.ownNamePrefix);
+    // A worker id is NAME-HEX: a hyphen after our prefix means another manager's name (ours + "-x").
+    const listed = (await this.client.list(this.ownNamePrefix)).filter((job) => !job.name.slice(this.ownNamePrefix.length).includes('-'));
     const listedIds = new Set(listed.map((job) => job.jobId));
     for (const jobId of this.removed) if (!listedIds.has(jobId)) this.removed.delete(jobId);
     const jobs = new Map<string, BackendJob>();
