@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateSlurm, type PrivateSlurm } from '../../../test/support/slurm.js';
 import { HANG_DEADLINE_MS, waitFor } from '../../../test/support/wait-for.js';
-import { systemClock } from '../../common/clock.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 import type { SlurmBackendConfig } from '../config.js';
 import type { BackendJob, WorkerLaunch } from '../worker-backend.js';
 import { SlurmWorkerBackend } from './slurm-backend.js';
@@ -34,7 +34,7 @@ afterAll(async () => {
   await slurm?.stop();
 });
 
-function backend(managerName: string): SlurmWorkerBackend {
+function backend(managerName: string, clock: Clock = systemClock): SlurmWorkerBackend {
   const config: SlurmBackendConfig = {
     kind: 'slurm-batch',
     partition: slurm.partition,
@@ -45,7 +45,7 @@ function backend(managerName: string): SlurmWorkerBackend {
     nodeBinary: '/bin/sh',
     codalabRoot: path.join(slurm.dir, 'codalab'),
   };
-  return new SlurmWorkerBackend(config, managerName, client, systemClock);
+  return new SlurmWorkerBackend(config, managerName, client, clock);
 }
 
 function launch(id: string): WorkerLaunch {
@@ -76,12 +76,13 @@ describe('SlurmWorkerBackend on a private one-node Slurm', () => {
     expect(await jobOf(b, 'mgr-a-ended1')).toBeUndefined();
   });
 
-  it('finds its running jobs again after a restart, not other managers’ (mgr-bb, mgr-b-x), and removing one cancels it', async () => {
+  it('finds its running jobs again after a restart, not other managers’ (mgr-bb, mgr-b-x), its submit time from squeue (fake clock), and removing one cancels it', async () => {
     await backend('mgr-b').startJob(launch('mgr-b-sleeper1'));
     await backend('mgr-bb').startJob(launch('mgr-bb-sleeper1'));
     await backend('mgr-b-x').startJob(launch('mgr-b-x-sleeper1'));
 
-    const restarted = backend('mgr-b');
+    // A fake clock stuck at 0: the submit time must come from squeue, not from the clock.
+    const restarted = backend('mgr-b', { now: () => 0 });
     const running = await waitFor(async () => {
       const job = await jobOf(restarted, 'mgr-b-sleeper1');
       return job?.state === 'running' ? job : undefined;
