@@ -9,7 +9,6 @@ import { SlurmBatchClient } from './slurm-batch-client.js';
 import { SlurmCommandError } from './slurm-command.js';
 import type { SlurmJobSpec } from './slurm-job-spec.js';
 import { isActiveSlurmState, type SlurmJob } from './squeue-jobs.js';
-import { workerCommand } from './worker-command.js';
 
 const PREFIX = 'cltest-w-';
 let slurm: PrivateSlurm;
@@ -66,10 +65,9 @@ describe('SlurmBatchClient on a private one-node Slurm', () => {
     const recorded = path.join(slurm.dir, 'recorded.txt');
     // Arguments a shell would mangle: quotes, $, backquotes, spaces, an empty one.
     const odd = [`it's "quoted" $HOME \`id\``, '', 'a;b|c'];
-    const argv = workerCommand({ workerProgram: recorder, serverUrl: 'http://127.0.0.1:2900', passwordFile, extraArgs: ['--tag', ...odd] });
-    const [program = '', ...args] = argv;
+    const args = ['--server', 'http://127.0.0.1:2900', '--password-file', passwordFile, '--tag', ...odd];
 
-    const jobId = await client.submit(spec('write', [program, recorded, ...args]));
+    const jobId = await client.submit(spec('write', [recorder, recorded, ...args]));
 
     expect(await waitForEnd(jobId)).toBe('COMPLETED');
     expect(await readFile(recorded, 'utf8')).toBe(
