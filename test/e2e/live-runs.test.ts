@@ -69,7 +69,7 @@ describe('a running bundle', () => {
       'in:corpus',
       // Ticks until the test writes `stop` into it (at most 10 minutes), however slowly the tests
       // before that go: a fixed length would let it end early on a loaded machine.
-      'mkdir -p sub && echo hello > sub/a.txt && ln -s /etc/passwd evil && i=0; ' +
+      'mkdir -p sub && echo hello > sub/a.txt && ln -s /etc/passwd evil && seq 1 2000000 > big.txt && i=0; ' +
         'while [ ! -e stop ] && [ $i -lt 600 ]; do i=$((i+1)); echo line $i; echo err $i >&2; sleep 1; done; rm evil',
       '-n',
       'ticker',
@@ -93,6 +93,16 @@ describe('a running bundle', () => {
     expect(verbose).toMatch(/^stdout:\nline 1\n/m);
     expect(corpus).toMatch(UUID);
   }, 60_000);
+
+  it('streams a file many times the relay buffer through cl cat, whole', async () => {
+    // cl cat asks for frames; a live read is answered plainly on that connection, and a relay
+    // that outran the client once stalled there for good after about 1.4 MB.
+    const expected = Array.from({ length: 2_000_000 }, (_, i) => String(i + 1)).join('\n');
+    const cat = await cluster.cl(['cat', `${run}/big.txt`], { timeoutMs: 90_000 });
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdoutBytes.length).toBe(expected.length + 1);
+    expect(cat.stdout === `${expected}\n`).toBe(true);
+  }, 120_000);
 
   it('never leaves the bundle: .., symlinks, absolute paths', async () => {
     const evil = await rest(`/rest/bundles/${run}/contents/blob/evil`);

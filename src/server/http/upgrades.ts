@@ -44,7 +44,12 @@ export function routeUpgrades(app: FastifyInstance): void {
     const response = new http.ServerResponse(request);
     response.shouldKeepAlive = false;
     response.assignSocket(socket as Socket);
+    // The server's own 'drain' relay left with the parser: without this, a route writing more
+    // than the socket takes at once (a relayed live read) would wait for 'drain' forever.
+    const drained = (): void => void response.emit('drain');
+    socket.on('drain', drained);
     response.once('finish', () => {
+      socket.removeListener('drain', drained);
       response.detachSocket(socket as Socket);
       socket.end();
     });
