@@ -54,6 +54,19 @@ describe('framed bodies', () => {
     await expect(decode(wire, 1000)).rejects.toThrow(new FramedBodyError('The server failed while sending: disk read error on part-3.bin'));
   });
 
+  it('sends a failure when the source closes without ending (a relayed sender that went away)', async () => {
+    const source = new Readable({ read() {} });
+    source.push(randomBytes(10_000));
+    setImmediate(() => source.destroy());
+    const wire = new PassThrough();
+    const parts: Buffer[] = [];
+    wire.on('data', (part: Buffer) => parts.push(part));
+    const ended = new Promise((resolve) => wire.once('end', resolve));
+    await sendFramed(source, wire);
+    await ended;
+    await expect(decode(Buffer.concat(parts), 1000)).rejects.toThrow(new FramedBodyError('The server failed while sending: the data stopped before its end'));
+  });
+
   it.each([0, 1, 3, 4, 500, 10_003])('fails when the connection ends before the end frame (cut %i bytes short of it)', async (short) => {
     const wire = await framedBytes([randomBytes(10_000)]);
     const cut = wire.subarray(0, wire.length - 4 - short);

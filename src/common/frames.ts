@@ -38,6 +38,7 @@ export function sendFramed(source: Readable, socket: Writable, options: { keepOp
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', onError);
+      source.off('close', onSourceClose);
       // A source destroyed or failing after this must not surface as an uncaught error.
       source.on('error', () => undefined);
       socket.off('drain', onDrain);
@@ -70,10 +71,16 @@ export function sendFramed(source: Readable, socket: Writable, options: { keepOp
       stop();
       source.destroy();
     };
+    // A source that closes without ending or failing (a relayed reply whose sender went away)
+    // must still tell the receiver, which otherwise waits for the end frame forever.
+    const onSourceClose = (): void => {
+      if (!done && !source.readableEnded) onError(new Error('the data stopped before its end'));
+    };
     if (socket.destroyed) return onClose();
     source.on('data', onData);
     source.once('end', onEnd);
     source.once('error', onError);
+    source.once('close', onSourceClose);
     socket.on('drain', onDrain);
     socket.once('close', onClose);
   });

@@ -28,7 +28,11 @@ export async function sendContentsBlob(
   // A bundle a worker is running: the worker serves the same answer the store would.
   const live = await services.live.liveTarget(reader, uuid, path);
   const answer = live ? await services.live.blob(live, { type: 'blob', ...query }, clientGone(reply)) : null;
-  if (answer !== null) return sendLiveReply(reply, answer);
+  if (answer !== null) {
+    if (!wantsFrames(reply) || query.head !== undefined || query.tail !== undefined) return sendLiveReply(reply, answer);
+    const kind = answer.header.target_type ?? 'file';
+    return sendFramedReply(reply, { [TARGET_TYPE_HEADER]: kind }, answer.body, kind === 'file' ? answer.header.size : undefined);
+  }
   const target = await services.contents.resolveForRead(reader, uuid, path);
   if (target.kind === 'link') {
     throw new ApiError('bad_request', `'${target.subpath}' is a symbolic link; read its target instead.`);
