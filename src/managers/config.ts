@@ -1,6 +1,7 @@
 // cl-worker-manager's configuration: `cl-worker-manager BACKEND [flags]`, parsed once from flags
 // and environment into a frozen object that is passed down. Nothing below main reads process.env.
 // Flag values are parsed in flag-values.ts; the only I/O is reading the password file.
+import { normalizeServerUrl, parseCount, parsePositiveSeconds } from '../common/flag-values.js';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { credentialsFromEnv, readPasswordFile, type Credentials } from '../common/credentials.js';
@@ -12,12 +13,9 @@ import {
   parseJobNamePrefix,
   parseManagerName,
   parseNodeSelector,
-  parsePositiveSeconds,
   parseQueue,
-  parseServerUrl,
   parseTimeLimit,
   parseUsers,
-  parseWholeNumber,
 } from './flag-values.js';
 
 export const DEFAULT_WORKER_IMAGE = 'codalab/default-cpu:latest';
@@ -226,28 +224,28 @@ function toConfig(command: Command, env: Readonly<Record<string, string | undefi
     throw new UsageError(`--queue ${o.queue} and --tag ${o.tag} disagree: give one of them.`);
   }
   const queueText = o.queue ?? o.tag;
-  const minWorkers = parseWholeNumber('--min-workers', o.minWorkers, 0);
-  const maxWorkers = parseWholeNumber('--max-workers', o.maxWorkers, 1);
+  const minWorkers = parseCount('--min-workers', o.minWorkers, 0);
+  const maxWorkers = parseCount('--max-workers', o.maxWorkers, 1);
   if (minWorkers > maxWorkers) throw new UsageError(`--min-workers ${minWorkers} is more than --max-workers ${maxWorkers}.`);
   const policy: ScalingPolicy = {
     minWorkers,
     maxWorkers,
     queue: queueText === undefined ? null : parseQueue(queueText),
     users: parseUsers(o.user),
-    baseShape: { cpus: parseWholeNumber('--cpus', o.cpus, 1), gpus: parseWholeNumber('--gpus', o.gpus, 0), memoryBytes: parseBytes('--memory', o.memory) },
+    baseShape: { cpus: parseCount('--cpus', o.cpus, 1), gpus: parseCount('--gpus', o.gpus, 0), memoryBytes: parseBytes('--memory', o.memory) },
     maxShape: {
-      cpus: o.maxCpus === undefined ? null : parseWholeNumber('--max-cpus', o.maxCpus, 1),
-      gpus: o.maxGpus === undefined ? null : parseWholeNumber('--max-gpus', o.maxGpus, 0),
+      cpus: o.maxCpus === undefined ? null : parseCount('--max-cpus', o.maxCpus, 1),
+      gpus: o.maxGpus === undefined ? null : parseCount('--max-gpus', o.maxGpus, 0),
       memoryBytes: o.maxMemory === undefined ? null : parseBytes('--max-memory', o.maxMemory),
     },
     pendingTimeoutMs: parsePositiveSeconds('--pending-timeout', o.pendingTimeout) * 1000,
   };
   const settings = {
-    serverUrl: parseServerUrl(o.server),
+    serverUrl: normalizeServerUrl(o.server),
     name: parseManagerName(o.name),
     policy,
     idleSeconds: parsePositiveSeconds('--worker-idle-seconds', o.workerIdleSeconds),
-    exitAfterNumRuns: o.exitAfterNumRuns === undefined ? null : parseWholeNumber('--exit-after-num-runs', o.exitAfterNumRuns, 1),
+    exitAfterNumRuns: o.exitAfterNumRuns === undefined ? null : parseCount('--exit-after-num-runs', o.exitAfterNumRuns, 1),
     sleepSeconds: parsePositiveSeconds('--sleep-time', o.sleepTime),
     verbose: o.verbose,
     logFormat: parseLogFormat(o.logFormat),

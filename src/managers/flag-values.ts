@@ -1,40 +1,9 @@
 // The values of cl-worker-manager's flags, each parsed or refused with a one-line UsageError that
 // names the flag, the value and what is expected. Pure.
-import { parseDuration, parseSize } from '../common/sizes.js';
+import { parseSize } from '../common/sizes.js';
 import { UsageError } from '../common/usage-error.js';
 import { WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
 import { SLURM_NAME_PATTERN } from './slurm/slurm-job-spec.js';
-
-export function parseServerUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`Invalid --server '${text}': only http:// and https:// are supported.`);
-  }
-  return url.toString().replace(/\/+$/, '').replace(/\/rest$/, '');
-}
-
-export function parseWholeNumber(flag: string, text: string, min: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
-    throw new UsageError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
-  }
-  return Number(text);
-}
-
-export function parsePositiveSeconds(flag: string, text: string): number {
-  let seconds: number;
-  try {
-    seconds = parseDuration(text);
-  } catch {
-    throw new UsageError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
-  }
-  if (seconds <= 0) throw new UsageError(`Invalid ${flag} '${text}': must be more than 0.`);
-  return seconds;
-}
 
 export function parseBytes(flag: string, text: string): number {
   try {

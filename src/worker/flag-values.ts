@@ -1,23 +1,11 @@
 // The values of cl-worker's flags, each parsed or refused with a one-line UsageError that names
 // the flag, the value and what is expected. Pure: config.ts calls these while it builds the config.
 import { GROUP_NAME_PATTERN, GROUP_NAME_RULE, WORKER_ID_PATTERN, WORKER_TAG_PATTERN, WORKER_TAG_RULE } from '../protocol/index.js';
-import { parseDuration, parseSize } from '../common/sizes.js';
+import { parseSize } from '../common/sizes.js';
 import { UsageError } from '../common/usage-error.js';
+export { normalizeServerUrl, parseCount, parsePositiveSeconds, parseSeconds } from '../common/flag-values.js';
 import { RUN_NETWORK } from './docker/container-runtime.js';
 import { PULL_POLICIES, type PullPolicy } from './images/pull-policy.js';
-
-export function normalizeServerUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`Invalid --server '${text}': expected a URL like http://127.0.0.1:2900.`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`Invalid --server '${text}': only http:// and https:// are supported.`);
-  }
-  return url.toString().replace(/\/+$/, '').replace(/\/rest$/, '');
-}
 
 export function parseWorkerId(text: string): string {
   if (!WORKER_ID_PATTERN.test(text)) {
@@ -57,27 +45,6 @@ export function parsePullPolicy(text: string): PullPolicy {
   const policy = PULL_POLICIES.find((p) => p === text.trim().toLowerCase());
   if (policy === undefined) throw new UsageError(`Invalid --pull-policy '${text}': expected missing or always.`);
   return policy;
-}
-
-export function parseCount(flag: string, text: string, min: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
-    throw new UsageError(`Invalid ${flag} '${text}': expected a whole number of at least ${min}.`);
-  }
-  return Number(text);
-}
-
-export function parseSeconds(flag: string, text: string): number {
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new UsageError(`Invalid ${flag} '${text}': expected seconds, e.g. 5 or 1.5 or 2m.`);
-  }
-}
-
-export function parsePositiveSeconds(flag: string, text: string): number {
-  const seconds = parseSeconds(flag, text);
-  if (seconds <= 0) throw new UsageError(`Invalid ${flag} '${text}': must be more than 0.`);
-  return seconds;
 }
 
 export function parseFlagSize(flag: string, text: string): number {
