@@ -26,6 +26,8 @@ interface RawOptions {
   host: string;
   port?: string;
   databaseUrl?: string;
+  storeDir?: string;
+  advertiseUrl?: string;
   defaultCpuImage: string;
   defaultGpuImage: string;
   workerTimeoutSeconds?: string;
@@ -62,6 +64,8 @@ function buildCommand(codalabHome: string): Command {
     .option('--host <host>', 'address to listen on', d.host)
     .option('--port <port>', `port to listen on; 0 picks a free one (default ${d.port})`)
     .option('--database-url <url>', 'sqlite:PATH, a file path (default: <home>/codalab.sqlite), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE')
+    .option('--store-dir <dir>', 'bundle contents (default: <home>/store); several servers of one database share one on a shared mount')
+    .option('--advertise-url <url>', 'the URL other servers of the database reach this one at (default: the address it listens on)')
     .option('--default-cpu-image <image>', 'image for runs that name none', d.defaultCpuImage)
     .option('--default-gpu-image <image>', 'image for GPU runs that name none', d.defaultGpuImage)
     .option('--worker-timeout-seconds <s>', `a worker silent this long is offline (default ${d.workerTimeoutSeconds})`)
@@ -117,6 +121,8 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
     host: o.host,
     port: o.port === undefined ? d.port : parsePort(o.port),
     databaseUrl: parseDatabaseUrl(o.databaseUrl, home),
+    storeDir: o.storeDir === undefined ? join(home, 'store') : resolve(o.storeDir),
+    advertiseUrl: o.advertiseUrl === undefined ? null : parseAdvertiseUrl(o.advertiseUrl),
     defaultCpuImage: o.defaultCpuImage,
     defaultGpuImage: o.defaultGpuImage,
     rootPassword,
@@ -172,6 +178,20 @@ function parsePostgresUrl(text: string): string {
 function badDatabaseUrl(text: string): UsageError {
   // Never echo a password back into logs and terminals.
   return new UsageError(`Invalid --database-url '${redactDatabaseUrl(text)}': expected sqlite:PATH, a file path or postgres://USER@HOST[:PORT]/DATABASE.`);
+}
+
+/** A URL peers can open: http(s), a host, nothing after the port (paths are the server's own). */
+function parseAdvertiseUrl(text: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below, as every other malformed value.
+  }
+  if (url === null || !/^https?:$/.test(url.protocol) || url.hostname === '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
+    throw new UsageError(`Invalid --advertise-url '${text}': expected http://HOST:PORT, the address other servers reach this one at.`);
+  }
+  return url.origin;
 }
 
 function parsePort(text: string): number {

@@ -12,6 +12,13 @@ export interface ServerConfig {
   readonly port: number;
   /** SQLite file path, or a `postgres://`/`postgresql://` URL (store/open-store.ts picks the engine). */
   readonly databaseUrl: string;
+  /** Bundle contents (`--store-dir`, default `<home>/store`): one directory every server of the database reaches. */
+  readonly storeDir: string;
+  /**
+   * The URL other servers of a PostgreSQL database reach this one at (`--advertise-url`); null:
+   * the address it listens on. Also this server's identity among them, so it must be unique.
+   */
+  readonly advertiseUrl: string | null;
   readonly defaultCpuImage: string;
   readonly defaultGpuImage: string;
   /** Root password from CODALAB_ROOT_PASSWORD on first start; generated when absent. */

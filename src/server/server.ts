@@ -1,10 +1,11 @@
 // Starts a server: private home, store with migrations, blob store, root user, services, the
 // scheduling loop and the HTTP listener. Writes `<home>/address.json` once listening, so
 // launchers can find it.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-write.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HELD_STATES, ROOT_USER_NAME } from '../protocol/index.js';
 import { BlobStore } from './blobs/blob-store.js';
 import { randomIds } from './ids.js';
@@ -32,6 +33,9 @@ import { WorksheetService } from './services/worksheet-service.js';
 import { isPostgresUrl, redactDatabaseUrl } from './store/database-url.js';
 import { openStore } from './store/open-store.js';
 import { QuotaService } from './quotas/quota-service.js';
+import { joinCluster, type JoinedCluster } from './cluster/join-cluster.js';
+import { Membership } from './cluster/membership.js';
+import { ClusterRelay } from './cluster/peer-relay.js';
 
 export interface RunningServer {
   url: string;
@@ -51,6 +55,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   // A PostgreSQL database keeps its own files; only an SQLite file lives in the home.
   const sqlitePath = isPostgresUrl(config.databaseUrl) ? null : config.databaseUrl;
+  // On PostgreSQL other servers may share the database: see cluster/join-cluster.ts.
+  const shared = sqlitePath === null;
   await secureHome(config.home, sqlitePath);
   const store = openStore(config.databaseUrl);
   try {
@@ -64,8 +70,8 @@ export async function startServer(
     throw new Error(`Could not open the database ${redactDatabaseUrl(config.databaseUrl)}: ${reason}; check --database-url and that PostgreSQL is running.`, { cause: error });
   }
   if (sqlitePath !== null) await secureDatabaseFiles(sqlitePath);
-  const storeRoot = join(config.home, 'store');
-  const blobs = new BlobStore(storeRoot);
+  const storeRoot = config.storeDir;
+  const blobs = new BlobStore(storeRoot, shared ? stagingNameOf(config.home) : '');
   await blobs.init();
   await secureStoreDirs(storeRoot);
   const hub = new WorkerHub();
@@ -97,13 +103,19 @@ export async function startServer(
     finalizingTimeoutSeconds: config.finalizingTimeoutSeconds,
     intervalMs: config.schedulerIntervalMs,
   }, quotas);
-  // Work cut off by a restart of this server: nothing of it is in progress now.
-  await restageInterruptedMakes(store, clock, log);
+  // Work cut off by a restart of this server: nothing of it is in progress now. With servers
+  // sharing the database, only the one that takes the scheduler lease may say so.
+  if (!shared) await restageInterruptedMakes(store, clock, log);
   manager.addPassStep(() => assembleStagedMakes(store, blobs, clock, log));
   // A run's end reaches the requests waiting for it at once, before the scheduling pass it triggers.
-  const onChange = (): void => {
+  const onPeerChange = (): void => {
     bundles.noteChange();
     manager.trigger();
+  };
+  let peers: JoinedCluster | null = null;
+  const onChange = (): void => {
+    onPeerChange();
+    peers?.bus.publish({ kind: 'change' });
   };
   const access = new AccessControl(store);
   const groups = new GroupService(store, clock, randomIds);
@@ -114,11 +126,17 @@ export async function startServer(
     limits: config.requestLimits,
   });
   const relay = new WorkerRelay(hub);
+  const membership = new Membership(store.cluster, clock, log);
+  // This server's advertised URL, once it listens; other servers and workers' rows name it.
+  let advertised: string | null = null;
+  const runRelay = shared ? new ClusterRelay(relay, store, clock, () => advertised) : relay;
   const contents = new ContentsService(store, blobs, bundles, clock, {
     maxUploadBytes: config.maxUploadBytes,
     uploadTimeoutSeconds: config.uploadTimeoutSeconds,
   });
-  const interrupted = await contents.failInterruptedUploads();
+  // An upload another server receives looks the same in the database as one cut off: with a
+  // shared database, a cut-off upload fails by --upload-timeout-seconds instead.
+  const interrupted = shared ? 0 : await contents.failInterruptedUploads();
   if (interrupted > 0) log.warn(`${interrupted} upload(s) were cut off by a restart; those datasets are failed and must be uploaded again`);
   manager.addPassStep(() => contents.failAbandonedUploads());
   // Files a worker moved in for a run that ended some other way (its worker lost, the run killed).
@@ -135,8 +153,9 @@ export async function startServer(
     bundles,
     contents,
     relay,
-    live: new LiveContentsService(store, contents, bundles, relay, clock),
-    ports: new LivePortsService(bundles, relay),
+    peerSecret: shared ? membership.secret : null,
+    live: new LiveContentsService(store, contents, bundles, runRelay, clock),
+    ports: new LivePortsService(bundles, runRelay),
     workers: new WorkerService(store, blobs, hub, clock, log, {
       defaultCpuImage: config.defaultCpuImage,
       defaultGpuImage: config.defaultGpuImage,
@@ -145,6 +164,7 @@ export async function startServer(
       checkinSeconds: config.checkinSeconds,
       workerTimeoutSeconds: config.workerTimeoutSeconds,
       maxUploadBytes: config.maxUploadBytes,
+      serverUrl: () => (shared ? advertised : null),
     }, onChange, quotas, relay),
     quotas,
     access,
@@ -157,19 +177,50 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   await writeFileAtomic(join(config.home, 'address.json'), JSON.stringify({ url, pid: process.pid }));
+  if (shared) {
+    advertised = config.advertiseUrl ?? url;
+    peers = await joinCluster({
+      databaseUrl: config.databaseUrl,
+      url: advertised,
+      store,
+      clock,
+      log,
+      hub,
+      membership,
+      manager,
+      onPeerChange,
+      onSchedulerLeaseTaken: async () => void (await restageInterruptedMakes(store, clock, log)),
+      keepUploadsAlive: () => contents.keepUploadsAlive(),
+    });
+  }
   manager.start();
   log.info(`listening on ${url} (home ${config.home})`);
+  let stopping: Promise<void> | undefined;
 
   return {
     url,
     rootPassword,
-    stop: async () => {
-      manager.stop();
-      hub.notifyAll();
-      await app.close();
-      await store.close();
+    // Stopping twice is harmless: the second call waits for the first.
+    stop: () => {
+      stopping ??= (async () => {
+        manager.stop();
+        await peers?.leave();
+        hub.notifyAll();
+        await app.close();
+        await store.close();
+      })();
+      return stopping;
     },
   };
+}
+
+/**
+ * This server's directory under the shared store's staging/: the same across its restarts (so it
+ * clears what a crash of its own left), distinct from every other server's (its host and home).
+ */
+function stagingNameOf(home: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+  return `${host}-${createHash('sha256').update(resolve(home)).digest('hex').slice(0, 12)}`;
 }
 
 /** The root password: from config on first start, else generated; kept in `<home>/root-password` (mode 600). */

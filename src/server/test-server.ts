@@ -33,6 +33,8 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, dep
       home,
       port: 0,
       databaseUrl: join(home, 'db.sqlite'),
+      storeDir: join(home, 'store'),
+      advertiseUrl: null,
       rootPassword: ROOT_PASSWORD,
       schedulerIntervalMs: 100,
       ...overrides,

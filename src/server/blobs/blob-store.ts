@@ -34,14 +34,21 @@ export interface UploadOptions {
 }
 
 export class BlobStore {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    /**
+     * This server's own directory under staging/ when several servers share the store: each
+     * clears only its own at start, never an upload another server is receiving.
+     */
+    private readonly stagingName = '',
+  ) {}
 
   private get bundlesDir(): string {
     return join(this.root, 'bundles');
   }
 
   private get stagingDir(): string {
-    return join(this.root, 'staging');
+    return join(this.root, 'staging', this.stagingName);
   }
 
   /** Where workers sharing this file system leave a finished run's files (see commitIncoming). */

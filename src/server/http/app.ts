@@ -8,6 +8,7 @@ import { registerAccountRoutes } from './account-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerBundleOpsRoutes } from './bundle-ops-routes.js';
 import { registerBundleRoutes } from './bundle-routes.js';
+import { registerClusterRoutes } from './cluster-routes.js';
 import { registerContentsRoutes } from './contents-routes.js';
 import { errorStatus, toErrorBody } from './error-body.js';
 import { routeUpgrades } from './upgrades.js';
@@ -64,6 +65,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
   registerWorkerRoutes(app, context);
   registerLiveRoutes(app, context);
   registerPortRoutes(app, context);
+  registerClusterRoutes(app, context);
   return app;
 }
 

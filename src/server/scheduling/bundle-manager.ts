@@ -15,6 +15,7 @@ import { AccessControl } from '../permissions/access-control.js';
 import { allowsFailedDependencies, decideStaging } from './staging.js';
 import { BOUNDED_RUN_STATES, FIRST_STAGED_STATUS, decideRunBounds, restagedRun, withRestageNote, type StateBoundsOptions } from './state-bounds.js';
 import { addToList } from '../../common/lists-by-key.js';
+import type { PassGate } from '../cluster/scheduler-lease.js';
 
 const ACTIVE: readonly BundleState[] = ['starting', 'preparing', 'running', 'finalizing'];
 
@@ -45,6 +46,8 @@ export class BundleManager {
   /** Something that can change a placement happened since the last placing (a trigger, a staged or restaged run). */
   private changed = true;
   private lastPlacedAt = -Infinity;
+  /** Whether this server may schedule now (the scheduler lease, when servers share a database). */
+  private gate: PassGate | null = null;
 
   constructor(
     private readonly store: Store,
@@ -97,12 +100,18 @@ export class BundleManager {
     this.running = false;
   }
 
+  /** From now on a pass runs only while `gate` allows: one server of a database schedules at a time. */
+  setGate(gate: PassGate): void {
+    this.gate = gate;
+  }
+
   /** Adds work done in every pass after staging (e.g. assembling make bundles); `true` asks for another pass. */
   addPassStep(step: () => Promise<boolean>): void {
     this.passSteps.push(step);
   }
 
   async pass(): Promise<void> {
+    if (this.gate !== null && !(await this.gate.mayRun())) return;
     await this.stageCreatedRuns();
     for (const step of this.passSteps) {
       if (await step()) {

@@ -49,6 +49,17 @@ export class ContentsService {
     return failed;
   }
 
+  /**
+   * Marks the uploads streaming into this server as alive, so that the scheduling server (which
+   * may be another one, blind to this server's uploads) does not fail them for their age.
+   */
+  async keepUploadsAlive(): Promise<void> {
+    const now = this.clock.now();
+    for (const uuid of this.uploadsInProgress) {
+      await this.store.updateBundle(uuid, { last_updated: now }, { states: ['uploading'] });
+    }
+  }
+
   /** A pass step: fails datasets whose upload has not arrived within the timeout; true when any failed. */
   async failAbandonedUploads(): Promise<boolean> {
     let failed = false;

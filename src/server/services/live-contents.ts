@@ -20,7 +20,7 @@ import type { Store } from '../store/store.js';
 import type { Caller } from '../permissions/access-control.js';
 import type { BundleService } from './bundle-service.js';
 import type { ContentsService } from './contents-service.js';
-import { holderOf, throwIfFailed, type HeldAssignment, type RelayReply, type WorkerRelay } from './worker-relay.js';
+import { holderOf, throwIfFailed, type HeldAssignment, type RelayReply, type RunRelay } from './worker-relay.js';
 
 /** States in which the run's files live in the worker's run dir. */
 const LIVE_STATES: readonly BundleState[] = ['preparing', 'running', 'finalizing'];
@@ -47,7 +47,7 @@ export class LiveContentsService {
     private readonly store: Store,
     private readonly contents: ContentsService,
     private readonly bundles: BundleService,
-    private readonly relay: WorkerRelay,
+    private readonly relay: RunRelay,
     private readonly clock: Clock,
   ) {}
 

@@ -10,7 +10,7 @@ import {
   type User,
 } from '../../protocol/index.js';
 import type { BundleService } from './bundle-service.js';
-import { holderOf, throwIfFailed, type RelayReply, type WorkerRelay } from './worker-relay.js';
+import { holderOf, throwIfFailed, type RelayReply, type RunRelay } from './worker-relay.js';
 
 /** How long the worker may wait for a port to connect and answer, beyond the relay's own wait. */
 const PORT_ANSWER_WAIT_MS = 75_000;
@@ -26,7 +26,7 @@ export interface ProxiedRequest {
 export class LivePortsService {
   constructor(
     private readonly bundles: BundleService,
-    private readonly relay: WorkerRelay,
+    private readonly relay: RunRelay,
   ) {}
 
   /** Sends `message` to the port and answers with what it sent back, streamed. */

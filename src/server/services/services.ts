@@ -24,8 +24,10 @@ export interface Services {
   bundles: BundleService;
   contents: ContentsService;
   workers: WorkerService;
-  /** Requests relayed to the worker running a bundle, and the reads of running bundles. */
+  /** Requests relayed to the workers connected to this server, and their replies. */
   relay: WorkerRelay;
+  /** What other servers of the database present to forward requests here; null on a lone SQLite server. */
+  peerSecret: string | null;
   live: LiveContentsService;
   /** `cl netcat` and the HTTP proxy into running bundles. */
   ports: LivePortsService;

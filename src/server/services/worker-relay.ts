@@ -28,7 +28,13 @@ export function holderOf(row: { worker_owner_id: string | null; worker_id: strin
   return { ownerId: row.worker_owner_id, workerId: row.worker_id, assignmentId: row.assignment_id };
 }
 
-type LiveMessage = ReadMessage | WriteMessage | PortMessage;
+/** A request about a running bundle, for the worker that holds it. */
+export type LiveMessage = ReadMessage | WriteMessage | PortMessage;
+
+/** Sends a live request to the worker holding a run, wherever the worker is connected. */
+export interface RunRelay {
+  request(worker: HeldBy, make: (requestId: string) => LiveMessage, signal?: AbortSignal, extraWaitMs?: number): Promise<RelayReply>;
+}
 
 interface Pending {
   key: string;
@@ -38,7 +44,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-export class WorkerRelay {
+export class WorkerRelay implements RunRelay {
   private readonly queues = new Map<string, LiveMessage[]>();
   private readonly pending = new Map<string, Pending>();
 

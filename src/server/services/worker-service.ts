@@ -40,6 +40,8 @@ const MAX_WAIT_SECONDS = 30;
 const KILL_RESEND_MS = 5_000;
 
 export interface WorkerServiceOptions extends ResourceDefaults {
+  /** This server's advertised URL, recorded as where the worker talks to; null while a lone server. */
+  serverUrl(): string | null;
   checkinSeconds: number;
   workerTimeoutSeconds: number;
   maxUploadBytes: number;
@@ -90,6 +92,7 @@ export class WorkerService {
       docker_message: body.docker_message,
       checkin_time: now,
       shared_file_system: body.shared_file_system === true,
+      server_url: this.options.serverUrl(),
     });
     const staleKills: WorkerMessage[] = [];
     for (const report of body.runs) {
@@ -115,7 +118,8 @@ export class WorkerService {
   /** Long poll: answers at once when something is queued, else waits up to `waitSeconds`. */
   async messages(user: User, workerId: string, waitSeconds: number, signal: AbortSignal): Promise<WorkerMessage[]> {
     const key = WorkerHub.key(user.id, workerId);
-    await this.store.touchWorker(user.id, workerId, this.clock.now());
+    // Requests for its runs are queued where its poll rests: here, from now on (peer-relay.ts).
+    await this.store.touchWorker(user.id, workerId, this.clock.now(), this.options.serverUrl());
     let messages = await this.pendingMessages(user.id, workerId);
     if (messages.length > 0 || waitSeconds <= 0) return messages;
     await this.hub.wait(key, Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000, signal);

@@ -15,6 +15,9 @@ const TABLES_IN_ORDER = [
   'workers', 'bundle_permissions', 'worksheet_permissions',
 ] as const;
 
+/** Who is running and who schedules: facts about the servers of the moment, not data to carry over. */
+const RUNTIME_TABLES: readonly string[] = ['servers', 'leases'];
+
 /** Identity columns whose sequences must continue after the copied ids. */
 const IDENTITY_COLUMNS: readonly [string, string][] = [['bundles', 'id'], ['worksheet_items', 'id']];
 
@@ -61,7 +64,7 @@ async function migrated(store: SqliteStore | PgStore): Promise<void> {
 function checkKnownTables(source: Database.Database): void {
   const names = (source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[])
     .map((r) => r.name)
-    .filter((name) => name !== 'schema_migrations');
+    .filter((name) => name !== 'schema_migrations' && !RUNTIME_TABLES.includes(name));
   const unknown = names.filter((name) => !(TABLES_IN_ORDER as readonly string[]).includes(name));
   if (unknown.length > 0) throw new CopyDatabaseError(`copy-database does not know table ${unknown.join(', ')}; use the cl-server of the same version as the database.`);
 }

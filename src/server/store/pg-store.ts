@@ -11,6 +11,8 @@ import type { BundleQuery } from './bundle-query.js';
 import type { GrantLevel, GrantRow, GroupMemberRow, GroupRow, Level, ObjectKind } from './access-store.js';
 import { loadMigrations, SCHEMA_MIGRATIONS_TABLE } from './migration-sql.js';
 import * as access from './pg-access.js';
+import type { ClusterStore } from './cluster-store.js';
+import { PgClusterStore } from './pg-cluster.js';
 import * as bundles from './pg-bundles.js';
 import { bundleQuerySql } from './pg-bundle-query.js';
 import { all, createPool, one, run, transaction, type PgRow } from './pg-client.js';
@@ -27,9 +29,11 @@ const MIGRATION_LOCK_KEY = 0x636c6d67;
 
 export class PgStore implements Store {
   private readonly pool: pg.Pool;
+  readonly cluster: ClusterStore;
 
   constructor(url: string) {
     this.pool = createPool(url);
+    this.cluster = new PgClusterStore(this.pool);
   }
 
   async migrate(): Promise<void> {
@@ -184,25 +188,31 @@ export class PgStore implements Store {
     await run(
       this.pool,
       `INSERT INTO workers (owner_id, id, hostname, tag, tag_exclusive, cpus, gpus, memory_bytes, free_disk_bytes, slots,
-         runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen, group_uuid, shared_file_system)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen, group_uuid, shared_file_system,
+         server_url)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (owner_id, id) DO UPDATE SET hostname = excluded.hostname, tag = excluded.tag,
          tag_exclusive = excluded.tag_exclusive, cpus = excluded.cpus, gpus = excluded.gpus,
          memory_bytes = excluded.memory_bytes, free_disk_bytes = excluded.free_disk_bytes, slots = excluded.slots,
          runs_left = excluded.runs_left, cached_dependencies = excluded.cached_dependencies,
          docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time,
          gpus_seen = GREATEST(workers.gpus_seen, excluded.gpus), group_uuid = excluded.group_uuid,
-         shared_file_system = excluded.shared_file_system`,
+         shared_file_system = excluded.shared_file_system,
+           server_url = COALESCE(excluded.server_url, workers.server_url)`,
       [
         w.owner_id, w.id, w.hostname, w.tag, w.tag_exclusive ? 1 : 0, w.cpus, w.gpus, w.memory_bytes, w.free_disk_bytes,
         w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
-        w.gpus, w.group_uuid ?? null, w.shared_file_system === true ? 1 : 0,
+        w.gpus, w.group_uuid ?? null, w.shared_file_system === true ? 1 : 0, w.server_url ?? null,
       ],
     );
   }
 
-  async touchWorker(ownerId: string, workerId: string, time: number): Promise<void> {
-    await run(this.pool, 'UPDATE workers SET checkin_time = ? WHERE owner_id = ? AND id = ?', [time, ownerId, workerId]);
+  async touchWorker(ownerId: string, workerId: string, time: number, serverUrl: string | null = null): Promise<void> {
+    await run(
+      this.pool,
+      'UPDATE workers SET checkin_time = ?, server_url = COALESCE(?, server_url) WHERE owner_id = ? AND id = ?',
+      [time, serverUrl, ownerId, workerId],
+    );
   }
 
   async getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined> {

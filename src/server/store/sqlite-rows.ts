@@ -74,5 +74,6 @@ export function toWorker(r: Raw): WorkerRow {
     gpus_seen: Number(r.gpus_seen ?? 0),
     group_uuid: r.group_uuid === null || r.group_uuid === undefined ? null : String(r.group_uuid),
     shared_file_system: r.shared_file_system === 1,
+    server_url: r.server_url === null || r.server_url === undefined ? null : String(r.server_url),
   };
 }

@@ -150,7 +150,7 @@ for (const factory of storeFactories()) {
       await store.upsertWorker({ ...worker, gpus: 0, shared_file_system: true });
       const listed = await store.listWorkers();
       expect(listed.map((w) => w.id)).toEqual(['a', 'w']);
-      expect(listed[1]).toEqual({ ...worker, gpus: 0, gpus_seen: 2, group_uuid: null, shared_file_system: true });
+      expect(listed[1]).toEqual({ ...worker, gpus: 0, gpus_seen: 2, group_uuid: null, shared_file_system: true, server_url: null });
       expect(await store.getWorker('u1', 'nobody')).toBeUndefined();
     });
 

@@ -1,6 +1,7 @@
 // The Store: every query the server makes, behind one narrow interface so that SQLite (the
 // embedded default) and later PostgreSQL implement the same operations and pass one suite.
 // Rows here are storage shapes; services turn them into protocol objects.
+import type { ClusterStore } from './cluster-store.js';
 import type { BundleState, BundleType, Dependency, Metadata } from '../../protocol/index.js';
 import type { AccessStore } from './access-store.js';
 import type { BundleQuery } from './bundle-query.js';
@@ -113,6 +114,8 @@ export interface WorkerRow {
   group_uuid?: string | null;
   /** `--shared-file-system`: the worker mounts dependencies from the bundle store's paths. */
   shared_file_system?: boolean;
+  /** The server (its advertised URL) the worker last talked to; null when it has not said. An upsert without one keeps the last. */
+  server_url?: string | null;
 }
 
 /** Conditions a bundle must meet for an update to apply (STYLE habit 3: guarded updates). */
@@ -138,6 +141,8 @@ export interface BundleChange {
 export interface Store extends AccessStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Servers sharing this database, and the leases between them (cluster-store.ts). */
+  readonly cluster: ClusterStore;
 
   insertUser(user: NewUserRow): Promise<void>;
   getUserByName(userName: string): Promise<UserRow | undefined>;
@@ -194,7 +199,8 @@ export interface Store extends AccessStore {
   getDependencies(childUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]>;
 
   upsertWorker(worker: WorkerRow): Promise<void>;
-  touchWorker(ownerId: string, workerId: string, time: number): Promise<void>;
+  /** Records a sign of life; `serverUrl`, when given, is the server the worker now talks to. */
+  touchWorker(ownerId: string, workerId: string, time: number, serverUrl?: string | null): Promise<void>;
   getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined>;
   listWorkers(): Promise<WorkerRow[]>;
 
