@@ -197,6 +197,30 @@ describe('Kubernetes backend against a fake API server', () => {
     ]);
   });
 
+  it('deletes its credentials Secret once none of its pods is left, and writes it again for the next pod', async () => {
+    const b = backend();
+    await b.startJob(launch);
+    fake.pods.set('someone-else', { metadata: { name: 'someone-else', labels: { 'codalab.org/worker-manager': 'other' } }, status: { phase: 'Running' } });
+    // A pod of its own still runs: the Secret stays.
+    await b.listJobs();
+    expect(fake.secrets.has('mgr-credentials')).toBe(true);
+    await b.removeJob(launch.id);
+    await b.listJobs();
+    expect(fake.secrets.has('mgr-credentials')).toBe(false);
+    // Only once: an idle manager does not delete on every round.
+    const requests = fake.requests.length;
+    await b.listJobs();
+    expect(fake.requests.slice(requests).map((r) => r.method)).toEqual(['GET']);
+    await b.startJob({ ...launch, id: 'mgr-33333333' });
+    expect(fake.secrets.get('mgr-credentials')).toMatchObject({ stringData: { username: 'manager' } });
+  });
+
+  it('deletes a Secret an earlier manager left when it starts with no pods of its own', async () => {
+    fake.secrets.set('mgr-credentials', { metadata: { name: 'mgr-credentials' }, stringData: { username: 'old', password: 'old' } });
+    await backend().listJobs();
+    expect(fake.secrets.has('mgr-credentials')).toBe(false);
+  });
+
   it('leaves out GPU limits and the node selector when there are none', async () => {
     await backend({ nodeSelector: {} }).startJob({ ...launch, shape: { cpus: 1, gpus: 0, memoryBytes: 1024 ** 3 } });
     const pod = fake.requests[1]?.body as { spec: { containers: { resources: { limits: Record<string, string> } }[]; nodeSelector?: unknown } };

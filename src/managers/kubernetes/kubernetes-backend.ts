@@ -1,8 +1,8 @@
 // Workers as Kubernetes pods: one pod per worker, its CPU, memory and GPU (nvidia.com/gpu)
 // requests and limits from the worker's shape, so the cluster reserves the node room the runs
 // will use (the runs themselves are the node's Docker containers, through the mounted socket).
-// The credentials live in one Secret per manager, referenced from the pods; pods and Secret carry
-// the manager's name as a label. Only API calls here: what to start is decided elsewhere.
+// The credentials live in one Secret per manager, referenced from the pods and deleted once no pod
+// is left; pods and Secret carry the manager's name as a label. Only API calls here: what to start is decided elsewhere.
 import { ApiException, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import path from 'node:path';
 import type { Credentials } from '../../common/credentials.js';
@@ -37,6 +37,8 @@ export class KubernetesWorkerBackend implements WorkerBackend {
   readonly name = 'kubernetes';
   private readonly api: CoreV1Api;
   private secretWritten = false;
+  /** Whether the Secret may be there: one an earlier manager left, or this one's. */
+  private secretMayExist = true;
 
   constructor(
     private readonly config: KubernetesBackendConfig,
@@ -52,6 +54,8 @@ export class KubernetesWorkerBackend implements WorkerBackend {
 
   async listJobs(): Promise<BackendJob[]> {
     const list = await this.api.listNamespacedPod({ namespace: this.config.namespace, labelSelector: `${MANAGER_LABEL}=${this.managerName}` });
+    // The credentials must not outlive the workers that read them: with no pod left, the Secret goes.
+    if (list.items.length === 0 && this.secretMayExist) await this.deleteSecret();
     return list.items.map((pod) => ({
       id: pod.metadata?.labels?.[MANAGED_WORKER_LABEL] ?? pod.metadata?.name ?? '',
       state: podState(pod),
@@ -92,6 +96,17 @@ export class KubernetesWorkerBackend implements WorkerBackend {
       await this.api.replaceNamespacedSecret({ name: this.secretName, namespace: this.config.namespace, body });
     }
     this.secretWritten = true;
+    this.secretMayExist = true;
+  }
+
+  private async deleteSecret(): Promise<void> {
+    try {
+      await this.api.deleteNamespacedSecret({ name: this.secretName, namespace: this.config.namespace });
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
+    }
+    this.secretWritten = false;
+    this.secretMayExist = false;
   }
 }
 
