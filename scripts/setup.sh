@@ -45,6 +45,18 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   fi
 fi
 
+# 2b. Chromium, for the web interface's browser tests (driven by playwright-core; they fail
+# without it, never skip). Debian's package, as root only; before Docker's apt for the same reason.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
+    log "installing Chromium (apt-get install chromium)"
+    run_quietly "apt-get update" apt-get update -qq
+    run_quietly "apt-get install chromium" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    log "Chromium is not installed; the web interface's browser tests will fail: install Debian's chromium package"
+  fi
+fi
+
 # 2. Docker engine, Slurm packages and images, in the background: on a fresh machine they take
 # about as long as npm ci, and neither needs the other. Their scripts print only when they do
 # something. Slurm comes after Docker because both may run apt, which takes one lock.
