@@ -191,6 +191,7 @@ export async function startServer(
       onPeerChange,
       onSchedulerLeaseTaken: async () => void (await restageInterruptedMakes(store, clock, log)),
       keepUploadsAlive: () => contents.keepUploadsAlive(),
+      uploadTimeoutSeconds: config.uploadTimeoutSeconds,
     });
   }
   manager.start();

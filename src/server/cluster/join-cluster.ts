@@ -10,7 +10,7 @@ import { PgBus, type ClusterBus } from './cluster-bus.js';
 import type { Membership } from './membership.js';
 import { SchedulerLease } from './scheduler-lease.js';
 
-/** How often a receiving server marks its uploads alive; well inside any sensible --upload-timeout-seconds. */
+/** How often a receiving server marks its uploads alive: a few times per upload timeout, at most this. */
 const UPLOAD_KEEPALIVE_MS = 30_000;
 
 export interface ClusterParts {
@@ -28,6 +28,7 @@ export interface ClusterParts {
   /** Work a previous scheduler may have left cut off, redone by whoever takes the lease. */
   onSchedulerLeaseTaken(): Promise<void>;
   keepUploadsAlive(): Promise<void>;
+  uploadTimeoutSeconds: number;
 }
 
 export interface JoinedCluster {
@@ -55,7 +56,7 @@ export async function joinCluster(parts: ClusterParts): Promise<JoinedCluster> {
   manager.setGate(lease);
   const keepAlive = setInterval(() => {
     parts.keepUploadsAlive().catch((error: unknown) => log.warn(`could not mark uploads in progress alive: ${(error as Error).message}`));
-  }, UPLOAD_KEEPALIVE_MS);
+  }, Math.max(1_000, Math.min(UPLOAD_KEEPALIVE_MS, (parts.uploadTimeoutSeconds * 1000) / 4)));
   keepAlive.unref();
   return {
     bus,
