@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { readCgroupStats } from './cgroup-stats.js';
+import { parseExitReport, StdoutTail, type ExitReport } from './exit-report.js';
 import {
   RuntimeError,
   type ContainerExit,
@@ -24,6 +25,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
   /** The network runs with a network join, settled at the first such run (see networkOfRuns). */
   private runNetwork: Promise<string> | null = null;
+  /** The exit report of each container this runtime started, read from its stdout until it closes (see exit-report.ts). */
+  private readonly exitReports = new Map<string, Promise<ExitReport | null>>();
 
   /**
    * `runNetwork`: the network of runs with a network. Any name but RUN_NETWORK must exist. RUN_NETWORK
@@ -88,10 +91,41 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.call(`start container ${id}`, () => this.docker.getContainer(id).start());
+    const container = this.docker.getContainer(id);
+    // Attached before the start (~2 ms), so that even a command that ends at once is heard ending.
+    const reading = await this.readExitReport(container);
+    if (reading !== null) this.exitReports.set(id, reading.report);
+    try {
+      await this.call(`start container ${id}`, () => container.start());
+    } catch (error) {
+      this.exitReports.delete(id);
+      throw error;
+    }
   }
 
-  async waitContainer(id: string, signal?: AbortSignal): Promise<ContainerExit> {
+  /**
+   * The engine's exit, or, when the container's command printed an exit report with a status
+   * below 128 and no OOM kill, that report as soon as the container's stdout closes (every
+   * process in it has ended). A status of 128 or more (a signal: a kill, a stop, an OOM kill of
+   * the shell) and any OOM kill are left to the engine, which says what it saw.
+   */
+  async waitContainer(id: string, signal?: AbortSignal, acceptEarly: () => boolean = () => true): Promise<ContainerExit> {
+    const report = this.exitReports.get(id);
+    if (report === undefined) return this.waitForEngine(id, signal);
+    const engineWait = new AbortController();
+    const engine = this.waitForEngine(id, signal ? AbortSignal.any([signal, engineWait.signal]) : engineWait.signal);
+    engine.catch(() => {}); // an early exit abandons it
+    const early = report.then((r) => (r !== null && acceptEarly() ? earlyExit(r) : null)).then((exit) => exit ?? engine);
+    try {
+      // The engine answers first when the report never comes (a stream that hangs).
+      return await Promise.race([engine, early]);
+    } finally {
+      engineWait.abort();
+      this.exitReports.delete(id);
+    }
+  }
+
+  private async waitForEngine(id: string, signal?: AbortSignal): Promise<ContainerExit> {
     const container = this.docker.getContainer(id);
     await this.call(`wait for container ${id}`, () =>
       container.wait({ condition: 'not-running', ...(signal ? { abortSignal: signal } : {}) }),
@@ -119,6 +153,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async removeContainer(id: string): Promise<void> {
+    this.exitReports.delete(id);
     try {
       await this.call(`remove container ${id}`, () => this.docker.getContainer(id).remove({ force: true, v: true }));
     } catch (error) {
@@ -230,6 +265,28 @@ export class DockerRuntime implements ContainerRuntime {
     return seen;
   }
 
+  /**
+   * Follows the container's stdout (its user output goes to files) and resolves, once it closes,
+   * with the exit report on its last line; null when there is none (an older command, a lost
+   * engine) or the attach failed, so the engine alone tells the exit.
+   */
+  private async readExitReport(container: Docker.Container): Promise<{ report: Promise<ExitReport | null> } | null> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await container.attach({ stream: true, stdout: true, stderr: false, logs: false })) as NodeJS.ReadableStream;
+    } catch {
+      return null;
+    }
+    const report = new Promise<ExitReport | null>((resolve) => {
+      const tail = new StdoutTail();
+      stream.on('data', (chunk: Buffer) => tail.push(chunk));
+      stream.once('end', () => resolve(parseExitReport(tail.text())));
+      stream.once('close', () => resolve(null)); // after 'end' when it ended; without it when cut off
+      stream.once('error', () => resolve(null));
+    });
+    return { report };
+  }
+
   /** Runs one API call and turns its failure into a RuntimeError that says what was tried. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -238,6 +295,12 @@ export class DockerRuntime implements ContainerRuntime {
       throw toRuntimeError(what, this.address, error);
     }
   }
+}
+
+/** An exit report the engine need not confirm: an exit by the command itself, without OOM kills. */
+function earlyExit(report: ExitReport): ContainerExit | null {
+  if (report.exitCode >= 128 || report.oomKills !== 0) return null;
+  return { exitCode: report.exitCode, oomKilled: false, ranSeconds: null };
 }
 
 /** Capabilities a normal program needs (file ownership, signals, low ports); everything else is dropped. */
