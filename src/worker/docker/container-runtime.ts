@@ -129,8 +129,12 @@ export interface ContainerRuntime {
   /** Creates (not starts) a container and returns its id. */
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
-  /** Waits for the container to exit and reports how it ended. */
-  waitContainer(id: string, signal?: AbortSignal): Promise<ContainerExit>;
+  /**
+   * Waits for the container to exit and reports how it ended. An implementation may learn of the
+   * exit before the engine reports it (see exit-report.ts); it then asks `acceptEarly` (true when
+   * absent), and on false waits for the engine's report.
+   */
+  waitContainer(id: string, signal?: AbortSignal, acceptEarly?: () => boolean): Promise<ContainerExit>;
   /** SIGTERM, then SIGKILL after `graceSeconds`; resolves once it has stopped. A stopped container is fine. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   /** Removes the container, forcing it if running; a missing container is fine. */

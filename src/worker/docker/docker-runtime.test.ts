@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL, RUN_NETWORK, WORKER_LABEL, type ContainerSpec } from './container-runtime.js';
 import { DockerRuntime } from './docker-runtime.js';
+import { EXIT_REPORT_SCRIPT } from './exit-report.js';
 import { DOCKER_SOCKET, ensureDocker, ensureTestImage } from './docker-test-support.js';
 
 const runtime = new DockerRuntime(DOCKER_SOCKET);
@@ -105,6 +106,48 @@ describe('DockerRuntime (real dockerd)', () => {
       spec({ script: '(head -c 200m /dev/zero | tail > /dev/null); echo done', memoryBytes: 32 * 1024 * 1024, user: '0:0' }),
     );
     expect(r.oomKilled).toBe(true);
+  });
+
+  describe('with an exit report printed by the command', () => {
+    /** Runs `script` as a run's command runs; `reported`: whether the runtime heard the report. */
+    async function runReported(script: string, s: Partial<ContainerSpec> = {}): Promise<{ exitCode: number; oomKilled: boolean; reported: boolean }> {
+      const id = await runtime.createContainer(spec({ script: `( ${script}\n) >/dev/null 2>&1; ${EXIT_REPORT_SCRIPT}`, ...s }));
+      let reported = false;
+      try {
+        await runtime.startContainer(id);
+        const exit = await runtime.waitContainer(id, undefined, () => (reported = true));
+        return { exitCode: exit.exitCode, oomKilled: exit.oomKilled, reported };
+      } finally {
+        await runtime.removeContainer(id);
+      }
+    }
+
+    it('reports the exit status the report gives, as the engine would', async () => {
+      expect(await runReported('exit 7')).toEqual({ exitCode: 7, oomKilled: false, reported: true });
+      expect(await runReported('true')).toEqual({ exitCode: 0, oomKilled: false, reported: true });
+    });
+
+    it('leaves an OOM kill to the engine: still OOMKilled when the shell exits 0', async () => {
+      const r = await runReported('(head -c 200m /dev/zero | tail > /dev/null); echo done', { memoryBytes: 32 * 1024 * 1024, user: '0:0' });
+      expect(r).toMatchObject({ exitCode: 0, oomKilled: true });
+    });
+
+    it('leaves a death by signal to the engine', async () => {
+      expect(await runReported('kill -9 $BASHPID')).toEqual({ exitCode: 137, oomKilled: false, reported: true });
+    });
+
+    it('waits for the engine when the early exit is refused', async () => {
+      const id = await runtime.createContainer(spec({ script: `( exit 5\n); ${EXIT_REPORT_SCRIPT}` }));
+      try {
+        await runtime.startContainer(id);
+        expect(await runtime.waitContainer(id, undefined, () => false)).toMatchObject({ exitCode: 5, oomKilled: false });
+        // The engine's answer: the container has stopped by now.
+        const info = await new Docker({ socketPath: DOCKER_SOCKET }).getContainer(id).inspect();
+        expect(info.State.Running).toBe(false);
+      } finally {
+        await runtime.removeContainer(id);
+      }
+    });
   });
 
   it('has no network with network off, and keeps to the limits it was given', async () => {

@@ -2,8 +2,10 @@
 // that knows Docker's request shapes and error codes; it maps every failure to a RuntimeError
 // and never shells out to the docker CLI.
 import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import Docker from 'dockerode';
 import { readCgroupStats } from './cgroup-stats.js';
+import { parseExitReport, StdoutTail, type ExitReport } from './exit-report.js';
 import {
   RuntimeError,
   type ContainerExit,
@@ -24,6 +26,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
   /** The network runs with a network join, settled at the first such run (see networkOfRuns). */
   private runNetwork: Promise<string> | null = null;
+  /** The exit report of each container this runtime started, read from its stdout until it closes (see exit-report.ts). */
+  private readonly exitReports = new Map<string, ExitReading>();
 
   /**
    * `runNetwork`: the network of runs with a network. Any name but RUN_NETWORK must exist. RUN_NETWORK
@@ -88,10 +92,41 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.call(`start container ${id}`, () => this.docker.getContainer(id).start());
+    const container = this.docker.getContainer(id);
+    // Attached before the start (~2 ms), so that even a command that ends at once is heard ending.
+    const reading = await readExitReport(container);
+    if (reading !== null) this.exitReports.set(id, reading);
+    try {
+      await this.call(`start container ${id}`, () => container.start());
+    } catch (error) {
+      this.dropExitReport(id);
+      throw error;
+    }
   }
 
-  async waitContainer(id: string, signal?: AbortSignal): Promise<ContainerExit> {
+  /**
+   * The engine's exit, or, when the container's command printed an exit report with a status
+   * below 128 and no OOM kill, that report as soon as the container's stdout closes (every
+   * process in it has ended). A status of 128 or more (a signal: a kill, a stop, an OOM kill of
+   * the shell) and any OOM kill are left to the engine, which says what it saw.
+   */
+  async waitContainer(id: string, signal?: AbortSignal, acceptEarly: () => boolean = () => true): Promise<ContainerExit> {
+    const report = this.exitReports.get(id)?.report;
+    if (report === undefined) return this.waitForEngine(id, signal);
+    const engineWait = new AbortController();
+    const engine = this.waitForEngine(id, signal ? AbortSignal.any([signal, engineWait.signal]) : engineWait.signal);
+    engine.catch(() => {}); // an early exit abandons it
+    const early = report.then((r) => (r !== null && acceptEarly() ? earlyExit(r) : null)).then((exit) => exit ?? engine);
+    try {
+      // The engine answers first when the report never comes (a stream that hangs).
+      return await Promise.race([engine, early]);
+    } finally {
+      engineWait.abort();
+      this.dropExitReport(id);
+    }
+  }
+
+  private async waitForEngine(id: string, signal?: AbortSignal): Promise<ContainerExit> {
     const container = this.docker.getContainer(id);
     await this.call(`wait for container ${id}`, () =>
       container.wait({ condition: 'not-running', ...(signal ? { abortSignal: signal } : {}) }),
@@ -119,6 +154,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async removeContainer(id: string): Promise<void> {
+    this.dropExitReport(id);
     try {
       await this.call(`remove container ${id}`, () => this.docker.getContainer(id).remove({ force: true, v: true }));
     } catch (error) {
@@ -230,6 +266,12 @@ export class DockerRuntime implements ContainerRuntime {
     return seen;
   }
 
+  /** Stops reading the container's exit report (a wait that ended, a container removed). */
+  private dropExitReport(id: string): void {
+    this.exitReports.get(id)?.stop();
+    this.exitReports.delete(id);
+  }
+
   /** Runs one API call and turns its failure into a RuntimeError that says what was tried. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -238,6 +280,44 @@ export class DockerRuntime implements ContainerRuntime {
       throw toRuntimeError(what, this.address, error);
     }
   }
+}
+
+/** The engine's answer to an attach: an HTTP response, on its own socket. */
+type AttachStream = NodeJS.ReadableStream & { socket?: Socket; destroy?(): void };
+
+interface ExitReading {
+  report: Promise<ExitReport | null>;
+  stop(): void;
+}
+
+/**
+ * Follows the container's stdout (its user output goes to files) and resolves, once it closes,
+ * with the exit report on its last line; null when there is none (an older command, a lost
+ * engine), when stopped first, or when the attach failed, so the engine alone tells the exit.
+ */
+async function readExitReport(container: Docker.Container): Promise<ExitReading | null> {
+  let stream: AttachStream;
+  try {
+    stream = (await container.attach({ stream: true, stdout: true, stderr: false, logs: false })) as AttachStream;
+  } catch {
+    return null;
+  }
+  // A worker that stops leaves running containers to its next process: this stream must not keep it alive.
+  stream.socket?.unref();
+  const report = new Promise<ExitReport | null>((resolve) => {
+    const tail = new StdoutTail();
+    stream.on('data', (chunk: Buffer) => tail.push(chunk));
+    stream.once('end', () => resolve(parseExitReport(tail.text())));
+    stream.once('close', () => resolve(null)); // after 'end' when it ended; without it when cut off
+    stream.once('error', () => resolve(null));
+  });
+  return { report, stop: () => stream.destroy?.() };
+}
+
+/** An exit report the engine need not confirm: an exit by the command itself, without OOM kills. */
+function earlyExit(report: ExitReport): ContainerExit | null {
+  if (report.exitCode >= 128 || report.oomKills !== 0) return null;
+  return { exitCode: report.exitCode, oomKilled: false, ranSeconds: null };
 }
 
 /** Capabilities a normal program needs (file ownership, signals, low ports); everything else is dropped. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../protocol/index.js';
+import { EXIT_REPORT_SCRIPT } from '../docker/exit-report.js';
 import { planContainer, safeChildPath, wrapCommand } from './container-plan.js';
 
 const uuid = '0x' + 'b'.repeat(32);
@@ -15,7 +16,7 @@ const ctx = { workerId: 'w1', runDir: '/work/runs/x', user: '65534:65534', cpuse
 
 describe('container plan', () => {
   it('wraps the command so stdout and stderr become files, even after a trailing comment', () => {
-    expect(wrapCommand('echo hi # c')).toEqual(['/bin/bash', '-c', '( echo hi # c\n) >stdout 2>stderr']);
+    expect(wrapCommand('echo hi # c')).toEqual(['/bin/bash', '-c', `( echo hi # c\n) >stdout 2>stderr; ${EXIT_REPORT_SCRIPT}`]);
   });
 
   it('binds the run dir read-write at /<uuid> and dependencies read-only under it', () => {

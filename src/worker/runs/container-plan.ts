@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { RunSpec } from '../../protocol/index.js';
 import { RUN_LABEL, WORK_DIR_LABEL, WORKER_LABEL, type ContainerSpec, type Mount } from '../docker/container-runtime.js';
+import { EXIT_REPORT_SCRIPT } from '../docker/exit-report.js';
 import { normalizeRelative } from './upload-exclusion.js';
 
 export interface PlannedDependency {
@@ -54,9 +55,13 @@ export class PlanError extends Error {
   }
 }
 
-/** `( COMMAND\n) >stdout 2>stderr`: a newline so a trailing comment cannot swallow the `)`. */
+/**
+ * `( COMMAND\n) >stdout 2>stderr`: a newline so a trailing comment cannot swallow the `)`; then the
+ * exit report, by which the worker learns of the exit before the engine tells it (exit-report.ts).
+ * The shell exits with the command's status, as it would without the report.
+ */
 export function wrapCommand(command: string): string[] {
-  return ['/bin/bash', '-c', `( ${command}\n) >stdout 2>stderr`];
+  return ['/bin/bash', '-c', `( ${command}\n) >stdout 2>stderr; ${EXIT_REPORT_SCRIPT}`];
 }
 
 export function planContainer(run: RunSpec, deps: readonly PlannedDependency[], ctx: PlanContext): ContainerPlan {

@@ -72,7 +72,9 @@ async function waitForExit({ ctx, id, signal, dispatch, stopRequested }: Watched
   for (;;) {
     if (signal.aborted) return 'detached';
     try {
-      const exit = await ctx.runtime.waitContainer(id, signal);
+      // An exit learnt early is taken only when the worker has not asked the container to stop:
+      // a stop's exit is the engine's to tell (the signal may have ended the command).
+      const exit = await ctx.runtime.waitContainer(id, signal, () => !stopRequested());
       // An engine that shuts down stops its containers with a signal first, and answers no new
       // request by then: say so, not just "Exit code 143".
       if (exit.exitCode >= 128 && !exit.oomKilled && !engineWentAway && !stopRequested()) engineWentAway = await engineGoesAway(ctx);
