@@ -1,5 +1,6 @@
 // A bundle's files: one directory level at a time (click a directory to enter it), a preview of a
-// file's first 64 KiB, and a download of any file or directory.
+// file's first 64 KiB, and a download of any file or directory. While the bundle runs (`live`)
+// the listing is read again every few seconds, so new files and sizes show.
 import { useState } from 'react';
 import type { TargetInfo } from '../../../src/protocol/index.js';
 import { download, loadInfo } from '../contents.js';
@@ -8,11 +9,13 @@ import { formatSize } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { FilePreview } from './FilePreview.js';
 
-export function ContentsBrowser({ uuid, name }: { uuid: string; name: string }) {
+const LIVE_LISTING_REFRESH_MS = 3000;
+
+export function ContentsBrowser({ uuid, name, live }: { uuid: string; name: string; live: boolean }) {
   const [path, setPath] = useState('');
   const [previewPath, setPreviewPath] = useState<string | null>(null);
   const [downloadError, setDownloadError] = useState<string | null>(null);
-  const { data: info, error } = useLoad(() => loadInfo(uuid, path), [uuid, path]);
+  const { data: info, error } = useLoad(() => loadInfo(uuid, path), [uuid, path, live], () => (live ? LIVE_LISTING_REFRESH_MS : null));
 
   const save = (target: string, baseName: string) => {
     setDownloadError(null);

@@ -1,12 +1,16 @@
-// What `cl info` shows of a bundle, as a two-column table; empty values are left out.
+// What `cl info` shows of a bundle, as a two-column table: the standard keys in `cl info`'s
+// order, then any others by name; empty values are left out.
 import type { ReactNode } from 'react';
-import type { Bundle } from '../../../src/protocol/index.js';
+import { standardMetadataKeys } from '../../../src/cli/format/standard-keys.js';
+import type { Bundle, MetadataValue } from '../../../src/protocol/index.js';
 import { formatBytes, formatCreated, formatDuration, formatValue } from '../format.js';
 import { StateBadge } from './StateBadge.js';
 
-/** Metadata shown as rows of their own, in this order; the rest follow by name. */
+/** Shown above the metadata already (`created` as the bundle's own field). */
+const SHOWN_ABOVE = new Set(['created']);
+const DATES = new Set(['started', 'last_updated']);
 const SIZES = new Set(['data_size', 'memory', 'memory_max', 'request_memory', 'request_disk']);
-const DURATIONS = new Set(['time', 'time_user', 'time_system', 'request_time', 'time_preparing', 'time_running', 'time_uploading', 'time_cleaning_up']);
+const DURATIONS = new Set(['time', 'time_user', 'time_system', 'request_time', 'time_preparing', 'time_running', 'time_uploading', 'time_cleaning_up', 'time_uploading_results']);
 
 export function MetadataTable({ bundle }: { bundle: Bundle }) {
   const rows: [string, ReactNode][] = [
@@ -17,9 +21,11 @@ export function MetadataTable({ bundle }: { bundle: Bundle }) {
     ['created', formatCreated(bundle.created)],
   ];
   if (bundle.command !== null) rows.push(['command', <code key="command">{bundle.command}</code>]);
-  for (const key of Object.keys(bundle.metadata).sort()) {
-    const value = bundle.metadata[key];
-    const text = SIZES.has(key) ? formatBytes(value) : DURATIONS.has(key) ? formatDuration(value) : formatValue(value);
+  const standard = standardMetadataKeys(bundle.bundle_type);
+  const others = Object.keys(bundle.metadata).filter((key) => !standard.includes(key)).sort();
+  for (const key of [...standard, ...others]) {
+    if (SHOWN_ABOVE.has(key)) continue;
+    const text = formatMetadata(key, bundle.metadata[key]);
     if (text !== '') rows.push([key, text]);
   }
   return (
@@ -37,4 +43,11 @@ export function MetadataTable({ bundle }: { bundle: Bundle }) {
       </table>
     </section>
   );
+}
+
+function formatMetadata(key: string, value: MetadataValue | undefined): string {
+  if (SIZES.has(key)) return formatBytes(value);
+  if (DURATIONS.has(key)) return formatDuration(value);
+  if (DATES.has(key) && typeof value === 'number') return formatCreated(value);
+  return formatValue(value);
 }

@@ -31,8 +31,7 @@ export function BundlePage({ uuid }: { uuid: string }) {
       <MetadataTable bundle={bundle} />
       <Dependencies bundle={bundle} />
       {bundle.bundle_type !== 'dataset' && <LiveOutput uuid={bundle.uuid} final={final} />}
-      {/* Contents are read again when the state changes: a run's files appear as it goes. */}
-      <ContentsBrowser key={bundle.state} uuid={bundle.uuid} name={bundleName(bundle)} />
+      <ContentsBrowser uuid={bundle.uuid} name={bundleName(bundle)} live={!final} />
     </article>
   );
 }
