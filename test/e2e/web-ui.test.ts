@@ -118,3 +118,21 @@ describe('web interface', () => {
     await screenshot('signed-out');
   }, WAIT_MS);
 });
+
+describe('web interface with a refused token', () => {
+  it('goes back to the sign-in form when the server answers 401', async () => {
+    await page.getByLabel('User name').fill('codalab');
+    await page.getByLabel('Password').fill(cluster.rootPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in again on the page it was on (the killed run's).
+    await page.getByRole('heading', { name: 'ticker', level: 1 }).waitFor();
+    await page.evaluate(() => {
+      const key = 'codalab.session';
+      const session = JSON.parse(sessionStorage.getItem(key) ?? '{}') as Record<string, unknown>;
+      sessionStorage.setItem(key, JSON.stringify({ ...session, accessToken: 'not-a-token' }));
+    });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to CodaLab' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('codalab.session'))).toBeNull();
+  }, WAIT_MS);
+});
