@@ -19,6 +19,8 @@ export interface ServerConfig {
    * the address it listens on. Also this server's identity among them, so it must be unique.
    */
   readonly advertiseUrl: string | null;
+  /** The web interface's static build; absent: dist/web beside the compiled server. */
+  readonly webDir?: string;
   readonly defaultCpuImage: string;
   readonly defaultGpuImage: string;
   /** Root password from CODALAB_ROOT_PASSWORD on first start; generated when absent. */

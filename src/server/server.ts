@@ -171,7 +171,7 @@ export async function startServer(
     groups,
     sharing: new SharingService(store, access, groups),
   };
-  const app = buildApp(services, log);
+  const app = buildApp(services, log, config.webDir);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

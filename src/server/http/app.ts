@@ -17,6 +17,7 @@ import { registerLiveRoutes } from './live-routes.js';
 import { registerPortRoutes } from './port-routes.js';
 import { registerWorkerRoutes } from './worker-routes.js';
 import { registerWorksheetRoutes } from './worksheet-routes.js';
+import { DEFAULT_WEB_DIR, registerWebRoutes } from './web-routes.js';
 
 export interface RouteContext {
   services: Services;
@@ -26,7 +27,8 @@ export interface RouteContext {
   authenticateWorker(request: FastifyRequest): Promise<User>;
 }
 
-export function buildApp(services: Services, log: Logger): FastifyInstance {
+/** `webDir`: the web interface's static build (dist/web), served at `/`. */
+export function buildApp(services: Services, log: Logger, webDir: string = DEFAULT_WEB_DIR): FastifyInstance {
   // JSON bodies are parsed whole in memory: the limit fits the largest legitimate request (limits.ts).
   const app = Fastify({ logger: false, bodyLimit: JSON_BODY_MAX_BYTES });
   // Contents travel as raw streams: hand the request stream itself to the route (size limits are
@@ -66,6 +68,7 @@ export function buildApp(services: Services, log: Logger): FastifyInstance {
   registerLiveRoutes(app, context);
   registerPortRoutes(app, context);
   registerClusterRoutes(app, context);
+  registerWebRoutes(app, webDir);
   return app;
 }
 
