@@ -31,27 +31,34 @@ function freePort() {
   });
 }
 
-/**
- * CPU seconds of the postmaster and the processes it runs now (backends, writers). A backend that
- * exited is not counted: the server's pool keeps its connections for the whole bench.
- */
-function clusterCpuSeconds(data) {
+/** CPU seconds so far of the postmaster and each process it runs now (backends, writers), by pid. */
+function clusterCpuByPid(data) {
   const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = readCpuSeconds(postmaster);
+  const byPid = new Map([[postmaster, readCpuSeconds(postmaster)]]);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) total += readCpuSeconds(Number(entry));
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) byPid.set(Number(entry), readCpuSeconds(Number(entry)));
     } catch {
       // The process ended between the listing and the read.
     }
   }
-  return total;
+  return byPid;
 }
 
 /**
- * Starts a cluster with one empty database; resolves to `{ url, stop, cpuSeconds }`. `stop` is
+ * A meter of the cluster's CPU: `read()` is the CPU seconds its processes used since the meter
+ * started. A backend that exited meanwhile is not counted (a lower bound); the server's pool
+ * keeps its connections while it is not saturated.
+ */
+function clusterCpuMeter(data) {
+  const start = clusterCpuByPid(data);
+  return { read: () => [...clusterCpuByPid(data)].reduce((sum, [pid, cpu]) => sum + cpu - (start.get(pid) ?? 0), 0) };
+}
+
+/**
+ * Starts a cluster with one empty database; resolves to `{ url, stop, cpuMeter }`. `stop` is
  * idempotent and also runs on exit, SIGINT and SIGTERM.
  */
 export async function startBenchPostgres() {
@@ -99,16 +106,16 @@ export async function startBenchPostgres() {
     stop();
     throw new Error(`could not start a private PostgreSQL: ${error.stderr?.toString().trim() || error.message}`);
   }
-  return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/cl_bench`, stop, cpuSeconds: () => clusterCpuSeconds(data) };
+  return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/cl_bench`, stop, cpuMeter: () => clusterCpuMeter(data) };
 }
 
 /**
  * The database a bench's server runs on (`--database sqlite|postgres`): `url` for the Store and
- * for `cl-server --database-url`, `stop`, and `cpuSeconds` of a separate database server (0 for
- * SQLite, which runs inside cl-server). SQLite is a file in `home`, as the server's default.
+ * for `cl-server --database-url`, `stop`, and `cpuMeter()` of a separate database server (always 0
+ * for SQLite, which runs inside cl-server). SQLite is a file in `home`, as the server's default.
  */
 export async function openBenchDatabase(engine, home) {
-  if (engine === 'sqlite') return { engine, url: join(home, 'codalab.sqlite'), stop: () => {}, cpuSeconds: () => 0 };
+  if (engine === 'sqlite') return { engine, url: join(home, 'codalab.sqlite'), stop: () => {}, cpuMeter: () => ({ read: () => 0 }) };
   if (engine === 'postgres') return { engine, ...(await startBenchPostgres()) };
   throw new Error(`--database ${engine}: expected sqlite or postgres`);
 }

@@ -28,6 +28,7 @@ const STAGED = Number(option('--staged', 2000));
 const LOAD = Number(option('--load', 0));
 const DATABASE = option('--database', 'sqlite');
 const TARGET_P99_MS = 50;
+const ANSWER_TIMEOUT_MS = 20_000;
 const root = new URL('..', import.meta.url).pathname;
 const PASSWORD = 'bench-password';
 
@@ -58,6 +59,8 @@ function checkin(url, agent, token, i) {
       response.on('end', () => (response.statusCode === 200 ? resolve(performance.now() - start) : reject(new Error(`check-in answered ${response.statusCode}`))));
     });
     request.on('error', reject);
+    // A saturated server may hold a request for minutes; past this it counts as failed, so the window ends.
+    request.setTimeout(ANSWER_TIMEOUT_MS, () => request.destroy(new Error(`no answer in ${ANSWER_TIMEOUT_MS / 1000} s`)));
     request.end(body);
   });
 }
@@ -122,7 +125,7 @@ async function main() {
     if (LOAD > 0) stopLoad = startLoad(LOAD);
     const latencies = [];
     const cpuBefore = readCpuSeconds(server.pid);
-    const databaseCpuBefore = database.cpuSeconds();
+    const databaseCpu = database.cpuMeter();
     const benchCpuBefore = process.cpuUsage();
     const windowStart = Date.now();
     const end = windowStart + SECONDS * 1000;
@@ -138,7 +141,7 @@ async function main() {
     };
     await Promise.all(Array.from({ length: WORKERS }, (_, i) => simulate(i)));
     const cpu = readCpuSeconds(server.pid) - cpuBefore;
-    const databaseCpu = database.cpuSeconds() - databaseCpuBefore;
+    const databaseCpuSeconds = databaseCpu.read();
     const benchCpuUsage = process.cpuUsage(benchCpuBefore);
     const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6;
     const windowSeconds = (Date.now() - windowStart) / 1000;
@@ -153,7 +156,7 @@ async function main() {
     console.log(`  server CPU: ${cpu.toFixed(1)} s user+system in ${windowSeconds.toFixed(1)} s = ${((100 * cpu) / windowSeconds).toFixed(0)}% of one core`);
     // The simulated workers share the machine: past one core, they and not the server may be the limit.
     console.log(`  this bench's own CPU (the simulated workers): ${benchCpu.toFixed(1)} s = ${((100 * benchCpu) / windowSeconds).toFixed(0)}% of one core`);
-    if (DATABASE === 'postgres') console.log(`  PostgreSQL CPU: ${databaseCpu.toFixed(1)} s = ${((100 * databaseCpu) / windowSeconds).toFixed(0)}% of one core`);
+    if (DATABASE === 'postgres') console.log(`  PostgreSQL CPU: at least ${databaseCpuSeconds.toFixed(1)} s = ${((100 * databaseCpuSeconds) / windowSeconds).toFixed(0)}% of one core`);
     console.log(`  scheduling passes: ${describePasses(windowPasses)}`);
     console.log(`  target: p99 under ${TARGET_P99_MS} ms -> ${p99 < TARGET_P99_MS ? 'met' : 'MISSED'}${WORKERS === 1000 ? '' : ` (the target is set at 1,000 workers; this is ${WORKERS})`}`);
   } finally {
