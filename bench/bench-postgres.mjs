@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onExit } from './bench-support.mjs';
 import { readCpuSeconds } from './server-watch.mjs';
 
 const POSTGRES_ROOT = '/usr/lib/postgresql';
@@ -83,13 +84,7 @@ export async function startBenchPostgres() {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const onSignal = (signal) => {
-    stop();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('exit', stop);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  onExit(stop);
   try {
     if (asRoot) {
       const uid = Number(execFileSync('id', ['-u', SUPERUSER], { encoding: 'utf8' }).trim());

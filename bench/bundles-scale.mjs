@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../dist/server/store/open-store.js';
 import { hashPassword } from '../dist/server/services/passwords.js';
 import { randomIds } from '../dist/server/ids.js';
-import { median, option, runBench, waitFor } from './bench-support.mjs';
+import { median, onExit, option, runBench, waitFor } from './bench-support.mjs';
 import { openBenchDatabase } from './bench-postgres.mjs';
 
 const BUNDLES = Number(option('--bundles', 100_000));
@@ -107,6 +107,7 @@ function clientEnv(home, url, user, worksheet) {
 
 async function main() {
   const home = mkdtempSync(join(tmpdir(), 'cl-bench-scale-'));
+  onExit(() => rmSync(home, { recursive: true, force: true }));
   const serverHome = join(home, 'server');
   mkdirSync(serverHome, { mode: 0o700 });
   const database = await openBenchDatabase(DATABASE, serverHome);
@@ -115,6 +116,8 @@ async function main() {
     const fill = await fillStore(database.url);
     const env = { ...process.env, CODALAB_ROOT_PASSWORD: PASSWORD };
     server = spawn(join(root, 'bin/cl-server'), ['--home', serverHome, '--port', '0', '--database-url', database.url], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // Before the other exit steps: the server goes before its database and home.
+    process.prependListener('exit', () => server.kill('SIGKILL'));
     const addressFile = join(serverHome, 'address.json');
     await waitFor(() => existsSync(addressFile) || server.exitCode !== null, 'the server address');
     if (server.exitCode !== null) throw new Error(`cl-server exited with status ${server.exitCode}`);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../dist/common/http-client.js';
 import { Bundle, TokenResponse, Worksheet, routes } from '../dist/protocol/index.js';
-import { option, startLoad, waitFor } from './bench-support.mjs';
+import { onExit, option, startLoad, waitFor } from './bench-support.mjs';
 import { openBenchDatabase } from './bench-postgres.mjs';
 import { readCpuSeconds, watchSchedulingPasses } from './server-watch.mjs';
 
@@ -92,10 +92,13 @@ function describePasses(list) {
 
 async function main() {
   const home = mkdtempSync(join(tmpdir(), 'cl-bench-checkin-'));
+  onExit(() => rmSync(home, { recursive: true, force: true }));
   const database = await openBenchDatabase(DATABASE, join(home, 'server'));
   const env = { ...process.env, CODALAB_ROOT_PASSWORD: PASSWORD, NODE_OPTIONS: process.env.SERVER_NODE_OPTIONS ?? '' };
   const serverArgs = ['--home', join(home, 'server'), '--port', '0', '--database-url', database.url, '--verbose', '--log-format', 'json'];
   const server = spawn(join(root, 'bin/cl-server'), serverArgs, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Before the other exit steps: the server goes before its database and home.
+  process.prependListener('exit', () => server.kill('SIGKILL'));
   const passes = watchSchedulingPasses(server.stderr);
   let stopLoad = () => {};
   try {
