@@ -49,6 +49,18 @@ export async function stopBench(children, home, graceMs = 1500) {
   rmSync(home, { recursive: true, force: true });
 }
 
+let exitOnSignals = false;
+
+/** Runs the synchronous `cleanup` when the process exits, Ctrl-C and SIGTERM included. */
+export function onExit(cleanup) {
+  process.on('exit', cleanup);
+  if (exitOnSignals) return;
+  exitOnSignals = true;
+  // Exiting from the signal runs the 'exit' listeners, which a default signal death skips.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
+
 /** Runs a bench's main; a failure is one line on stderr and exit status 1. */
 export function runBench(main) {
   main().catch((error) => {

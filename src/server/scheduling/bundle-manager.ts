@@ -112,6 +112,7 @@ export class BundleManager {
 
   async pass(): Promise<void> {
     if (this.gate !== null && !(await this.gate.mayRun())) return;
+    const started = this.clock.now();
     await this.stageCreatedRuns();
     for (const step of this.passSteps) {
       if (await step()) {
@@ -128,7 +129,9 @@ export class BundleManager {
     this.lastPlacedAt = now;
     try {
       await yieldToRequests();
-      await this.schedule(workers);
+      const placing = await this.schedule(workers);
+      // What bench/checkin.mjs reads (--verbose): the whole pass, requests served between its steps included.
+      if (placing) this.log.debug('scheduling pass', { ...placing, ms: this.clock.now() - started });
     } catch (error) {
       this.changed = true;
       throw error;
@@ -221,10 +224,11 @@ export class BundleManager {
     }
   }
 
-  private async schedule(workers: WorkerRow[]): Promise<void> {
+  /** Places staged runs; returns what the pass looked at (null when no run was staged). */
+  private async schedule(workers: WorkerRow[]): Promise<{ staged_runs: number; online_workers: number; match_ms: number } | null> {
     const staged = await this.store.listBundlesInStates(['staged']);
     const runs = staged.filter((r) => r.bundle_type === 'run');
-    if (runs.length === 0) return;
+    if (runs.length === 0) return null;
     await yieldToRequests();
     const held = await this.store.listBundlesInStates(ACTIVE);
     const snapshots = await this.snapshots(workers.filter((w) => this.isOnline(w)), held);
@@ -234,7 +238,9 @@ export class BundleManager {
     const unordered = await this.toStagedRuns(runs);
     const quotas = await this.sharedRunQuotas(runs, held, snapshots);
     await yieldToRequests();
+    const matchStarted = this.clock.now();
     const { assignments, waiting } = matchRuns(orderStagedRuns(unordered, active), snapshots, quotas);
+    const matchMs = this.clock.now() - matchStarted;
     await yieldToRequests();
     const workerByKey = new Map(workers.map((w) => [WorkerHub.key(w.owner_id, w.id), w]));
     for (const { uuid, worker_key } of assignments) {
@@ -261,6 +267,7 @@ export class BundleManager {
         await this.store.updateBundle(run.uuid, { last_updated: this.clock.now(), metadata: { staged_status: status } }, { states: ['staged'] });
       }
     }
+    return { staged_runs: runs.length, online_workers: snapshots.length, match_ms: matchMs };
   }
 
   /** For each owner of a staged run who has a parallel-run quota: their runs held by shared workers now. */
