@@ -204,7 +204,7 @@ export async function startServer(
     // Stopping twice is harmless: the second call waits for the first.
     stop: () => {
       stopping ??= (async () => {
-        manager.stop();
+        await manager.stop();
         await peers?.leave();
         hub.notifyAll();
         await app.close();

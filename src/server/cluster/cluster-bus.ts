@@ -21,6 +21,12 @@ const CHANNEL = 'codalab_cluster';
 /** NOTIFY payloads must stay under 8000 bytes; a batch is split well below that. */
 const MAX_PAYLOAD_CHARS = 6_000;
 const RECONNECT_MS = 1_000;
+/**
+ * Events are gathered this long and sent as one notification: a busy server (hundreds of
+ * check-ins a second, each maybe news) then costs the database a few notifications a second,
+ * not one per change, for a delay its peers do not notice.
+ */
+const BATCH_MS = 20;
 
 interface Envelope {
   from: string;
@@ -28,8 +34,8 @@ interface Envelope {
 }
 
 /**
- * Events by PostgreSQL notification on one connection of its own. Events published in one turn
- * of the event loop go out as one notification, without repeats. While the connection is down
+ * Events by PostgreSQL notification on one connection of its own. Events published within
+ * BATCH_MS go out as one notification, without repeats, one batch at a time. While the connection is down
  * nothing is lost for good: on reconnecting, `onResync` makes the server re-check everything, as
  * after a missed event; the periodic polls cover the gap meanwhile.
  */
@@ -57,10 +63,13 @@ export class PgBus implements ClusterBus {
     this.queued.set(event.kind === 'change' ? 'change' : `worker:${event.key}`, event);
     if (this.flushing) return;
     this.flushing = true;
-    setImmediate(() => {
-      this.flushing = false;
-      void this.flush();
-    });
+    setTimeout(() => {
+      void this.flush().finally(() => {
+        this.flushing = false;
+        // What came in while this batch was sent goes in the next.
+        if (this.queued.size > 0) this.publish([...this.queued.values()][0] as ClusterEvent);
+      });
+    }, BATCH_MS);
   }
 
   async close(): Promise<void> {

@@ -41,6 +41,9 @@ export interface BundleManagerOptions extends ResourceDefaults, StateBoundsOptio
 export class BundleManager {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private stopped = false;
+  /** The loop of passes under way, if any. */
+  private current: Promise<void> = Promise.resolve();
   private again = false;
   private readonly passSteps: (() => Promise<boolean>)[] = [];
   /** Something that can change a placement happened since the last placing (a trigger, a staged or restaged run). */
@@ -66,8 +69,11 @@ export class BundleManager {
     this.trigger();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for a pass under way, so the store can be closed after it. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopped = true;
+    await this.current;
   }
 
   /** Something changed: runs a pass soon; passes never overlap, and a trigger during a pass causes one more. */
@@ -77,13 +83,16 @@ export class BundleManager {
   }
 
   private run(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = true;
-    setImmediate(() => {
-      void this.loop();
+    this.current = new Promise((resolve) => {
+      setImmediate(() => {
+        void this.loop().then(resolve);
+      });
     });
   }
 
@@ -96,7 +105,7 @@ export class BundleManager {
         // A failed pass is retried on the next tick; the error is logged so it is not invisible.
         this.log.error(`scheduling pass failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       }
-    } while (this.again);
+    } while (this.again && !this.stopped);
     this.running = false;
   }
 
@@ -260,13 +269,13 @@ export class BundleManager {
       );
       if (assigned) this.hub.notify(worker_key);
     }
+    const statuses = new Map<string, string>();
     for (const run of runs) {
       const reason = waiting.get(run.uuid);
       const status = reason ? withRestageNote(run.metadata.staged_status, reason) : undefined;
-      if (status && run.metadata.staged_status !== status) {
-        await this.store.updateBundle(run.uuid, { last_updated: this.clock.now(), metadata: { staged_status: status } }, { states: ['staged'] });
-      }
+      if (status && run.metadata.staged_status !== status) statuses.set(run.uuid, status);
     }
+    await this.store.setStagedStatuses(statuses, this.clock.now());
     return { staged_runs: runs.length, online_workers: snapshots.length, match_ms: matchMs };
   }
 

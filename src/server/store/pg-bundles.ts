@@ -99,6 +99,17 @@ export async function updateBundle(db: Queryable, uuid: string, change: BundleCh
   return result.rowCount > 0;
 }
 
+/** One statement for all: a pass over thousands of waiting runs costs one round trip, not one each. */
+export async function setStagedStatuses(db: Queryable, statuses: ReadonlyMap<string, string>, time: number): Promise<void> {
+  if (statuses.size === 0) return;
+  await run(
+    db,
+    `UPDATE bundles AS b SET last_updated = ?, metadata = (b.metadata::jsonb || jsonb_build_object('staged_status', v.status))::text
+     FROM unnest(?::text[], ?::text[]) AS v(uuid, status) WHERE b.uuid = v.uuid AND b.state = 'staged'`,
+    [time, [...statuses.keys()], [...statuses.values()]],
+  );
+}
+
 export async function getDependencies(db: Queryable, childUuids: readonly string[]): Promise<DependencyRow[]> {
   if (childUuids.length === 0) return [];
   return all<DependencyRow>(db, `SELECT ${DEPENDENCY_COLUMNS} FROM bundle_dependencies WHERE child_uuid = ANY(?::text[]) ORDER BY seq`, [childUuids]);

@@ -165,6 +165,7 @@ export class PgStore implements Store {
   updateBundle(uuid: string, change: BundleChange, guard: BundleGuard = {}): Promise<boolean> {
     return bundles.updateBundle(this.pool, uuid, change, guard);
   }
+  setStagedStatuses(statuses: ReadonlyMap<string, string>, time: number): Promise<void> { return bundles.setStagedStatuses(this.pool, statuses, time); }
 
   getDependencies(childUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]> { return bundles.getDependencies(this.pool, childUuids); }
   getDependents(parentUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]> { return bundles.getDependents(this.pool, parentUuids); }

@@ -225,6 +225,16 @@ export class SqliteStore implements Store {
   }
 
   async updateBundle(uuid: string, change: BundleChange, guard: BundleGuard = {}): Promise<boolean> {
+    return this.updateBundleNow(uuid, change, guard);
+  }
+
+  async setStagedStatuses(statuses: ReadonlyMap<string, string>, time: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const [uuid, status] of statuses) this.updateBundleNow(uuid, { last_updated: time, metadata: { staged_status: status } }, { states: ['staged'] });
+    })();
+  }
+
+  private updateBundleNow(uuid: string, change: BundleChange, guard: BundleGuard): boolean {
     const sets: string[] = ['last_updated = ?'];
     const values: SqlValue[] = [change.last_updated];
     const set = (column: string, value: SqlValue): void => {

@@ -174,5 +174,18 @@ for (const factory of storeFactories()) {
       await store.setBundleOwner(['0xb1'], 'u2');
       expect((await store.getBundles(['0xb1']))[0]?.owner_id).toBe('u2');
     });
+
+    it('writes the waiting reasons of staged runs in one go, leaving runs no longer staged alone', async () => {
+      await store.insertBundle(bundle('0xs1', { state: 'staged', metadata: { name: 'a', staged_status: 'old' } }), [], null);
+      await store.insertBundle(bundle('0xs2', { state: 'staged', metadata: { name: 'b' } }), [], null);
+      await store.insertBundle(bundle('0xs3', { state: 'starting', metadata: { name: 'c' } }), [], null);
+      await store.setStagedStatuses(new Map([['0xs1', 'No worker'], ['0xs2', 'Too big'], ['0xs3', 'Late']]), 42);
+      await store.setStagedStatuses(new Map(), 43);
+      const rows = new Map((await store.getBundles(['0xs1', '0xs2', '0xs3'])).map((r) => [r.uuid, r]));
+      expect(rows.get('0xs1')).toMatchObject({ last_updated: 42, metadata: { name: 'a', staged_status: 'No worker' } });
+      expect(rows.get('0xs2')).toMatchObject({ last_updated: 42, metadata: { name: 'b', staged_status: 'Too big' } });
+      expect(rows.get('0xs3')?.metadata.staged_status).toBeUndefined();
+      expect(rows.get('0xs3')?.last_updated).not.toBe(42);
+    });
   });
 }

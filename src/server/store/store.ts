@@ -196,6 +196,8 @@ export interface Store extends AccessStore {
   listBundlesOfWorker(ownerId: string, workerId: string, states: readonly BundleState[]): Promise<BundleRow[]>;
   /** Applies the change when the guard holds; returns whether a row changed. */
   updateBundle(uuid: string, change: BundleChange, guard?: BundleGuard): Promise<boolean>;
+  /** Sets metadata.staged_status (and last_updated) of each run that is still staged, in one go. */
+  setStagedStatuses(statuses: ReadonlyMap<string, string>, time: number): Promise<void>;
   getDependencies(childUuids: readonly string[]): Promise<(Dependency & { child_uuid: string })[]>;
 
   upsertWorker(worker: WorkerRow): Promise<void>;
