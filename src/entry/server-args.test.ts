@@ -23,6 +23,21 @@ describe('cl-server flags', () => {
     expect(Object.isFrozen(parsed.args.config)).toBe(true);
   });
 
+  it('keeps the bundle store in the home unless --store-dir names another, and takes an --advertise-url', () => {
+    const plain = parseServerArgs(['--home', '/srv/a'], env);
+    if (plain.kind !== 'run') throw new Error('expected a config');
+    expect(plain.args.config).toMatchObject({ storeDir: '/srv/a/store', advertiseUrl: null });
+    const shared = parseServerArgs(['--store-dir', 'shared/store', '--advertise-url', 'http://node-2.lab:2900/'], env);
+    if (shared.kind !== 'run') throw new Error('expected a config');
+    expect(shared.args.config).toMatchObject({ storeDir: resolve('shared/store'), advertiseUrl: 'http://node-2.lab:2900' });
+  });
+
+  it('refuses an --advertise-url peers could not open', () => {
+    for (const bad of ['node-2:2900', 'ftp://node-2', 'http://node-2:2900/rest', 'http://node-2?x=1']) {
+      expect(refusal(['--advertise-url', bad])).toBe(`Invalid --advertise-url '${bad}': expected http://HOST:PORT, the address other servers reach this one at.`);
+    }
+  });
+
   it('parses values', () => {
     const parsed = parseServerArgs(['--port', '0', '--max-request-memory', '2g', '--default-request-network', 'no'], env);
     if (parsed.kind !== 'run') throw new Error('expected a config');
