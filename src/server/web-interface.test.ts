@@ -57,6 +57,8 @@ describe('web interface served by cl-server', () => {
       expect(answer, path).toMatchObject({ status: 200, body: INDEX });
       expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(answer.headers['cache-control']).toBe('no-cache');
+      // No script but the build's own, nothing sent elsewhere, never framed by another site.
+      expect(answer.headers['content-security-policy']).toMatch(/script-src 'self';.*connect-src 'self';.*frame-ancestors 'none'/);
     }
   });
 

@@ -11,6 +11,15 @@ import { REST } from '../../protocol/index.js';
 /** dist/web next to the compiled server (dist/server/http/web-routes.js). */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web', import.meta.url));
 
+/**
+ * The page shows what strangers wrote (bundle names, worksheet text, file previews): should any of
+ * it ever slip past React's escaping, it still cannot run script, load from elsewhere, send the
+ * token away or be framed by another site.
+ */
+export const WEB_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 export const WEB_NOT_BUILT_MESSAGE = 'The web interface is not built: run `npm run build`, then restart cl-server.';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -78,7 +87,7 @@ async function fileInside(root: string, relative: string): Promise<{ path: strin
 async function sendIndex(reply: FastifyReply, root: string): Promise<FastifyReply> {
   const index = await fileInside(root, 'index.html');
   if (!index) return reply.status(503).type('text/plain; charset=utf-8').send(`${WEB_NOT_BUILT_MESSAGE}\n`);
-  return sendFile(reply, index.path, index.size, 'no-cache');
+  return sendFile(reply.header('content-security-policy', WEB_CONTENT_SECURITY_POLICY), index.path, index.size, 'no-cache');
 }
 
 function sendFile(reply: FastifyReply, path: string, size: number, cache: string): FastifyReply {
