@@ -127,7 +127,8 @@ export class AuthService {
    * `unauthorized` error, a token of the other audience `forbidden` (logging in again would not help).
    */
   async authenticate(token: string, audience: TokenAudience = 'user'): Promise<User> {
-    const found = await this.store.getToken(hashToken(token));
+    const lookup = await this.store.getTokenWithUser(hashToken(token));
+    const found = lookup?.token;
     if (!found || (found.kind !== 'access' && found.kind !== 'worker_access')) {
       throw new ApiError('unauthorized', 'Unknown access token: log in again.');
     }
@@ -137,7 +138,7 @@ export class AuthService {
     if (found.kind !== KINDS[audience].access) {
       throw new ApiError('forbidden', audience === 'user' ? WORKER_TOKEN_ON_USER_ROUTE : USER_TOKEN_ON_WORKER_ROUTE);
     }
-    const [user] = await this.store.getUsersByIds([found.user_id]);
+    const user = lookup.user;
     if (!user) throw new ApiError('unauthorized', 'The user of this access token no longer exists.');
     // Disabling deletes the user's tokens; this covers a token checked while that happens.
     if (!user.is_active) throw new ApiError('forbidden', ACCOUNT_DISABLED);

@@ -18,7 +18,7 @@ import { bundleQuerySql } from './pg-bundle-query.js';
 import { all, createPool, one, run, transaction, type PgRow } from './pg-client.js';
 import * as users from './pg-users.js';
 import { readableSql } from './sqlite-access.js';
-import { toBundle, toWorker } from './sqlite-rows.js';
+import { toBundle, toTokenWithUser, toWorker, TOKEN_WITH_USER_SQL } from './sqlite-rows.js';
 import type {
   BundleChange, BundleGuard, BundleRow, NewBundleRow, NewUserRow, Store, TokenKind, TokenRow, UserAccountChange,
   UserHoldings, UserRow, WorkerRow, WorksheetItemRow, WorksheetRow,
@@ -66,6 +66,10 @@ export class PgStore implements Store {
   deleteUserIfOwnsNothing(userId: string): Promise<UserHoldings> { return users.deleteUserIfOwnsNothing(this.pool, userId); }
   insertToken(tokenHash: string, userId: string, expiresAt: number, kind: TokenKind): Promise<void> { return users.insertToken(this.pool, tokenHash, userId, expiresAt, kind); }
   getToken(tokenHash: string): Promise<TokenRow | undefined> { return users.getToken(this.pool, tokenHash); }
+  async getTokenWithUser(tokenHash: string): Promise<{ token: TokenRow; user: UserRow | undefined } | undefined> {
+    const row = await one<PgRow>(this.pool, TOKEN_WITH_USER_SQL, [tokenHash]);
+    return row && toTokenWithUser(row);
+  }
   deleteToken(tokenHash: string): Promise<boolean> { return users.deleteToken(this.pool, tokenHash); }
   deleteTokensOfUser(userId: string): Promise<void> { return users.deleteTokensOfUser(this.pool, userId); }
   deleteTokensExpiredBefore(time: number): Promise<void> { return users.deleteTokensExpiredBefore(this.pool, time); }

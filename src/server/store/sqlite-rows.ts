@@ -2,7 +2,7 @@
 // integers and JSON text, turned into typed rows here and nowhere else. The PostgreSQL schema is
 // the same migrations, so PgStore's rows have the same shape and use these too.
 import type { BundleState, Metadata } from '../../protocol/index.js';
-import type { BundleRow, UserRow, WorkerRow } from './store.js';
+import type { BundleRow, TokenKind, TokenRow, UserRow, WorkerRow } from './store.js';
 
 export type SqlValue = string | number | null;
 export type Raw = Record<string, SqlValue>;
@@ -76,4 +76,14 @@ export function toWorker(r: Raw): WorkerRow {
     shared_file_system: r.shared_file_system === 1,
     server_url: r.server_url === null || r.server_url === undefined ? null : String(r.server_url),
   };
+}
+
+/** The SELECT of getTokenWithUser on both engines: the token's columns renamed apart from the user's. */
+export const TOKEN_WITH_USER_SQL =
+  `SELECT t.user_id AS token_user_id, t.expires_at AS token_expires_at, t.kind AS token_kind, u.*
+   FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`;
+
+export function toTokenWithUser(r: Raw): { token: TokenRow; user: UserRow | undefined } {
+  const token = { user_id: String(r.token_user_id), expires_at: Number(r.token_expires_at), kind: String(r.token_kind) as TokenKind };
+  return { token, user: r.id === null || r.id === undefined ? undefined : toUser(r) };
 }

@@ -12,7 +12,7 @@ import * as access from './sqlite-access.js';
 import type { ClusterStore } from './cluster-store.js';
 import { SqliteClusterStore } from './sqlite-cluster.js';
 import type { GrantLevel, GrantRow, GroupMemberRow, GroupRow, Level, ObjectKind } from './access-store.js';
-import { boolOrNull, marks, toBundle, toUser, toWorker, type Raw, type SqlValue } from './sqlite-rows.js';
+import { boolOrNull, marks, toBundle, toTokenWithUser, toUser, toWorker, TOKEN_WITH_USER_SQL, type Raw, type SqlValue } from './sqlite-rows.js';
 import type {
   BundleChange,
   BundleGuard,
@@ -111,6 +111,11 @@ export class SqliteStore implements Store {
 
   async getToken(tokenHash: string): Promise<TokenRow | undefined> {
     return users.getToken(this.db, tokenHash);
+  }
+
+  async getTokenWithUser(tokenHash: string): Promise<{ token: TokenRow; user: UserRow | undefined } | undefined> {
+    const row = this.db.prepare(TOKEN_WITH_USER_SQL).get(tokenHash) as Raw | undefined;
+    return row && toTokenWithUser(row);
   }
 
   async deleteToken(tokenHash: string): Promise<boolean> {

@@ -95,6 +95,14 @@ for (const factory of storeFactories()) {
       expect(await store.getToken('h2')).toEqual({ user_id: 'u1', expires_at: 300, kind: 'refresh' });
     });
 
+    it('finds a token with its user in one lookup', async () => {
+      await store.insertToken('h1', 'u1', 100, 'access');
+      const found = await store.getTokenWithUser('h1');
+      expect(found?.token).toEqual({ user_id: 'u1', expires_at: 100, kind: 'access' });
+      expect(found?.user).toEqual((await store.getUsersByIds(['u1']))[0]);
+      expect(await store.getTokenWithUser('nope')).toBeUndefined();
+    });
+
     it('revokes one token, or all of a user', async () => {
       await store.insertToken('h1', 'u1', 100, 'access');
       await store.insertToken('h2', 'u1', 300, 'refresh');

@@ -167,6 +167,8 @@ export interface Store extends AccessStore {
 
   insertToken(tokenHash: string, userId: string, expiresAt: number, kind: TokenKind): Promise<void>;
   getToken(tokenHash: string): Promise<TokenRow | undefined>;
+  /** The token and its user in one lookup (every request's authentication); user undefined when gone. */
+  getTokenWithUser(tokenHash: string): Promise<{ token: TokenRow; user: UserRow | undefined } | undefined>;
   /** Returns whether a token was deleted. */
   deleteToken(tokenHash: string): Promise<boolean>;
   /** Every token of the user, access and refresh (after a password change). */
