@@ -97,7 +97,10 @@ describe('web interface', () => {
 
   it("watches a running bundle's stdout grow and kills it", async () => {
     ticker = await cluster.clOk(['run', 'for i in $(seq 1 60); do echo line-$i; sleep 1; done', '-n', 'ticker']);
+    // The output is pushed by the follow route, not polled.
+    const followed = page.waitForRequest((request) => request.url().includes(`/rest/bundles/${ticker}/follow`));
     await page.goto(`${cluster.url}/bundles/${ticker}`);
+    await followed;
     await page.getByRole('heading', { name: 'ticker', level: 1 }).waitFor();
     await waitForText('[data-testid="stdout"]', 'line-3');
     await waitForText('[data-testid="stdout"]', 'line-6');

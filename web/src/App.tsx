@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { loadSession, setSignedOutHandler, signOut, type Session } from './api.js';
 import { TopBar } from './components/TopBar.js';
 import { BundlePage } from './pages/BundlePage.js';
+import { SearchPage } from './pages/SearchPage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { WorkersPage } from './pages/WorkersPage.js';
 import { WorksheetPage } from './pages/WorksheetPage.js';
@@ -42,6 +43,8 @@ function Page({ path }: { path: string }) {
       return <BundlePage key={route.uuid} uuid={route.uuid} />;
     case 'workers':
       return <WorkersPage />;
+    case 'search':
+      return <SearchPage key={route.query} query={route.query} />;
     case 'missing':
       return (
         <section>

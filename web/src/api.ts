@@ -81,12 +81,41 @@ export async function authorizedFetch(path: string, init: RequestInit = {}): Pro
   return response;
 }
 
+/** The session's token for a request made without fetch (an upload with progress); signs out when there is none. */
+export function requireToken(): string {
+  const session = loadSession();
+  if (session) return session.accessToken;
+  onSignedOut();
+  throw new RequestError(401, 'Sign in first.');
+}
+
+/** A 401 from a request made without fetch: the session ends as with authorizedFetch. */
+export function refusedToken(): void {
+  sessionStorage.removeItem(SESSION_KEY);
+  onSignedOut();
+}
+
+/** Sends JSON with `method` (POST, PATCH), the answer checked against `schema`. */
+export async function sendJson<T extends z.ZodType>(method: string, path: string, schema: T, body: unknown): Promise<z.infer<T>> {
+  const response = await authorizedFetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return schema.parse(await response.json());
+}
+
 /** GET or POST JSON, the answer checked against `schema`. */
 export async function requestJson<T extends z.ZodType>(path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
   const init: RequestInit =
     body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
   const response = await authorizedFetch(path, init);
   return schema.parse(await response.json());
+}
+
+/** The server's one-line message from an error body, or the text itself. */
+export function messageOf(status: number, text: string): string {
+  try {
+    return ErrorBody.parse(JSON.parse(text)).error.message;
+  } catch {
+    return text.trim() || `The server answered ${status}.`;
+  }
 }
 
 async function errorOf(response: Response): Promise<RequestError> {

@@ -9,10 +9,11 @@ export function navigate(path: string): void {
   window.dispatchEvent(new Event(NAVIGATED));
 }
 
+/** The path and query of the page (`/search?q=...`). */
 export function usePath(): string {
-  const [path, setPath] = useState(window.location.pathname);
+  const [path, setPath] = useState(currentPath);
   useEffect(() => {
-    const update = () => setPath(window.location.pathname);
+    const update = () => setPath(currentPath());
     window.addEventListener('popstate', update);
     window.addEventListener(NAVIGATED, update);
     return () => {
@@ -23,9 +24,20 @@ export function usePath(): string {
   return path;
 }
 
-export type Route = { page: 'worksheet'; spec: string | null } | { page: 'bundle'; uuid: string } | { page: 'workers' } | { page: 'missing' };
+function currentPath(): string {
+  return window.location.pathname + window.location.search;
+}
 
-export function matchRoute(path: string): Route {
+export type Route =
+  | { page: 'worksheet'; spec: string | null }
+  | { page: 'bundle'; uuid: string }
+  | { page: 'workers' }
+  | { page: 'search'; query: string }
+  | { page: 'missing' };
+
+export function matchRoute(pathAndQuery: string): Route {
+  const [path = '', query = ''] = pathAndQuery.split('?', 2);
+  if (path === '/search') return { page: 'search', query: new URLSearchParams(query).get('q') ?? '' };
   if (path === '/' || path === '') return { page: 'worksheet', spec: null };
   const worksheet = /^\/worksheets\/([^/]+)\/?$/.exec(path);
   if (worksheet?.[1]) return { page: 'worksheet', spec: decodeURIComponent(worksheet[1]) };
@@ -40,6 +52,7 @@ export const paths = {
   worksheet: (spec: string) => `/worksheets/${encodeURIComponent(spec)}`,
   bundle: (uuid: string) => `/bundles/${uuid}`,
   workers: () => '/workers',
+  search: (query: string) => `/search?q=${encodeURIComponent(query)}`,
 };
 
 /** An ordinary link that the router follows in place (modified clicks still open a new tab). */

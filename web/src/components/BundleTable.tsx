@@ -1,29 +1,33 @@
-// A worksheet's bundles, oldest first, each with the `^N` that `cl ls` gives it (^1: the newest).
-import { isPrivateBundle, PRIVATE_BUNDLE_NAME, type Bundle, type PrivateBundle } from '../../../src/protocol/index.js';
-import { bundleName, formatBytes, formatCreated, formatDuration } from '../format.js';
-import { Link, paths } from '../router.js';
-import { StateBadge } from './StateBadge.js';
+// A table of bundles, each row with its `^N` (worksheets) or rank (search). Past VIRTUALIZE_AFTER
+// rows only the rows in view are rendered (@tanstack/react-virtual), with spacer rows keeping the
+// scroll height, so a worksheet of thousands of bundles stays responsive; Tab still walks the links.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useRef } from 'react';
+import type { Bundle, PrivateBundle } from '../../../src/protocol/index.js';
+import { BundleRow } from './BundleRow.js';
 
-export function BundleTable({ bundles, caption }: { bundles: readonly (Bundle | PrivateBundle)[]; caption: string }) {
+export const VIRTUALIZE_AFTER = 300;
+const ROW_PX = 36;
+
+export interface BundleTableRow {
+  bundle: Bundle | PrivateBundle;
+  reference: string;
+}
+
+/** `^N` for a worksheet's bundles, oldest first (^1: the newest). */
+export function worksheetRows(bundles: readonly (Bundle | PrivateBundle)[]): BundleTableRow[] {
+  return bundles.map((bundle, index) => ({ bundle, reference: `^${bundles.length - index}` }));
+}
+
+export function BundleTable({ rows, caption }: { rows: readonly BundleTableRow[]; caption: string }) {
+  if (rows.length > VIRTUALIZE_AFTER) return <VirtualBundleTable rows={rows} caption={caption} />;
   return (
     <div className="table-scroll">
       <table className="bundles">
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Name</th>
-            <th scope="col">State</th>
-            <th scope="col">Command</th>
-            <th scope="col">Created</th>
-            <th scope="col">Time</th>
-            <th scope="col">Memory</th>
-            <th scope="col">Size</th>
-          </tr>
-        </thead>
+        <TableHead caption={caption} />
         <tbody>
-          {bundles.map((bundle, index) => (
-            <BundleRow key={bundle.uuid} bundle={bundle} reference={`^${bundles.length - index}`} />
+          {rows.map((row) => (
+            <BundleRow key={row.reference} bundle={row.bundle} reference={row.reference} />
           ))}
         </tbody>
       </table>
@@ -31,29 +35,55 @@ export function BundleTable({ bundles, caption }: { bundles: readonly (Bundle | 
   );
 }
 
-function BundleRow({ bundle, reference }: { bundle: Bundle | PrivateBundle; reference: string }) {
-  if (isPrivateBundle(bundle)) {
-    return (
-      <tr data-uuid={bundle.uuid}>
-        <td>{reference}</td>
-        <td colSpan={7}>{PRIVATE_BUNDLE_NAME}</td>
-      </tr>
-    );
-  }
+function VirtualBundleTable({ rows, caption }: { rows: readonly BundleTableRow[]; caption: string }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 12 });
+  const items = virtualizer.getVirtualItems();
+  const before = items[0]?.start ?? 0;
+  const after = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
   return (
-    <tr data-uuid={bundle.uuid}>
-      <td>{reference}</td>
-      <td>
-        <Link href={paths.bundle(bundle.uuid)}>{bundleName(bundle)}</Link>
-      </td>
-      <td>
-        <StateBadge state={bundle.state} />
-      </td>
-      <td className="command">{bundle.command ?? (bundle.bundle_type === 'dataset' ? '[uploaded]' : '')}</td>
-      <td>{formatCreated(bundle.created)}</td>
-      <td>{formatDuration(bundle.metadata.time)}</td>
-      <td>{formatBytes(bundle.metadata.memory)}</td>
-      <td>{formatBytes(bundle.metadata.data_size)}</td>
-    </tr>
+    <div className="table-scroll virtual" ref={scroller} data-testid="virtual-table">
+      <table className="bundles" aria-rowcount={rows.length + 1}>
+        <TableHead caption={`${caption} (${rows.length} rows; rows render as they scroll into view)`} />
+        <tbody>
+          {before > 0 && <tr aria-hidden="true" style={{ height: before }} />}
+          {items.map((item) => {
+            const row = rows[item.index];
+            if (!row) return null;
+            return (
+              <BundleRow
+                key={row.reference}
+                bundle={row.bundle}
+                reference={row.reference}
+                rowIndex={item.index + 2}
+                measure={virtualizer.measureElement}
+                virtualIndex={item.index}
+              />
+            );
+          })}
+          {after > 0 && <tr aria-hidden="true" style={{ height: after }} />}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function TableHead({ caption }: { caption: string }) {
+  return (
+    <>
+      <caption className="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Name</th>
+          <th scope="col">State</th>
+          <th scope="col">Command</th>
+          <th scope="col">Created</th>
+          <th scope="col">Time</th>
+          <th scope="col">Memory</th>
+          <th scope="col">Size</th>
+        </tr>
+      </thead>
+    </>
   );
 }

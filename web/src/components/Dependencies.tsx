@@ -1,5 +1,5 @@
-// A bundle's dependencies, each a link to its parent's page. (Dependents need a REST route that
-// lists them; the server has none yet.)
+// A bundle's dependencies, each a link to its parent's page (Provenance shows further up, and
+// the dependents).
 import type { Bundle } from '../../../src/protocol/index.js';
 import { Link, paths } from '../router.js';
 import { StateBadge } from './StateBadge.js';
