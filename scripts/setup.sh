@@ -32,29 +32,28 @@ command -v node >/dev/null 2>&1 \
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 15) ? 0 : 1)' \
   || die "node $(node --version) is too old; this project needs Node.js 20.15 or newer"
 
+# Installs a Debian package the tests need, as root on Debian only; elsewhere says what will fail.
+install_test_package() { # PACKAGE WHAT-FAILS-WITHOUT-IT
+  if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
+    log "installing $1 (apt-get install $1)"
+    run_quietly "apt-get update" apt-get update -qq
+    run_quietly "apt-get install $1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1"
+  else
+    log "$1 is not installed; $2 will fail: install Debian's $1 package"
+  fi
+}
+
 # 2a. PostgreSQL server binaries, for the tests that run the Store on a private cluster (they fail
 # without them, never skip). Debian's package, as root only; the cluster it may start is not used.
 # Before the Docker step, which may run apt-get too: two at once would fight over apt's lock.
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-  if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
-    log "installing PostgreSQL (apt-get install postgresql)"
-    run_quietly "apt-get update" apt-get update -qq
-    run_quietly "apt-get install postgresql" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
-  else
-    log "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); its tests will fail: install Debian's postgresql package"
-  fi
+  install_test_package postgresql "the tests of the PostgreSQL store"
 fi
 
 # 2b. Chromium, for the web interface's browser tests (driven by playwright-core; they fail
 # without it, never skip). Debian's package, as root only; before Docker's apt for the same reason.
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
-    log "installing Chromium (apt-get install chromium)"
-    run_quietly "apt-get update" apt-get update -qq
-    run_quietly "apt-get install chromium" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
-  else
-    log "Chromium is not installed; the web interface's browser tests will fail: install Debian's chromium package"
-  fi
+  install_test_package chromium "the web interface's browser tests"
 fi
 
 # 2. Docker engine, Slurm packages and images, in the background: on a fresh machine they take

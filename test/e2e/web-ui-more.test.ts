@@ -2,14 +2,12 @@
 // cl-worker: worksheet text as markdown, upload by file input and by drop, a run started from
 // the page, search, editing a name, provenance and dependents, the workers page with a staged
 // run's reason, and a virtualized table of 320 rows. Screenshots land in test-output/web-ui/.
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, DEFAULT_IMAGE, REPO_ROOT } from './harness.js';
+import type { Cluster } from './harness.js';
+import { launchChromium, SCREENSHOTS, startWebCluster } from './web-support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'web-ui');
 const WAIT_MS = 90_000;
 const NOTES = '# Notes\n\nSee [the docs](https://example.org/docs) and `code`.\n\n- first\n- <script>alert(1)</script>';
 
@@ -26,16 +24,9 @@ function row(name: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html'))) {
-    throw new Error('dist/web is missing: run `npm run build` (the test global setup does unless CL_SKIP_BUILD=1).');
-  }
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  cluster = new Cluster();
-  await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
-  cluster.startWorker({ id: 'e2e-web-more', extraArgs: ['--slots', '2', '--gpuset', 'NONE'] });
-  await cluster.clOk(['work', `${cluster.url}::`]);
+  cluster = await startWebCluster('e2e-web-more');
   await cluster.clOk(['add', 'text', NOTES]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   await page.goto(cluster.url);
   await page.getByLabel('User name').fill('codalab');

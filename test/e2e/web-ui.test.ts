@@ -2,14 +2,13 @@
 // serves it from dist/web) and a real cl-worker on Docker. bin/cl uploads a file and starts the
 // runs; the browser signs in, follows states, browses and downloads contents, watches a run's
 // output grow and kills it. A screenshot of each page lands in test-output/web-ui/.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, DEFAULT_IMAGE, REPO_ROOT } from './harness.js';
+import type { Cluster } from './harness.js';
+import { launchChromium, SCREENSHOTS, startWebCluster } from './web-support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'web-ui');
 const GREETING = 'hello from the web interface test\n';
 const WAIT_MS = 90_000;
 
@@ -30,20 +29,13 @@ async function waitForText(selector: string, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html'))) {
-    throw new Error('dist/web is missing: run `npm run build` (the test global setup does unless CL_SKIP_BUILD=1).');
-  }
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  cluster = new Cluster();
-  await cluster.startServer(['--default-cpu-image', DEFAULT_IMAGE]);
-  cluster.startWorker({ id: 'e2e-web', extraArgs: ['--slots', '2', '--gpuset', 'NONE'] });
-  await cluster.clOk(['work', `${cluster.url}::`]);
+  cluster = await startWebCluster('e2e-web');
 
   const file = join(cluster.root, 'greeting.txt');
   writeFileSync(file, GREETING);
   greeting = await cluster.clOk(['upload', file, '-n', 'greeting']);
   copier = await cluster.clOk(['run', 'in:greeting', 'cp in copy.txt && echo copied', '-n', 'copier']);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1366, height: 800 }, acceptDownloads: true });
 }, 150_000);
 
