@@ -36,9 +36,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await b?.stop();
-  await a?.stop();
-  await postgres?.stop();
+  try {
+    await b?.stop();
+    await a?.stop();
+  } finally {
+    await postgres?.stop();
+  }
 });
 
 function logs(): string {

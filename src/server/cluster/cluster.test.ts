@@ -26,10 +26,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await b?.stop();
-  await a?.stop();
-  await postgres?.stop();
-  await rm(storeDir, { recursive: true, force: true });
+  try {
+    await b?.stop();
+    await a?.stop();
+  } finally {
+    // Whatever a failed stop left, the private cluster must not outlive the file.
+    await postgres?.stop();
+    await rm(storeDir, { recursive: true, force: true });
+  }
 });
 
 async function newRun(server: TestServer, command: string): Promise<Bundle> {
