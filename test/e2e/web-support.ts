@@ -2,7 +2,7 @@
 // worker, and headless Chromium (Debian's, driven by playwright-core).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { Cluster, DEFAULT_IMAGE, REPO_ROOT } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,4 +24,12 @@ export async function startWebCluster(workerId: string): Promise<Cluster> {
 /** Runs as root here, so without Chromium's sandbox (it refuses root otherwise). */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+}
+
+/** Fills in the sign-in form as root and waits for the home worksheet. */
+export async function signInAsRoot(page: Page, cluster: Cluster): Promise<void> {
+  await page.getByLabel('User name').fill('codalab');
+  await page.getByLabel('Password').fill(cluster.rootPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'home-codalab' }).waitFor();
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from './harness.js';
-import { launchChromium, SCREENSHOTS, startWebCluster } from './web-support.js';
+import { launchChromium, SCREENSHOTS, signInAsRoot, startWebCluster } from './web-support.js';
 
 const WAIT_MS = 90_000;
 const NOTES = '# Notes\n\nSee [the docs](https://example.org/docs) and `code`.\n\n- first\n- <script>alert(1)</script>';
@@ -29,10 +29,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   await page.goto(cluster.url);
-  await page.getByLabel('User name').fill('codalab');
-  await page.getByLabel('Password').fill(cluster.rootPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'home-codalab' }).waitFor();
+  await signInAsRoot(page, cluster);
 }, 150_000);
 
 afterAll(async () => {

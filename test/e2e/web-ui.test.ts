@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from './harness.js';
-import { launchChromium, SCREENSHOTS, startWebCluster } from './web-support.js';
+import { launchChromium, SCREENSHOTS, signInAsRoot, startWebCluster } from './web-support.js';
 
 const GREETING = 'hello from the web interface test\n';
 const WAIT_MS = 90_000;
@@ -49,10 +49,7 @@ describe('web interface', () => {
     await page.goto(cluster.url);
     await page.getByRole('heading', { name: 'Sign in to CodaLab' }).waitFor();
     await screenshot('sign-in');
-    await page.getByLabel('User name').fill('codalab');
-    await page.getByLabel('Password').fill(cluster.rootPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'home-codalab' }).waitFor();
+    await signInAsRoot(page, cluster);
     expect(await page.locator('.signed-in').textContent()).toBe('codalab');
   }, WAIT_MS);
 

@@ -61,13 +61,17 @@ export class PgBus implements ClusterBus {
 
   publish(event: ClusterEvent): void {
     this.queued.set(event.kind === 'change' ? 'change' : `worker:${event.key}`, event);
-    if (this.flushing) return;
+    this.scheduleFlush();
+  }
+
+  /** One batch at a time: what comes in while a batch is sent goes in the next. */
+  private scheduleFlush(): void {
+    if (this.flushing || this.queued.size === 0) return;
     this.flushing = true;
     setTimeout(() => {
       void this.flush().finally(() => {
         this.flushing = false;
-        // What came in while this batch was sent goes in the next.
-        if (this.queued.size > 0) this.publish([...this.queued.values()][0] as ClusterEvent);
+        this.scheduleFlush();
       });
     }, BATCH_MS);
   }
