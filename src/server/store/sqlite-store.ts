@@ -9,10 +9,11 @@ import { cacheStatements } from './sqlite-statement-cache.js';
 import { addUserTimeUsed, getUserDiskUsage, updateUserAccount } from './sqlite-user-accounts.js';
 import * as users from './sqlite-users.js';
 import * as access from './sqlite-access.js';
+import * as workers from './sqlite-workers.js';
 import type { ClusterStore } from './cluster-store.js';
 import { SqliteClusterStore } from './sqlite-cluster.js';
 import type { GrantLevel, GrantRow, GroupMemberRow, GroupRow, Level, ObjectKind } from './access-store.js';
-import { boolOrNull, marks, toBundle, toTokenWithUser, toUser, toWorker, TOKEN_WITH_USER_SQL, type Raw, type SqlValue } from './sqlite-rows.js';
+import { boolOrNull, marks, toBundle, toTokenWithUser, toUser, TOKEN_WITH_USER_SQL, type Raw, type SqlValue } from './sqlite-rows.js';
 import type {
   BundleChange,
   BundleGuard,
@@ -297,43 +298,12 @@ export class SqliteStore implements Store {
       .all(...childUuids) as (Dependency & { child_uuid: string })[];
   }
 
-  async upsertWorker(w: WorkerRow): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO workers (owner_id, id, hostname, tag, tag_exclusive, cpus, gpus, memory_bytes, free_disk_bytes, slots,
-           runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen, group_uuid,
-           shared_file_system, server_url)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (owner_id, id) DO UPDATE SET hostname = excluded.hostname, tag = excluded.tag,
-           tag_exclusive = excluded.tag_exclusive, cpus = excluded.cpus, gpus = excluded.gpus,
-           memory_bytes = excluded.memory_bytes, free_disk_bytes = excluded.free_disk_bytes, slots = excluded.slots,
-           runs_left = excluded.runs_left, cached_dependencies = excluded.cached_dependencies,
-           docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time,
-           gpus_seen = MAX(workers.gpus_seen, excluded.gpus), group_uuid = excluded.group_uuid,
-           shared_file_system = excluded.shared_file_system,
-           server_url = COALESCE(excluded.server_url, workers.server_url)`,
-      )
-      .run(
-        w.owner_id, w.id, w.hostname, w.tag, w.tag_exclusive ? 1 : 0, w.cpus, w.gpus, w.memory_bytes, w.free_disk_bytes,
-        w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
-        w.gpus, w.group_uuid ?? null, w.shared_file_system === true ? 1 : 0, w.server_url ?? null,
-      );
-  }
-
+  async upsertWorker(w: WorkerRow): Promise<void> { workers.upsertWorker(this.db, w); }
   async touchWorker(ownerId: string, workerId: string, time: number, serverUrl: string | null = null): Promise<void> {
-    this.db
-      .prepare('UPDATE workers SET checkin_time = ?, server_url = COALESCE(?, server_url) WHERE owner_id = ? AND id = ?')
-      .run(time, serverUrl, ownerId, workerId);
+    workers.touchWorker(this.db, ownerId, workerId, time, serverUrl);
   }
-
-  async getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined> {
-    const row = this.db.prepare('SELECT * FROM workers WHERE owner_id = ? AND id = ?').get(ownerId, workerId) as Raw | undefined;
-    return row && toWorker(row);
-  }
-
-  async listWorkers(): Promise<WorkerRow[]> {
-    return (this.db.prepare('SELECT * FROM workers ORDER BY owner_id, id').all() as Raw[]).map(toWorker);
-  }
+  async getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined> { return workers.getWorker(this.db, ownerId, workerId); }
+  async listWorkers(): Promise<WorkerRow[]> { return workers.listWorkers(this.db); }
 
   async searchBundles(query: BundleQuery): Promise<{ rows: BundleRow[]; result: number | null }> {
     const { sql, values } = bundleQuerySql(query);
