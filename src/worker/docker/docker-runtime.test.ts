@@ -128,7 +128,11 @@ describe('DockerRuntime (real dockerd)', () => {
     });
 
     it('leaves an OOM kill to the engine: still OOMKilled when the shell exits 0', async () => {
-      const r = await runReported('(head -c 200m /dev/zero | tail > /dev/null); echo done', { memoryBytes: 32 * 1024 * 1024, user: '0:0' });
+      // The kernel picks whom to kill; the subshell's score makes it pick `tail`, so the shell lives on to exit 0.
+      const r = await runReported('(echo 1000 > /proc/self/oom_score_adj; head -c 200m /dev/zero | tail > /dev/null); echo done', {
+        memoryBytes: 32 * 1024 * 1024,
+        user: '0:0',
+      });
       expect(r).toMatchObject({ exitCode: 0, oomKilled: true });
     });
 
