@@ -21,7 +21,7 @@ import { readableSql } from './sqlite-access.js';
 import { toBundle, toTokenWithUser, toWorker, TOKEN_WITH_USER_SQL } from './sqlite-rows.js';
 import type {
   BundleChange, BundleGuard, BundleRow, NewBundleRow, NewUserRow, Store, TokenKind, TokenRow, UserAccountChange,
-  UserHoldings, UserRow, WorkerRow, WorksheetItemRow, WorksheetRow,
+  UserHoldings, UserRow, WorkerKey, WorkerRow, WorksheetItemRow, WorksheetRow,
 } from './store.js';
 
 /** Serialises concurrent `migrate` calls (two servers starting on one database). */
@@ -227,6 +227,15 @@ export class PgStore implements Store {
 
   async listWorkers(): Promise<WorkerRow[]> {
     return (await all<PgRow>(this.pool, 'SELECT * FROM workers ORDER BY owner_id COLLATE "C", id COLLATE "C"')).map(toWorker);
+  }
+
+  async getWorkerCheckinTimes(keys: readonly WorkerKey[]): Promise<(WorkerKey & { checkin_time: number })[]> {
+    if (keys.length === 0) return [];
+    return all<WorkerKey & { checkin_time: number }>(
+      this.pool,
+      'SELECT owner_id, id, checkin_time FROM workers WHERE (owner_id, id) IN (SELECT * FROM unnest(?::text[], ?::text[]))',
+      [keys.map((k) => k.owner_id), keys.map((k) => k.id)],
+    );
   }
 
   // Groups and permissions (pg-access.ts).

@@ -26,6 +26,7 @@ import type {
   TokenRow,
   UserHoldings,
   UserRow,
+  WorkerKey,
   WorkerRow,
   WorksheetItemRow,
   WorksheetRow,
@@ -304,6 +305,9 @@ export class SqliteStore implements Store {
   }
   async getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined> { return workers.getWorker(this.db, ownerId, workerId); }
   async listWorkers(): Promise<WorkerRow[]> { return workers.listWorkers(this.db); }
+  async getWorkerCheckinTimes(keys: readonly WorkerKey[]): Promise<(WorkerKey & { checkin_time: number })[]> {
+    return workers.getWorkerCheckinTimes(this.db, keys);
+  }
 
   async searchBundles(query: BundleQuery): Promise<{ rows: BundleRow[]; result: number | null }> {
     const { sql, values } = bundleQuerySql(query);

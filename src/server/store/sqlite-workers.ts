@@ -1,7 +1,7 @@
 // The SQLite store's queries on workers (sqlite-store.ts delegates here, to stay small).
 import type Database from 'better-sqlite3';
 import { toWorker, type Raw } from './sqlite-rows.js';
-import type { WorkerRow } from './store.js';
+import type { WorkerKey, WorkerRow } from './store.js';
 
 export function upsertWorker(db: Database.Database, w: WorkerRow): void {
   db
@@ -39,4 +39,15 @@ export function getWorker(db: Database.Database, ownerId: string, workerId: stri
 
 export function listWorkers(db: Database.Database): WorkerRow[] {
   return (db.prepare('SELECT * FROM workers ORDER BY owner_id, id').all() as Raw[]).map(toWorker);
+}
+
+export function getWorkerCheckinTimes(db: Database.Database, keys: readonly WorkerKey[]): (WorkerKey & { checkin_time: number })[] {
+  if (keys.length === 0) return [];
+  // The keys travel as one JSON array of [owner, id] pairs: no statement per key, no limit on marks.
+  return db
+    .prepare(
+      `SELECT owner_id, id, checkin_time FROM workers
+       WHERE (owner_id, id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+    )
+    .all(JSON.stringify(keys.map((k) => [k.owner_id, k.id]))) as (WorkerKey & { checkin_time: number })[];
 }

@@ -156,6 +156,24 @@ for (const factory of storeFactories()) {
       expect(await store.getWorker('u1', 'nobody')).toBeUndefined();
     });
 
+    it('gives the check-in times of the workers asked for, and of no others', async () => {
+      await store.upsertWorker({ ...worker, id: 'a', checkin_time: T0 + 1 });
+      await store.upsertWorker({ ...worker, id: 'b', checkin_time: T0 + 2 });
+      await store.upsertWorker({ ...worker, owner_id: 'u2', id: 'a', checkin_time: T0 + 3 });
+      const asked = [
+        { owner_id: 'u1', id: 'a' },
+        { owner_id: 'u2', id: 'a' },
+        { owner_id: 'u1', id: 'gone' },
+        { owner_id: 'u2', id: 'b' },
+      ];
+      const times = await store.getWorkerCheckinTimes(asked);
+      expect(times.sort((x, y) => x.checkin_time - y.checkin_time)).toEqual([
+        { owner_id: 'u1', id: 'a', checkin_time: T0 + 1 },
+        { owner_id: 'u2', id: 'a', checkin_time: T0 + 3 },
+      ]);
+      expect(await store.getWorkerCheckinTimes([])).toEqual([]);
+    });
+
     it('finds, lists and changes groups and their members; gives bundles to another owner', async () => {
       await store.insertGroup({ uuid: '0xg2', name: 'zoo', owner_id: 'u1', created: 4 });
       await store.insertGroup({ uuid: '0xg1', name: 'lab', owner_id: 'u2', created: 5 });

@@ -92,6 +92,12 @@ export interface BundleRow {
 /** A bundle as inserted: it enters its state at `last_updated`. */
 export type NewBundleRow = Omit<BundleRow, 'state_since'>;
 
+/** A worker's identity: its owner and its id (unique per owner). */
+export interface WorkerKey {
+  owner_id: string;
+  id: string;
+}
+
 export interface WorkerRow {
   owner_id: string;
   id: string;
@@ -207,6 +213,8 @@ export interface Store extends AccessStore {
   touchWorker(ownerId: string, workerId: string, time: number, serverUrl?: string | null): Promise<void>;
   getWorker(ownerId: string, workerId: string): Promise<WorkerRow | undefined>;
   listWorkers(): Promise<WorkerRow[]>;
+  /** The last check-in of each of these workers that exists (in no particular order): what bounding held runs needs. */
+  getWorkerCheckinTimes(keys: readonly WorkerKey[]): Promise<(WorkerKey & { checkin_time: number })[]>;
 
   // Researcher operations (search, rm, worksheets): see services/search-service.ts and friends.
   /** Rows matching the query, or the count/sum when the query aggregates. */
