@@ -74,6 +74,15 @@ export class WorkerService {
     }
     const now = this.clock.now();
     const groupUuid = body.group ? await this.groupOf(user, body.group) : null;
+    // The worker's row and its runs are apart: written side by side, a check-in waits for one
+    // round trip to the database fewer (each can be held up behind a scheduling pass).
+    const [, staleKills] = await Promise.all([this.recordWorker(user, workerId, body, groupUuid, now), this.applyReports(user, workerId, body)]);
+    if (this.isNews(WorkerHub.key(user.id, workerId), body, groupUuid, now)) this.onChange();
+    const messages = [...staleKills, ...(await this.pendingMessages(user.id, workerId))];
+    return { checkin_seconds: this.options.checkinSeconds, messages };
+  }
+
+  private async recordWorker(user: User, workerId: string, body: WorkerCheckin, groupUuid: string | null, now: number): Promise<void> {
     await this.store.upsertWorker({
       group_uuid: groupUuid,
       owner_id: user.id,
@@ -94,6 +103,10 @@ export class WorkerService {
       shared_file_system: body.shared_file_system === true,
       server_url: this.options.serverUrl(),
     });
+  }
+
+  /** Applies the check-in's run reports, then settles the runs it no longer names; returns kills for stale reports. */
+  private async applyReports(user: User, workerId: string, body: WorkerCheckin): Promise<WorkerMessage[]> {
     const staleKills: WorkerMessage[] = [];
     for (const report of body.runs) {
       if (!(await this.applyReport(user, workerId, report))) {
@@ -102,9 +115,7 @@ export class WorkerService {
       }
     }
     await reconcileCheckin(this.store, this.clock, this.log, { owner_id: user.id, id: workerId }, body);
-    if (this.isNews(WorkerHub.key(user.id, workerId), body, groupUuid, now)) this.onChange();
-    const messages = [...staleKills, ...(await this.pendingMessages(user.id, workerId))];
-    return { checkin_seconds: this.options.checkinSeconds, messages };
+    return staleKills;
   }
 
   /** Whether the check-in can change a placement (checkin-news.ts); a routine one asks for no pass. */
