@@ -18,7 +18,7 @@ import { bundleQuerySql } from './pg-bundle-query.js';
 import { all, createPool, one, run, transaction, type PgRow } from './pg-client.js';
 import * as users from './pg-users.js';
 import { readableSql } from './sqlite-access.js';
-import { toBundle, toTokenWithUser, toWorker, TOKEN_WITH_USER_SQL } from './sqlite-rows.js';
+import { toBundle, toTokenWithUser, toWorker, TOKEN_WITH_USER_SQL, upsertWorkerSql, upsertWorkerValues } from './sqlite-rows.js';
 import type {
   BundleChange, BundleGuard, BundleRow, NewBundleRow, NewUserRow, Store, TokenKind, TokenRow, UserAccountChange,
   UserHoldings, UserRow, WorkerKey, WorkerRow, WorksheetItemRow, WorksheetRow,
@@ -26,6 +26,7 @@ import type {
 
 /** Serialises concurrent `migrate` calls (two servers starting on one database). */
 const MIGRATION_LOCK_KEY = 0x636c6d67;
+const UPSERT_WORKER_SQL = upsertWorkerSql('GREATEST');
 
 export class PgStore implements Store {
   private readonly pool: pg.Pool;
@@ -190,26 +191,7 @@ export class PgStore implements Store {
   }
 
   async upsertWorker(w: WorkerRow): Promise<void> {
-    await run(
-      this.pool,
-      `INSERT INTO workers (owner_id, id, hostname, tag, tag_exclusive, cpus, gpus, memory_bytes, free_disk_bytes, slots,
-         runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen, group_uuid, shared_file_system,
-         server_url)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (owner_id, id) DO UPDATE SET hostname = excluded.hostname, tag = excluded.tag,
-         tag_exclusive = excluded.tag_exclusive, cpus = excluded.cpus, gpus = excluded.gpus,
-         memory_bytes = excluded.memory_bytes, free_disk_bytes = excluded.free_disk_bytes, slots = excluded.slots,
-         runs_left = excluded.runs_left, cached_dependencies = excluded.cached_dependencies,
-         docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time,
-         gpus_seen = GREATEST(workers.gpus_seen, excluded.gpus), group_uuid = excluded.group_uuid,
-         shared_file_system = excluded.shared_file_system,
-           server_url = COALESCE(excluded.server_url, workers.server_url)`,
-      [
-        w.owner_id, w.id, w.hostname, w.tag, w.tag_exclusive ? 1 : 0, w.cpus, w.gpus, w.memory_bytes, w.free_disk_bytes,
-        w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
-        w.gpus, w.group_uuid ?? null, w.shared_file_system === true ? 1 : 0, w.server_url ?? null,
-      ],
-    );
+    await run(this.pool, UPSERT_WORKER_SQL, upsertWorkerValues(w));
   }
 
   async touchWorker(ownerId: string, workerId: string, time: number, serverUrl: string | null = null): Promise<void> {

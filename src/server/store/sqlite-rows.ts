@@ -87,3 +87,31 @@ export function toTokenWithUser(r: Raw): { token: TokenRow; user: UserRow | unde
   const token = { user_id: String(r.token_user_id), expires_at: Number(r.token_expires_at), kind: String(r.token_kind) as TokenKind };
   return { token, user: r.id === null || r.id === undefined ? undefined : toUser(r) };
 }
+
+/**
+ * upsertWorker's statement on both engines; `greatest` is the engine's two-argument maximum
+ * (SQLite's MAX, PostgreSQL's GREATEST), so that gpus_seen keeps the most GPUs ever seen.
+ */
+export function upsertWorkerSql(greatest: 'MAX' | 'GREATEST'): string {
+  return `INSERT INTO workers (owner_id, id, hostname, tag, tag_exclusive, cpus, gpus, memory_bytes, free_disk_bytes, slots,
+       runs_left, cached_dependencies, docker_ok, docker_message, checkin_time, gpus_seen, group_uuid,
+       shared_file_system, server_url)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (owner_id, id) DO UPDATE SET hostname = excluded.hostname, tag = excluded.tag,
+       tag_exclusive = excluded.tag_exclusive, cpus = excluded.cpus, gpus = excluded.gpus,
+       memory_bytes = excluded.memory_bytes, free_disk_bytes = excluded.free_disk_bytes, slots = excluded.slots,
+       runs_left = excluded.runs_left, cached_dependencies = excluded.cached_dependencies,
+       docker_ok = excluded.docker_ok, docker_message = excluded.docker_message, checkin_time = excluded.checkin_time,
+       gpus_seen = ${greatest}(workers.gpus_seen, excluded.gpus), group_uuid = excluded.group_uuid,
+       shared_file_system = excluded.shared_file_system,
+       server_url = COALESCE(excluded.server_url, workers.server_url)`;
+}
+
+/** The values of upsertWorkerSql's marks, in its column order. */
+export function upsertWorkerValues(w: WorkerRow): SqlValue[] {
+  return [
+    w.owner_id, w.id, w.hostname, w.tag, w.tag_exclusive ? 1 : 0, w.cpus, w.gpus, w.memory_bytes, w.free_disk_bytes,
+    w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
+    w.gpus, w.group_uuid ?? null, w.shared_file_system === true ? 1 : 0, w.server_url ?? null,
+  ];
+}
