@@ -25,7 +25,6 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import { formatSize } from '../../common/sizes.js';
 import { resolveResources, type ResourceDefaults } from '../scheduling/resources.js';
-import { dependenciesWithContents } from '../scheduling/staging.js';
 import { restagedRun } from '../scheduling/state-bounds.js';
 import type { QuotaService } from '../quotas/quota-service.js';
 import type { BundleRow, Store } from '../store/store.js';
@@ -34,10 +33,9 @@ import { reconcileCheckin } from './checkin-reconcile.js';
 import { listStagedRuns } from './staged-runs.js';
 import { WorkerHub } from './worker-hub.js';
 import type { WorkerRelay } from './worker-relay.js';
+import { WorkerMessages } from './worker-messages.js';
 
 const MAX_WAIT_SECONDS = 30;
-/** A kill is offered again after this long if the run still is not over (its delivery may have been lost). */
-const KILL_RESEND_MS = 5_000;
 
 export interface WorkerServiceOptions extends ResourceDefaults {
   /** This server's advertised URL, recorded as where the worker talks to; null while a lone server. */
@@ -48,10 +46,9 @@ export interface WorkerServiceOptions extends ResourceDefaults {
 }
 
 export class WorkerService {
-  /** When a kill was last handed to the worker, by `uuid:assignment`, so it is not re-sent on every poll. */
-  private readonly killsSent = new Map<string, number>();
   /** What each worker's last check-in told the scheduler, to tell news from a routine check-in. */
   private readonly lastCheckins = new Map<string, LastCheckin>();
+  private readonly outbox: WorkerMessages;
 
   constructor(
     private readonly store: Store,
@@ -62,8 +59,10 @@ export class WorkerService {
     private readonly options: WorkerServiceOptions,
     private readonly onChange: () => void,
     private readonly quotas: QuotaService,
-    private readonly relay: WorkerRelay | null = null,
-  ) {}
+    relay: WorkerRelay | null = null,
+  ) {
+    this.outbox = new WorkerMessages(store, blobs, clock, (row) => this.resources(row), relay);
+  }
 
   async checkin(user: User, workerId: string, body: WorkerCheckin): Promise<CheckinResponse> {
     if (body.protocol_version !== PROTOCOL_VERSION) {
@@ -78,7 +77,7 @@ export class WorkerService {
     // round trip to the database fewer (each can be held up behind a scheduling pass).
     const [, staleKills] = await Promise.all([this.recordWorker(user, workerId, body, groupUuid, now), this.applyReports(user, workerId, body)]);
     if (this.isNews(WorkerHub.key(user.id, workerId), body, groupUuid, now)) this.onChange();
-    const messages = [...staleKills, ...(await this.pendingMessages(user.id, workerId))];
+    const messages = [...staleKills, ...(await this.outbox.pending(user.id, workerId))];
     return { checkin_seconds: this.options.checkinSeconds, messages };
   }
 
@@ -131,12 +130,12 @@ export class WorkerService {
     const key = WorkerHub.key(user.id, workerId);
     // Requests for its runs are queued where its poll rests: here, from now on (peer-relay.ts).
     await this.store.touchWorker(user.id, workerId, this.clock.now(), this.options.serverUrl());
-    let messages = await this.pendingMessages(user.id, workerId);
+    let messages = await this.outbox.pending(user.id, workerId);
     if (messages.length > 0 || waitSeconds <= 0) return messages;
     await this.hub.wait(key, Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000, signal);
     // A worker that hung up cannot receive relayed requests: leave them queued for its next poll.
     if (signal.aborted) return [];
-    messages = await this.pendingMessages(user.id, workerId);
+    messages = await this.outbox.pending(user.id, workerId);
     await this.store.touchWorker(user.id, workerId, this.clock.now());
     return messages;
   }
@@ -383,59 +382,6 @@ export class WorkerService {
     this.runLog(workerId, uuid, assignmentId).info(`adopted the run from worker ${row.worker_id} (same owner, same assignment)`);
     return { ...row, worker_id: workerId };
   }
-
-  private async pendingMessages(ownerId: string, workerId: string): Promise<WorkerMessage[]> {
-    const rows = await this.store.listBundlesOfWorker(ownerId, workerId, ASSIGNED_STATES);
-    const allDeps = await this.store.getDependencies(rows.filter((r) => r.state === 'starting').map((r) => r.uuid));
-    const parents = new Map((await this.store.getBundles([...new Set(allDeps.map((d) => d.parent_uuid))])).map((p) => [p.uuid, p]));
-    // A failed or killed parent (allowed by --allow-failed-dependencies) may have left nothing to mount.
-    const deps = dependenciesWithContents(allDeps, parents);
-    const sizes = parentSizes(deps.filter((d) => d.parent_path === '').map((d) => d.parent_uuid), parents);
-    const sharesStore = rows.some((r) => r.state === 'starting') && (await this.store.getWorker(ownerId, workerId))?.shared_file_system === true;
-    const messages: WorkerMessage[] = [];
-    for (const row of rows) {
-      if (!row.assignment_id) continue;
-      if (row.state === 'starting' && row.command) {
-        messages.push({
-          type: 'run',
-          assignment_id: row.assignment_id,
-          run: {
-            uuid: row.uuid,
-            command: row.command,
-            owner_id: row.owner_id,
-            dependencies: deps
-              .filter((d) => d.child_uuid === row.uuid)
-              .map((d) => {
-                const size = d.parent_path === '' ? sizes.get(d.parent_uuid) : undefined;
-                return {
-                  child_path: d.child_path,
-                  parent_uuid: d.parent_uuid,
-                  parent_path: d.parent_path,
-                  ...(size !== undefined ? { data_size: size } : {}),
-                  ...(sharesStore ? { location: this.blobs.contentsPath(d.parent_uuid) } : {}),
-                };
-              }),
-            resources: this.resources(row),
-            exclude_patterns: Array.isArray(row.metadata.exclude_patterns) ? row.metadata.exclude_patterns : [],
-            ...(sharesStore ? { results_location: this.blobs.incomingPath(row.uuid) } : {}),
-          },
-        });
-      } else if (row.kill_requested && this.shouldSendKill(`${row.uuid}:${row.assignment_id}`)) {
-        messages.push({ type: 'kill', uuid: row.uuid, assignment_id: row.assignment_id, message: killMessage(row) });
-      }
-    }
-    return [...messages, ...(this.relay?.take(ownerId, workerId) ?? [])];
-  }
-
-  /** A kill goes out at once, then again only every KILL_RESEND_MS, so a worker's long poll does not spin. */
-  private shouldSendKill(key: string): boolean {
-    const now = this.clock.now();
-    const last = this.killsSent.get(key);
-    if (last !== undefined && now - last < KILL_RESEND_MS) return false;
-    this.killsSent.set(key, now);
-    if (this.killsSent.size > 10_000) this.killsSent.delete(this.killsSent.keys().next().value as string);
-    return true;
-  }
 }
 
 /**
@@ -446,20 +392,4 @@ export class WorkerService {
 export function resultsBound(disk: number, maxUploadBytes: number): { disk: number; maxBytes: number } {
   if (disk <= 0) return { disk, maxBytes: maxUploadBytes };
   return { disk, maxBytes: Math.min(maxUploadBytes, disk + Math.max(Math.ceil(disk / 16), 16 * 1024 ** 2)) };
-}
-
-/** What the worker records as the run's failure: the server's reason, when it killed the run itself. */
-function killMessage(row: BundleRow): string {
-  const reason = row.metadata.kill_reason;
-  return typeof reason === 'string' && reason !== '' ? `Kill requested: ${reason}` : 'Kill requested';
-}
-
-/** data_size of these bundles where it is known (the worker shows download progress against it). */
-function parentSizes(uuids: readonly string[], rows: ReadonlyMap<string, BundleRow>): Map<string, number> {
-  const sizes = new Map<string, number>();
-  for (const uuid of uuids) {
-    const size = rows.get(uuid)?.metadata.data_size;
-    if (typeof size === 'number' && Number.isInteger(size) && size >= 0) sizes.set(uuid, size);
-  }
-  return sizes;
 }
