@@ -2,10 +2,9 @@
 // that knows Docker's request shapes and error codes; it maps every failure to a RuntimeError
 // and never shells out to the docker CLI.
 import { readFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import Docker from 'dockerode';
 import { readCgroupStats } from './cgroup-stats.js';
-import { parseExitReport, StdoutTail, type ExitReport } from './exit-report.js';
+import { earlyExit, readExitReport, type ExitReading } from './exit-reading.js';
 import {
   RuntimeError,
   type ContainerExit,
@@ -280,44 +279,6 @@ export class DockerRuntime implements ContainerRuntime {
       throw toRuntimeError(what, this.address, error);
     }
   }
-}
-
-/** The engine's answer to an attach: an HTTP response, on its own socket. */
-type AttachStream = NodeJS.ReadableStream & { socket?: Socket; destroy?(): void };
-
-interface ExitReading {
-  report: Promise<ExitReport | null>;
-  stop(): void;
-}
-
-/**
- * Follows the container's stdout (its user output goes to files) and resolves, once it closes,
- * with the exit report on its last line; null when there is none (an older command, a lost
- * engine), when stopped first, or when the attach failed, so the engine alone tells the exit.
- */
-async function readExitReport(container: Docker.Container): Promise<ExitReading | null> {
-  let stream: AttachStream;
-  try {
-    stream = (await container.attach({ stream: true, stdout: true, stderr: false, logs: false })) as AttachStream;
-  } catch {
-    return null;
-  }
-  // A worker that stops leaves running containers to its next process: this stream must not keep it alive.
-  stream.socket?.unref();
-  const report = new Promise<ExitReport | null>((resolve) => {
-    const tail = new StdoutTail();
-    stream.on('data', (chunk: Buffer) => tail.push(chunk));
-    stream.once('end', () => resolve(parseExitReport(tail.text())));
-    stream.once('close', () => resolve(null)); // after 'end' when it ended; without it when cut off
-    stream.once('error', () => resolve(null));
-  });
-  return { report, stop: () => stream.destroy?.() };
-}
-
-/** An exit report the engine need not confirm: an exit by the command itself, without OOM kills. */
-function earlyExit(report: ExitReport): ContainerExit | null {
-  if (report.exitCode >= 128 || report.oomKills !== 0) return null;
-  return { exitCode: report.exitCode, oomKilled: false, ranSeconds: null };
 }
 
 /** Capabilities a normal program needs (file ownership, signals, low ports); everything else is dropped. */
