@@ -1,5 +1,5 @@
-// How the pages show values: sizes as `cl` prints them, durations, dates. Pure.
-import { formatSize } from '../../src/common/sizes.js';
+// How the pages show values: sizes and durations as `cl` prints them, dates. Pure.
+import { formatDuration as formatSeconds, formatSize } from '../../src/common/sizes.js';
 import type { Bundle, MetadataValue } from '../../src/protocol/index.js';
 
 export { formatSize };
@@ -8,13 +8,9 @@ export function formatBytes(value: MetadataValue | undefined): string {
   return typeof value === 'number' ? formatSize(value) : '';
 }
 
-/** `45s`, `3m 20s`, `2h 5m`. */
+/** A duration in seconds as `cl` prints it (`12.3s`, `5m3s`, `2h46m`). */
 export function formatDuration(value: MetadataValue | undefined): string {
-  if (typeof value !== 'number') return '';
-  const seconds = Math.round(value);
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
-  return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
+  return typeof value === 'number' ? formatSeconds(value) : '';
 }
 
 /** Epoch seconds as a local date and time. */
