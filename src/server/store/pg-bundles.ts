@@ -6,7 +6,7 @@ import type { BundleState, Dependency } from '../../protocol/index.js';
 import type { ObjectKind } from './access-store.js';
 import { all, run, transaction, type PgParam, type PgRow, type Queryable } from './pg-client.js';
 import { readableSql } from './sqlite-access.js';
-import { boolOrNull, toBundle } from './sqlite-rows.js';
+import { boolOrNull, bundleUpdateParts, toBundle } from './sqlite-rows.js';
 import type { BundleChange, BundleGuard, BundleRow, NewBundleRow, WorksheetItemRow } from './store.js';
 
 type DependencyRow = Dependency & { child_uuid: string };
@@ -58,42 +58,11 @@ export async function findBundlesByName(db: Queryable, likePattern: string, limi
 }
 
 export async function updateBundle(db: Queryable, uuid: string, change: BundleChange, guard: BundleGuard): Promise<boolean> {
-  const sets: string[] = ['last_updated = ?'];
-  const values: PgParam[] = [change.last_updated];
-  const set = (column: string, value: PgParam): void => {
-    sets.push(`${column} = ?`);
-    values.push(value);
-  };
-  if (change.state !== undefined) {
-    set('state', change.state);
-    // The right-hand sides see the row before the update: a change to the same state keeps the time.
-    sets.push('state_since = CASE WHEN state = ? THEN state_since ELSE ? END');
-    values.push(change.state, change.last_updated);
-  }
-  if (change.is_dir !== undefined) set('is_dir', boolOrNull(change.is_dir));
-  if (change.name !== undefined) set('name', change.name);
-  if (change.worker_owner_id !== undefined) set('worker_owner_id', change.worker_owner_id);
-  if (change.worker_id !== undefined) set('worker_id', change.worker_id);
-  if (change.assignment_id !== undefined) set('assignment_id', change.assignment_id);
-  if (change.kill_requested !== undefined) set('kill_requested', change.kill_requested ? 1 : 0);
+  const { sets, values, where, whereValues } = bundleUpdateParts<PgParam>(uuid, change, guard, (states) => ({ sql: 'state = ANY(?::text[])', values: [[...states]] }));
   // jsonb's || replaces top-level keys and keeps a null value as null, as the Store promises.
   if (change.metadata !== undefined) {
     sets.push('metadata = (metadata::jsonb || ?::jsonb)::text');
     values.push(JSON.stringify(change.metadata));
-  }
-  const where: string[] = ['uuid = ?'];
-  const whereValues: PgParam[] = [uuid];
-  if (guard.states) {
-    where.push('state = ANY(?::text[])');
-    whereValues.push([...guard.states]);
-  }
-  if (guard.assignment_id !== undefined) {
-    where.push('assignment_id = ?');
-    whereValues.push(guard.assignment_id);
-  }
-  if (guard.worker) {
-    where.push('worker_owner_id = ? AND worker_id = ?');
-    whereValues.push(guard.worker.owner_id, guard.worker.id);
   }
   const result = await run(db, `UPDATE bundles SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`, [...values, ...whereValues]);
   return result.rowCount > 0;

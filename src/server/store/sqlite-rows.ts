@@ -2,7 +2,7 @@
 // integers and JSON text, turned into typed rows here and nowhere else. The PostgreSQL schema is
 // the same migrations, so PgStore's rows have the same shape and use these too.
 import type { BundleState, Metadata } from '../../protocol/index.js';
-import type { BundleRow, TokenKind, TokenRow, UserRow, WorkerRow } from './store.js';
+import type { BundleChange, BundleGuard, BundleRow, TokenKind, TokenRow, UserRow, WorkerRow } from './store.js';
 
 export type SqlValue = string | number | null;
 export type Raw = Record<string, SqlValue>;
@@ -114,4 +114,51 @@ export function upsertWorkerValues(w: WorkerRow): SqlValue[] {
     w.slots, w.runs_left, JSON.stringify(w.cached_dependencies), w.docker_ok ? 1 : 0, w.docker_message, w.checkin_time,
     w.gpus, w.group_uuid ?? null, w.shared_file_system === true ? 1 : 0, w.server_url ?? null,
   ];
+}
+
+/**
+ * The parts of updateBundle's UPDATE both engines write alike: the SET clauses of every column
+ * but metadata (whose merge each engine writes its own way), and the WHERE of the guard but its
+ * states, which `statesIn` writes for the engine (an IN list, or one array parameter).
+ */
+export function bundleUpdateParts<V>(
+  uuid: string,
+  change: BundleChange,
+  guard: BundleGuard,
+  statesIn: (states: readonly BundleState[]) => { sql: string; values: V[] },
+): { sets: string[]; values: (SqlValue | V)[]; where: string[]; whereValues: (SqlValue | V)[] } {
+  const sets: string[] = ['last_updated = ?'];
+  const values: (SqlValue | V)[] = [change.last_updated];
+  const set = (column: string, value: SqlValue): void => {
+    sets.push(`${column} = ?`);
+    values.push(value);
+  };
+  if (change.state !== undefined) {
+    set('state', change.state);
+    // The right-hand sides see the row before the update: a change to the same state keeps the time.
+    sets.push('state_since = CASE WHEN state = ? THEN state_since ELSE ? END');
+    values.push(change.state, change.last_updated);
+  }
+  if (change.is_dir !== undefined) set('is_dir', boolOrNull(change.is_dir));
+  if (change.name !== undefined) set('name', change.name);
+  if (change.worker_owner_id !== undefined) set('worker_owner_id', change.worker_owner_id);
+  if (change.worker_id !== undefined) set('worker_id', change.worker_id);
+  if (change.assignment_id !== undefined) set('assignment_id', change.assignment_id);
+  if (change.kill_requested !== undefined) set('kill_requested', change.kill_requested ? 1 : 0);
+  const where: string[] = ['uuid = ?'];
+  const whereValues: (SqlValue | V)[] = [uuid];
+  if (guard.states) {
+    const states = statesIn(guard.states);
+    where.push(states.sql);
+    whereValues.push(...states.values);
+  }
+  if (guard.assignment_id !== undefined) {
+    where.push('assignment_id = ?');
+    whereValues.push(guard.assignment_id);
+  }
+  if (guard.worker) {
+    where.push('worker_owner_id = ? AND worker_id = ?');
+    whereValues.push(guard.worker.owner_id, guard.worker.id);
+  }
+  return { sets, values, where, whereValues };
 }
